@@ -9,7 +9,9 @@ from .base import env_bool
 
 DEBUG = env_bool("DEBUG", True)
 # Development only; production.py refuses to start without a real SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-only-key-change-me"
+SECRET_KEY = (
+    os.environ.get("SECRET_KEY") or "django-insecure-development-only-key-change-me"
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

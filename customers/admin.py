@@ -1,0 +1,116 @@
+"""Customer pages: the customer form saves through customer services and the approval engine."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from workflow.admin import ApprovalSettingsAdmin, GovernedModelAdmin, WorkflowAdmin
+
+from . import services
+from .models import (
+    AccountsReceivableParameters,
+    AccountsReceivableWorkflow,
+    CashDiscount,
+    Customer,
+    CustomerGroup,
+    MethodOfPayment,
+    PaymentTerms,
+    SalesTaxGroup,
+)
+
+
+@admin.register(Customer)
+class CustomerAdmin(GovernedModelAdmin):
+    list_display = [
+        "account",
+        "name",
+        "customer_group",
+        "credit_limit",
+        "payment_terms",
+        "city",
+        "country",
+    ]
+    list_filter = ["customer_group", "payment_terms", "country"]
+    list_select_related = ["customer_group", "payment_terms"]
+    search_fields = ["account", "name"]
+    autocomplete_fields = ["invoice_account"]
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["account", "name", "customer_group", "currency"]}),
+        (
+            _("Credit and collections"),
+            {
+                "fields": [
+                    "credit_limit",
+                    "mandatory_credit_limit",
+                    "credit_rating",
+                    "exclude_interest_charges",
+                    "exclude_collection_fees",
+                ]
+            },
+        ),
+        (
+            _("Payment defaults"),
+            {
+                "fields": [
+                    "payment_terms",
+                    "method_of_payment",
+                    "payment_specification",
+                    "cash_discount",
+                    "cash_discount_base_days",
+                    "bank_account",
+                ]
+            },
+        ),
+        (
+            _("Invoice and delivery"),
+            {"fields": ["invoice_account", "sales_tax_group", "tax_exempt_number"]},
+        ),
+        (
+            _("Contact and address"),
+            {"fields": ["email", "phone", "street", "postal_code", "city", "country"]},
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The account is the business key imports match on; it is fixed once created.
+        return ["account"] if obj is not None else []
+
+    def create_record(self, request, values):
+        return services.customer_create(values=values, actor=request.user)
+
+    def update_record(self, request, pk, values):
+        return services.customer_update(
+            customer_id=pk, values=values, actor=request.user
+        )
+
+
+class ReferenceCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "description"]
+    search_fields = ["code", "description"]
+
+
+admin.site.register(CustomerGroup, ReferenceCodeAdmin)
+admin.site.register(MethodOfPayment, ReferenceCodeAdmin)
+admin.site.register(SalesTaxGroup, ReferenceCodeAdmin)
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(ReferenceCodeAdmin):
+    list_display = ["code", "description", "days"]
+
+
+@admin.register(CashDiscount)
+class CashDiscountAdmin(ReferenceCodeAdmin):
+    list_display = ["code", "description", "days", "percentage"]
+
+
+@admin.register(AccountsReceivableParameters)
+class AccountsReceivableParametersAdmin(ApprovalSettingsAdmin):
+    governed_model = Customer
+
+
+@admin.register(AccountsReceivableWorkflow)
+class AccountsReceivableWorkflowAdmin(WorkflowAdmin):
+    governed_model = Customer

@@ -1,0 +1,371 @@
+"""Demo data: reference tables, 50 customers, the three roles, four users and a workflow.
+
+Running it again changes nothing that is already there, except that the demo users'
+passwords are set to $DEMO_PASSWORD again.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from schwifty import IBAN
+
+from customers.models import (
+    AccountsReceivableWorkflow,
+    CashDiscount,
+    Customer,
+    CustomerGroup,
+    MethodOfPayment,
+    PaymentTerms,
+    SalesTaxGroup,
+)
+from customers.services import customer_create
+from workflow import selectors, services
+from workflow.models import DataEntityBehavior, WorkflowStep
+
+DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
+
+CLERKS = "Clerks"
+APPROVERS = "Approvers"
+APPROVAL_ADMINISTRATORS = "Approval administrators"
+
+REFERENCE_PERMISSIONS = [
+    f"customers.{verb}_{model}"
+    for model in (
+        "customergroup",
+        "paymentterms",
+        "methodofpayment",
+        "salestaxgroup",
+        "cashdiscount",
+    )
+    for verb in ("view",)
+]
+ROLE_PERMISSIONS = {
+    CLERKS: [
+        "customers.view_customer",
+        "customers.add_customer",
+        "customers.change_customer",
+        "workflow.submit_changeproposal",
+        "workflow.view_changeproposal",
+        *REFERENCE_PERMISSIONS,
+    ],
+    APPROVERS: [
+        "customers.view_customer",
+        "workflow.decide_workitem",
+        "workflow.view_changeproposal",
+        "workflow.view_auditentry",
+        *REFERENCE_PERMISSIONS,
+    ],
+    APPROVAL_ADMINISTRATORS: [
+        "customers.view_customer",
+        "customers.view_accountsreceivableparameters",
+        "customers.change_accountsreceivableparameters",
+        "customers.view_accountsreceivableworkflow",
+        "customers.add_accountsreceivableworkflow",
+        "customers.change_accountsreceivableworkflow",
+        "workflow.view_changeproposal",
+        "workflow.view_auditentry",
+        *[
+            f"customers.{verb}_{model}"
+            for model in (
+                "customergroup",
+                "paymentterms",
+                "methodofpayment",
+                "salestaxgroup",
+                "cashdiscount",
+            )
+            for verb in ("view", "add", "change")
+        ],
+    ],
+}
+USERS = [
+    ("clerk", "Claire", "Clerk", [CLERKS], False),
+    ("approver", "Arthur", "Approver", [APPROVERS], False),
+    ("approver2", "Anna", "Approver", [APPROVERS], False),
+    ("admin", "Ada", "Administrator", [APPROVAL_ADMINISTRATORS], True),
+]
+
+CUSTOMER_GROUPS = [
+    ("10", "Domestic customers"),
+    ("20", "Foreign customers"),
+    ("30", "Intercompany"),
+    ("40", "Retail"),
+]
+PAYMENT_TERMS = [
+    ("Net10", "Net 10 days", 10),
+    ("Net30", "Net 30 days", 30),
+    ("Net45", "Net 45 days", 45),
+    ("Net60", "Net 60 days", 60),
+    ("COD", "Cash on delivery", 0),
+]
+METHODS = [
+    ("SEPA-CT", "SEPA credit transfer"),
+    ("SEPA-DD", "SEPA direct debit"),
+    ("CHECK", "Check"),
+    ("CARD", "Credit card"),
+]
+TAX_GROUPS = [
+    ("NL-HIGH", "Netherlands, 21%"),
+    ("NL-LOW", "Netherlands, 9%"),
+    ("EU", "EU reverse charge"),
+    ("EXPORT", "Export outside the EU"),
+]
+CASH_DISCOUNTS = [
+    ("2D10", "2% within 10 days", 10, Decimal("2.00")),
+    ("1D14", "1% within 14 days", 14, Decimal("1.00")),
+]
+
+NAMES = [
+    "Contoso Retail",
+    "Fabrikam Industries",
+    "Northwind Traders",
+    "Adventure Works",
+    "Tailspin Toys",
+    "Wide World Importers",
+    "Litware Systems",
+    "Proseware",
+    "Coho Winery",
+    "Alpine Ski House",
+    "Blue Yonder Airlines",
+    "Fourth Coffee",
+    "Graphic Design Institute",
+    "Humongous Insurance",
+    "Lamna Healthcare",
+    "Margie's Travel",
+    "Nod Publishers",
+    "Southridge Video",
+    "Trey Research",
+    "Woodgrove Bank",
+    "Van der Berg Bouw",
+    "De Vries Logistiek",
+    "Jansen Installatietechniek",
+    "Bakker Voeding",
+    "Visser Metaal",
+    "Smit Transport",
+    "Meijer Kantoorinrichting",
+    "Mulder Drukwerk",
+    "Bos Tuinmaterialen",
+    "Dekker Elektro",
+    "Hendriks Zuivel",
+    "Peters Automotive",
+    "Schouten Textiel",
+    "Koster Scheepvaart",
+    "Brouwer Brouwerij",
+    "Müller Maschinenbau",
+    "Schmidt Logistik",
+    "Dubois Distribution",
+    "Lambert Papeterie",
+    "Rossi Alimentari",
+    "García Componentes",
+    "Nielsen Møbler",
+    "Andersson Verktyg",
+    "Kowalski Budownictwo",
+    "O'Brien Engineering",
+    "Peeters Bakkerij",
+    "Janssens Tegels",
+    "Maes Chocolade",
+    "Wouters Farma",
+    "Claes Interieur",
+]
+CITIES = [
+    ("Amsterdam", "1012 AB", "NL"),
+    ("Rotterdam", "3011 AD", "NL"),
+    ("Utrecht", "3511 LX", "NL"),
+    ("Eindhoven", "5611 AZ", "NL"),
+    ("Groningen", "9711 LM", "NL"),
+    ("Düsseldorf", "40213", "DE"),
+    ("Antwerpen", "2000", "BE"),
+    ("Lyon", "69002", "FR"),
+    ("Milano", "20121", "IT"),
+    ("København", "1050", "DK"),
+]
+BANKS = {
+    "NL": ("ABNA", "RABO", "INGB"),
+    "DE": ("37040044",),
+    "BE": ("539",),
+    "FR": ("20041",),
+    "IT": ("X0542811101",),
+    "DK": ("0040",),
+}
+
+
+def _iban(index: int, country: str) -> str:
+    banks = BANKS.get(country, BANKS["NL"])
+    bank = banks[index % len(banks)]
+    country = country if country in BANKS else "NL"
+    lengths = {"NL": 10, "DE": 10, "BE": 7, "FR": 11, "IT": 12, "DK": 10}
+    account = str(417164300 + index * 7919).zfill(lengths[country])[-lengths[country] :]
+    try:
+        return str(IBAN.generate(country, bank_code=bank, account_code=account))
+    except Exception:  # noqa: BLE001 - a country whose format needs more; fall back to NL
+        return str(
+            IBAN.generate(
+                "NL", bank_code="ABNA", account_code=str(417164300 + index).zfill(10)
+            )
+        )
+
+
+class Command(BaseCommand):
+    help = "Load the demo: reference data, 50 customers, roles, demo users and an active workflow."
+
+    def handle(self, *args, **options) -> None:
+        password = os.environ.get("DEMO_PASSWORD", DEFAULT_DEMO_PASSWORD)
+        with transaction.atomic():
+            groups = self._roles()
+            users = self._users(groups, password)
+            self._reference_data()
+            created = self._customers(users["admin"])
+            self._approval_setup(users["admin"], groups[APPROVERS])
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready ({created} customers created).")
+        )
+        self.stdout.write("Log in at http://127.0.0.1:8000/admin/ as:")
+        for username, _first, _last, roles, _superuser in USERS:
+            self.stdout.write(
+                f"  {username:<10} password {password:<18} ({', '.join(roles)})"
+            )
+
+    def _roles(self) -> dict[str, Group]:
+        groups = {}
+        for name, codenames in ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            permissions = []
+            for dotted in codenames:
+                app_label, codename = dotted.split(".")
+                permissions.append(
+                    Permission.objects.get(
+                        content_type__app_label=app_label, codename=codename
+                    )
+                )
+            group.permissions.set(permissions)
+            groups[name] = group
+        return groups
+
+    def _users(self, groups: dict[str, Group], password: str) -> dict[str, object]:
+        user_model = get_user_model()
+        users = {}
+        for username, first, last, roles, superuser in USERS:
+            user, _ = user_model.objects.get_or_create(username=username)
+            user.first_name, user.last_name = first, last
+            user.email = f"{username}@example.com"
+            user.is_staff = True
+            user.is_superuser = superuser
+            user.set_password(password)
+            user.save()
+            user.groups.set([groups[role] for role in roles])
+            users[username] = user
+        return users
+
+    def _reference_data(self) -> None:
+        for code, description in CUSTOMER_GROUPS:
+            CustomerGroup.objects.get_or_create(
+                code=code, defaults={"description": description}
+            )
+        for code, description, days in PAYMENT_TERMS:
+            PaymentTerms.objects.get_or_create(
+                code=code, defaults={"description": description, "days": days}
+            )
+        for code, description in METHODS:
+            MethodOfPayment.objects.get_or_create(
+                code=code, defaults={"description": description}
+            )
+        for code, description in TAX_GROUPS:
+            SalesTaxGroup.objects.get_or_create(
+                code=code, defaults={"description": description}
+            )
+        for code, description, days, percentage in CASH_DISCOUNTS:
+            CashDiscount.objects.get_or_create(
+                code=code,
+                defaults={
+                    "description": description,
+                    "days": days,
+                    "percentage": percentage,
+                },
+            )
+
+    def _customers(self, actor) -> int:
+        groups = list(CustomerGroup.objects.order_by("code"))
+        terms = list(PaymentTerms.objects.order_by("code"))
+        methods = list(MethodOfPayment.objects.order_by("code"))
+        tax_groups = {group.code: group for group in SalesTaxGroup.objects.all()}
+        discounts = list(CashDiscount.objects.order_by("code"))
+        existing = set(Customer.objects.values_list("account", flat=True))
+        created = 0
+        for index, name in enumerate(NAMES, start=1):
+            account = f"C{index:05d}"
+            if account in existing:
+                continue
+            city, postal_code, country = CITIES[index % len(CITIES)]
+            domestic = country == "NL"
+            slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20]
+            customer_create(
+                values={
+                    "account": account,
+                    "name": name,
+                    "customer_group": groups[0 if domestic else 1]
+                    if index % 9
+                    else groups[3],
+                    "currency": {"DK": "DKK"}.get(country, "EUR"),
+                    "credit_limit": Decimal(5000 * (1 + index % 12)),
+                    "mandatory_credit_limit": index % 4 == 0,
+                    "credit_rating": "ABCD"[index % 4],
+                    "payment_terms": terms[index % len(terms)],
+                    "method_of_payment": methods[index % len(methods)],
+                    "payment_specification": "",
+                    "cash_discount": discounts[index % len(discounts)]
+                    if index % 3 == 0
+                    else None,
+                    "cash_discount_base_days": 10 if index % 3 == 0 else None,
+                    "sales_tax_group": tax_groups["NL-HIGH" if domestic else "EU"],
+                    "tax_exempt_number": ""
+                    if domestic
+                    else f"{country}{100000000 + index * 37}",
+                    "bank_account": _iban(index, country),
+                    "exclude_interest_charges": index % 10 == 0,
+                    "exclude_collection_fees": index % 15 == 0,
+                    "email": f"accounts@{slug}.example",
+                    "phone": f"+31 20 555 {index:04d}",
+                    "street": f"Hoofdstraat {index}",
+                    "postal_code": postal_code,
+                    "city": city,
+                    "country": country,
+                },
+                actor=actor,
+            )
+            created += 1
+        return created
+
+    def _approval_setup(self, actor, approvers: Group) -> None:
+        current = selectors.approval_settings_for(Customer)
+        if current.pk is None:
+            services.approval_settings_update(
+                model=Customer,
+                approvals_enabled=True,
+                data_entity_behavior=DataEntityBehavior.PROPOSE,
+                enabled_fields=["credit_limit", "bank_account", "payment_terms"],
+                actor=actor,
+            )
+        if selectors.active_workflow_for(Customer) is None:
+            workflow = services.workflow_save(
+                workflow=AccountsReceivableWorkflow(
+                    content_type=ContentType.objects.get_for_model(Customer),
+                    name="Customer change approval",
+                ),
+                actor=actor,
+            )
+            services.workflow_step_save(
+                step=WorkflowStep(
+                    workflow=workflow,
+                    sequence=1,
+                    name="Workflow approval for proposed customer change",
+                    assigned_group=approvers,
+                ),
+                actor=actor,
+            )
+            services.workflow_activate(workflow=workflow, actor=actor)

@@ -1,0 +1,65 @@
+"""Refusals the engine explains to people; every message is a sentence a user can act on."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+PENDING_EDIT_REFUSED = _(
+    "%(field)s was not saved: this %(model)s has changes pending approval. "
+    "You can change it again once they are approved or rejected."
+)
+NOTHING_TO_SUBMIT = _("There are no proposed changes to submit.")
+NOT_A_DRAFT = _("These changes were already submitted; their status is now: %(state)s.")
+NOT_PENDING = _("This proposal was already decided; its status is now: %(state)s.")
+NO_ACTIVE_WORKFLOW = _(
+    "The changes cannot be submitted because no workflow is active for %(model)s. "
+    "Ask an approval administrator to activate one on %(workflows)s."
+)
+NO_ELIGIBLE_APPROVER = _(
+    "The changes cannot be submitted because step “%(step)s” has no approver other than "
+    "the people who proposed them. Ask an approval administrator to assign the step to "
+    "someone else."
+)
+EMPTY_WORKFLOW = _("The workflow “%(workflow)s” has no approval steps.")
+OWN_PROPOSAL = _(
+    "You cannot approve or reject these changes because you proposed or submitted them. "
+    "Another approver has to decide."
+)
+NOT_ASSIGNED = _("This proposal is not waiting for your approval.")
+ALREADY_DECIDED_STEP = _("You have already decided on this step.")
+COMMENT_REQUIRED_TO_REJECT = _(
+    "Write a comment that explains why you reject the changes."
+)
+NO_PERMISSION = _("You do not have permission to do this.")
+NOT_GOVERNABLE_FIELD = _("%(field)s cannot be put under approval.")
+APPLY_CONFLICT = _(
+    "The value was %(original)s when the change was proposed but is %(current)s now; "
+    "nothing was written."
+)
+APPLY_INVALID = _(
+    "The proposed values are no longer valid: %(errors)s Nothing was written."
+)
+WORKFLOW_WITHOUT_STEPS = _(
+    "A workflow needs at least one approval step before it can be active."
+)
+STALE_DRAFT_FIELD = _("%(field)s is not part of the proposed changes.")
+
+
+class WorkflowError(Exception):
+    """An operation the engine refused; `message` says why in plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionRefused(WorkflowError):
+    pass
+
+
+class AlreadyDecided(WorkflowError):
+    pass
+
+
+class NotSubmittable(WorkflowError):
+    pass

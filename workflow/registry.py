@@ -1,0 +1,161 @@
+"""Governed models register here; the engine learns fields and labels only from this.
+
+The engine never imports an app that uses it: an app calls `register()` from its
+`AppConfig.ready()` and hands over its model, the fields an admin may put under
+approval, and the words its users know (Dynamics 365 calls the customer settings
+"Accounts receivable parameters", the vendor ones "Accounts payable parameters").
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.formats import localize
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+BLANK_DISPLAY = _("(blank)")
+
+
+@dataclass(frozen=True)
+class GovernedModelLabels:
+    parameters: Promise | str
+    approval_section: Promise | str
+    enable_approvals: Promise | str
+    workflows: Promise | str
+    workflow_type: Promise | str
+    approval_step: Promise | str
+
+
+@dataclass(frozen=True)
+class GovernedModel:
+    model: type[models.Model]
+    governable_field_names: tuple[str, ...]
+    labels: GovernedModelLabels
+    business_key: str = "pk"
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    def get_field(self, name: str) -> models.Field:
+        if name not in self.governable_field_names:
+            raise KeyError(name)
+        return self.model._meta.get_field(name)
+
+    def governable_fields(self) -> list[models.Field]:
+        return [
+            self.model._meta.get_field(name) for name in self.governable_field_names
+        ]
+
+    def field_label(self, name: str) -> str:
+        return str(self.model._meta.get_field(name).verbose_name).capitalize()
+
+    def field_choices(self) -> list[tuple[str, str]]:
+        return [(f.name, self.field_label(f.name)) for f in self.governable_fields()]
+
+    def object_repr(self, instance: models.Model) -> str:
+        return str(instance)[:200]
+
+
+_registry: dict[str, GovernedModel] = {}
+
+
+class NotGoverned(LookupError):
+    pass
+
+
+def _default_governable_fields(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(
+        f.name
+        for f in model._meta.concrete_fields
+        if f.editable and not f.primary_key and not f.unique and not f.auto_created
+    )
+
+
+def register(
+    model: type[models.Model],
+    *,
+    labels: GovernedModelLabels,
+    fields: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    business_key: str = "pk",
+) -> GovernedModel:
+    """Put `model` under the engine. By default every editable field may be governed."""
+    excluded = set(exclude)
+    names = tuple(fields) if fields is not None else _default_governable_fields(model)
+    governed = GovernedModel(
+        model=model,
+        governable_field_names=tuple(n for n in names if n not in excluded),
+        labels=labels,
+        business_key=business_key,
+    )
+    _registry[model._meta.label_lower] = governed
+    return governed
+
+
+def get(model_or_label: type[models.Model] | models.Model | str) -> GovernedModel:
+    label = (
+        model_or_label
+        if isinstance(model_or_label, str)
+        else model_or_label._meta.label_lower
+    )
+    try:
+        return _registry[label]
+    except KeyError:
+        raise NotGoverned(label) from None
+
+
+def all_governed() -> list[GovernedModel]:
+    return list(_registry.values())
+
+
+# Values are stored in proposals and audit rows as JSON. These three helpers are the
+# only place that knows how a model value becomes JSON and back.
+
+
+def serialize_value(model_field: models.Field, value: object) -> object:
+    """The JSON form of a model value (foreign keys by primary key)."""
+    if value is None:
+        return None
+    if isinstance(model_field, models.ForeignKey):
+        return value.pk if isinstance(value, models.Model) else value
+    if isinstance(value, (decimal.Decimal, datetime.date, datetime.time)):
+        return str(value)
+    return value
+
+
+def deserialize_value(model_field: models.Field, raw: object) -> object:
+    """The model value (for a foreign key: its primary key) of a stored JSON value."""
+    if raw is None:
+        return None
+    return model_field.to_python(raw)
+
+
+def current_value(instance: models.Model, model_field: models.Field) -> object:
+    """The JSON form of the value `instance` holds now."""
+    return serialize_value(model_field, getattr(instance, model_field.attname))
+
+
+def values_equal(model_field: models.Field, left: object, right: object) -> bool:
+    """Whether two stored values mean the same (so "1000.00" equals "1000")."""
+    return deserialize_value(model_field, left) == deserialize_value(model_field, right)
+
+
+def display_value(model_field: models.Field, raw: object) -> str:
+    """How a person reads a stored value: codes of related rows, choice labels, Yes/No."""
+    value = deserialize_value(model_field, raw)
+    if value in (None, ""):
+        return str(BLANK_DISPLAY)
+    if isinstance(model_field, models.ForeignKey):
+        related = model_field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else str(value)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    return str(localize(value))

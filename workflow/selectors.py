@@ -1,0 +1,159 @@
+"""Reads of the approval engine, with their related rows already joined."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from . import registry
+from .models import (
+    OPEN_PROPOSAL_STATES,
+    ApprovalSettings,
+    AuditEntry,
+    ChangeProposal,
+    ProposalState,
+    Workflow,
+    WorkflowStep,
+    WorkItem,
+    WorkItemState,
+)
+
+
+def approval_settings_for(model: type[models.Model]) -> ApprovalSettings:
+    """The saved settings, or the defaults (approvals off) when none were saved yet."""
+    content_type = ContentType.objects.get_for_model(model)
+    found = ApprovalSettings.objects.filter(content_type=content_type).first()
+    return found or ApprovalSettings(content_type=content_type)
+
+
+def enabled_fields_for(model: type[models.Model]) -> set[str]:
+    """The fields whose changes need approval now (none while approvals are off)."""
+    settings_row = approval_settings_for(model)
+    if not settings_row.approvals_enabled:
+        return set()
+    return set(settings_row.enabled_fields) & set(
+        registry.get(model).governable_field_names
+    )
+
+
+def _proposals_of(instance: models.Model) -> QuerySet[ChangeProposal]:
+    return ChangeProposal.objects.filter(
+        content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+    )
+
+
+def open_proposal_for(instance: models.Model) -> ChangeProposal | None:
+    return (
+        _proposals_of(instance)
+        .filter(state__in=OPEN_PROPOSAL_STATES)
+        .select_related("submitted_by", "created_by", "current_step", "workflow")
+        .prefetch_related("changes")
+        .first()
+    )
+
+
+def open_proposal_for_update(instance: models.Model) -> ChangeProposal | None:
+    return (
+        _proposals_of(instance)
+        .select_for_update()
+        .filter(state__in=OPEN_PROPOSAL_STATES)
+        .first()
+    )
+
+
+def latest_closed_proposal_for(instance: models.Model) -> ChangeProposal | None:
+    return _proposals_of(instance).exclude(state__in=OPEN_PROPOSAL_STATES).first()
+
+
+def proposals_for(instance: models.Model) -> QuerySet[ChangeProposal]:
+    return (
+        _proposals_of(instance)
+        .select_related("created_by", "submitted_by")
+        .prefetch_related("changes")
+    )
+
+
+def proposal_change_rows(proposal: ChangeProposal) -> list[dict[str, object]]:
+    """Field, original and proposed value of each change, as a person reads them."""
+    governed = registry.get(proposal.content_type.model_class())
+    rows = []
+    for change in proposal.changes.all():
+        model_field = governed.model._meta.get_field(change.field_name)
+        rows.append(
+            {
+                "field_name": change.field_name,
+                "label": governed.field_label(change.field_name),
+                "original": registry.display_value(model_field, change.original_value),
+                "proposed": registry.display_value(model_field, change.proposed_value),
+                "proposed_by": change.proposed_by,
+            }
+        )
+    return rows
+
+
+def active_workflow_for(model: type[models.Model]) -> Workflow | None:
+    return Workflow.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), is_active=True
+    ).first()
+
+
+def step_assignees(step: WorkflowStep) -> list:
+    """Active users the step is assigned to: its group's members and its named users."""
+    user_model = get_user_model()
+    condition = Q(pk__in=step.assigned_users.values("pk"))
+    if step.assigned_group_id:
+        condition |= Q(groups=step.assigned_group_id)
+    return list(
+        user_model._default_manager.filter(condition, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def open_work_items_for(user) -> QuerySet[WorkItem]:
+    return (
+        WorkItem.objects.filter(
+            assignee=user,
+            state=WorkItemState.OPEN,
+            proposal__state=ProposalState.PENDING,
+        )
+        .select_related(
+            "proposal", "proposal__submitted_by", "proposal__content_type", "step"
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def open_work_item_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return WorkItem.objects.filter(
+        assignee=user, state=WorkItemState.OPEN, proposal__state=ProposalState.PENDING
+    ).count()
+
+
+def open_work_item_of(proposal: ChangeProposal, user) -> WorkItem | None:
+    if proposal.state != ProposalState.PENDING or not user.is_authenticated:
+        return None
+    return WorkItem.objects.filter(
+        proposal=proposal,
+        step=proposal.current_step_id,
+        assignee=user,
+        state=WorkItemState.OPEN,
+    ).first()
+
+
+def work_items_of(proposal: ChangeProposal) -> QuerySet[WorkItem]:
+    return (
+        WorkItem.objects.filter(proposal=proposal)
+        .select_related("assignee", "step")
+        .order_by("step__sequence", "id")
+    )
+
+
+def audit_entries_for(instance: models.Model) -> QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+    ).select_related("actor", "proposal")
