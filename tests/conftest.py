@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+
+from customers.management.commands.seed_demo import (
+    APPROVAL_ADMINISTRATORS,
+    APPROVERS,
+    CLERKS,
+    ROLE_PERMISSIONS,
+)
+from customers.models import AccountsReceivableWorkflow, Customer
+from tests.factories import CustomerFactory, UserFactory
+from workflow import services
+from workflow.models import DataEntityBehavior, WorkflowStep
+
+GOVERNED_FIELDS = ["credit_limit", "bank_account", "payment_terms"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests skip, with the reason, when the suite runs on SQLite."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" in engine:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (row locks, real concurrency); set DATABASE_URL to run it"
+    )
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _group(name: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    permissions = []
+    for dotted in ROLE_PERMISSIONS[name]:
+        app_label, codename = dotted.split(".")
+        permissions.append(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    group.permissions.set(permissions)
+    return group
+
+
+@pytest.fixture
+def roles(db) -> dict[str, Group]:
+    return {name: _group(name) for name in (CLERKS, APPROVERS, APPROVAL_ADMINISTRATORS)}
+
+
+@pytest.fixture
+def clerk(roles):
+    user = UserFactory(username="clerk")
+    user.groups.add(roles[CLERKS])
+    return user
+
+
+@pytest.fixture
+def clerk2(roles):
+    user = UserFactory(username="clerk2")
+    user.groups.add(roles[CLERKS])
+    return user
+
+
+@pytest.fixture
+def approver(roles):
+    user = UserFactory(username="approver")
+    user.groups.add(roles[APPROVERS])
+    return user
+
+
+@pytest.fixture
+def approver2(roles):
+    user = UserFactory(username="approver2")
+    user.groups.add(roles[APPROVERS])
+    return user
+
+
+@pytest.fixture
+def approval_admin(roles):
+    user = UserFactory(username="admin")
+    user.groups.add(roles[APPROVAL_ADMINISTRATORS])
+    return user
+
+
+@pytest.fixture
+def customer(db) -> Customer:
+    return CustomerFactory(account="C00001", name="Contoso Retail")
+
+
+@pytest.fixture
+def approvals_on(approval_admin):
+    return services.approval_settings_update(
+        model=Customer,
+        approvals_enabled=True,
+        data_entity_behavior=DataEntityBehavior.PROPOSE,
+        enabled_fields=GOVERNED_FIELDS,
+        actor=approval_admin,
+    )
+
+
+def make_workflow(actor, *steps: dict) -> AccountsReceivableWorkflow:
+    workflow = services.workflow_save(
+        workflow=AccountsReceivableWorkflow(
+            content_type=ContentType.objects.get_for_model(Customer), name="Test workflow"
+        ),
+        actor=actor,
+    )
+    for sequence, step in enumerate(steps, start=1):
+        users = step.pop("users", [])
+        saved = services.workflow_step_save(
+            step=WorkflowStep(workflow=workflow, sequence=sequence, name=f"Step {sequence}", **step),
+            actor=actor,
+        )
+        saved.assigned_users.set(users)
+    services.workflow_activate(workflow=workflow, actor=actor)
+    return workflow
+
+
+@pytest.fixture
+def active_workflow(roles, approval_admin):
+    return make_workflow(approval_admin, {"assigned_group": roles[APPROVERS]})
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
