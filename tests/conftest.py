@@ -105,14 +105,17 @@ def approvals_on(approval_admin):
 def make_workflow(actor, *steps: dict) -> AccountsReceivableWorkflow:
     workflow = services.workflow_save(
         workflow=AccountsReceivableWorkflow(
-            content_type=ContentType.objects.get_for_model(Customer), name="Test workflow"
+            content_type=ContentType.objects.get_for_model(Customer),
+            name="Test workflow",
         ),
         actor=actor,
     )
     for sequence, step in enumerate(steps, start=1):
         users = step.pop("users", [])
         saved = services.workflow_step_save(
-            step=WorkflowStep(workflow=workflow, sequence=sequence, name=f"Step {sequence}", **step),
+            step=WorkflowStep(
+                workflow=workflow, sequence=sequence, name=f"Step {sequence}", **step
+            ),
             actor=actor,
         )
         saved.assigned_users.set(users)

@@ -312,7 +312,7 @@ def _field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra
 
 def _lock_proposal(proposal: ChangeProposal) -> ChangeProposal:
     return (
-        ChangeProposal.objects.select_for_update()
+        ChangeProposal.objects.select_for_update(of=("self",))
         .select_related("content_type")
         .get(pk=proposal.pk)
     )
@@ -515,8 +515,12 @@ def proposal_reject(*, proposal: ChangeProposal, actor, comment: str) -> ChangeP
 def _lock_for_decision(
     proposal: ChangeProposal, actor
 ) -> tuple[ChangeProposal, WorkItem]:
+    # Lock order everywhere: the governed record first, then its proposal, so that
+    # an approval and a clerk's edit of the same record never deadlock.
+    model = proposal.content_type.model_class()
+    model._default_manager.select_for_update().filter(pk=proposal.object_id).first()
     proposal = (
-        ChangeProposal.objects.select_for_update()
+        ChangeProposal.objects.select_for_update(of=("self",))
         .select_related("content_type", "workflow", "current_step")
         .get(pk=proposal.pk)
     )

@@ -17,8 +17,12 @@ def edit(customer, actor, **values):
 
 
 @pytest.mark.django_db
-def test_enabled_field_becomes_proposal_and_other_field_saves(customer, clerk, approvals_on):
-    outcome = edit(customer, clerk, name="Contoso Retail BV", credit_limit=Decimal("25000"))
+def test_enabled_field_becomes_proposal_and_other_field_saves(
+    customer, clerk, approvals_on
+):
+    outcome = edit(
+        customer, clerk, name="Contoso Retail BV", credit_limit=Decimal("25000")
+    )
 
     customer.refresh_from_db()
     assert customer.name == "Contoso Retail BV"
@@ -37,7 +41,9 @@ def test_enabled_field_becomes_proposal_and_other_field_saves(customer, clerk, a
 
 
 @pytest.mark.django_db
-def test_changing_the_same_field_again_replaces_the_proposed_value(customer, clerk, approvals_on):
+def test_changing_the_same_field_again_replaces_the_proposed_value(
+    customer, clerk, approvals_on
+):
     edit(customer, clerk, credit_limit=Decimal("25000"))
     outcome = edit(customer, clerk, credit_limit=Decimal("30000"))
 
@@ -49,7 +55,12 @@ def test_changing_the_same_field_again_replaces_the_proposed_value(customer, cle
 
 @pytest.mark.django_db
 def test_setting_a_field_back_to_its_original_removes_it(customer, clerk, approvals_on):
-    edit(customer, clerk, credit_limit=Decimal("25000"), bank_account="DE89370400440532013000")
+    edit(
+        customer,
+        clerk,
+        credit_limit=Decimal("25000"),
+        bank_account="DE89370400440532013000",
+    )
     outcome = edit(customer, clerk, credit_limit=Decimal("10000"))
 
     assert outcome.withdrawn_fields == ["credit_limit"]
@@ -79,7 +90,12 @@ def test_foreign_key_field_is_proposed_by_code(customer, clerk, approvals_on):
 
 @pytest.mark.django_db
 def test_with_approvals_disabled_every_field_saves(customer, clerk):
-    outcome = edit(customer, clerk, credit_limit=Decimal("25000"), bank_account="DE89370400440532013000")
+    outcome = edit(
+        customer,
+        clerk,
+        credit_limit=Decimal("25000"),
+        bank_account="DE89370400440532013000",
+    )
 
     customer.refresh_from_db()
     assert customer.credit_limit == Decimal("25000")
@@ -92,10 +108,17 @@ def test_with_approvals_disabled_every_field_saves(customer, clerk):
 def test_direct_changes_leave_an_audit_row_per_field(customer, clerk, approvals_on):
     edit(customer, clerk, name="Renamed", credit_limit=Decimal("1"))
 
-    rows = AuditEntry.objects.filter(object_id=customer.pk).exclude(action=AuditAction.CREATED)
+    rows = AuditEntry.objects.filter(object_id=customer.pk).exclude(
+        action=AuditAction.CREATED
+    )
     by_action = {(r.action, r.field_name): r for r in rows}
     changed = by_action[(AuditAction.FIELD_CHANGED, "name")]
-    assert (changed.old_display, changed.new_display, changed.actor, changed.source) == (
+    assert (
+        changed.old_display,
+        changed.new_display,
+        changed.actor,
+        changed.source,
+    ) == (
         "Contoso Retail",
         "Renamed",
         clerk,
@@ -106,7 +129,9 @@ def test_direct_changes_leave_an_audit_row_per_field(customer, clerk, approvals_
 
 
 @pytest.mark.django_db
-def test_invalid_proposed_value_is_refused_before_anything_is_stored(customer, clerk, approvals_on):
+def test_invalid_proposed_value_is_refused_before_anything_is_stored(
+    customer, clerk, approvals_on
+):
     with pytest.raises(ValidationError) as raised:
         edit(customer, clerk, name="Saved?", bank_account="NL00ABNA0000000000")
 

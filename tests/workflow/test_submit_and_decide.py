@@ -21,7 +21,10 @@ from workflow.models import AuditAction, AuditEntry, ProposalState, WorkItemStat
 
 
 def draft(customer, clerk, **values):
-    values = values or {"credit_limit": Decimal("25000"), "bank_account": "DE89370400440532013000"}
+    values = values or {
+        "credit_limit": Decimal("25000"),
+        "bank_account": "DE89370400440532013000",
+    }
     return customer_update(customer_id=customer.pk, values=values, actor=clerk).proposal
 
 
@@ -31,7 +34,9 @@ def pending(customer, clerk, approver, approver2, approvals_on, active_workflow)
 
 
 @pytest.mark.django_db
-def test_submit_sets_pending_and_opens_work_items_for_the_step(pending, approver, approver2):
+def test_submit_sets_pending_and_opens_work_items_for_the_step(
+    pending, approver, approver2
+):
     assert pending.state == ProposalState.PENDING
     assert pending.get_state_display() == "Changes pending approval"
     assignees = set(pending.work_items.values_list("assignee__username", flat=True))
@@ -39,7 +44,9 @@ def test_submit_sets_pending_and_opens_work_items_for_the_step(pending, approver
 
 
 @pytest.mark.django_db
-def test_submit_without_active_workflow_is_refused_with_a_reason(customer, clerk, approvals_on):
+def test_submit_without_active_workflow_is_refused_with_a_reason(
+    customer, clerk, approvals_on
+):
     with pytest.raises(NotSubmittable) as refused:
         services.proposal_submit(proposal=draft(customer, clerk), actor=clerk)
     assert "no workflow is active" in refused.value.message
@@ -58,7 +65,9 @@ def test_submit_is_refused_when_only_the_submitter_could_approve(
 
 
 @pytest.mark.django_db
-def test_submit_needs_the_submit_permission(customer, clerk, approver, approvals_on, active_workflow):
+def test_submit_needs_the_submit_permission(
+    customer, clerk, approver, approvals_on, active_workflow
+):
     proposal = draft(customer, clerk)
     with pytest.raises(PermissionRefused):
         services.proposal_submit(proposal=proposal, actor=approver)
@@ -72,8 +81,13 @@ def test_last_approval_writes_all_fields_at_once(pending, customer, approver):
     assert proposal.state == ProposalState.APPLIED
     assert customer.credit_limit == Decimal("25000")
     assert customer.bank_account == "DE89370400440532013000"
-    applied = AuditEntry.objects.filter(proposal=proposal, action=AuditAction.FIELD_CHANGED)
-    assert set(applied.values_list("field_name", flat=True)) == {"credit_limit", "bank_account"}
+    applied = AuditEntry.objects.filter(
+        proposal=proposal, action=AuditAction.FIELD_CHANGED
+    )
+    assert set(applied.values_list("field_name", flat=True)) == {
+        "credit_limit",
+        "bank_account",
+    }
     assert set(applied.values_list("source", flat=True)) == {"browser"}
     assert proposal.work_items.filter(state=WorkItemState.CLOSED).count() == 1
 
@@ -87,7 +101,9 @@ def test_reject_needs_a_comment(pending, approver):
 
 @pytest.mark.django_db
 def test_rejected_proposal_leaves_the_customer_untouched(pending, customer, approver):
-    proposal = services.proposal_reject(proposal=pending, actor=approver, comment="Wrong IBAN")
+    proposal = services.proposal_reject(
+        proposal=pending, actor=approver, comment="Wrong IBAN"
+    )
 
     customer.refresh_from_db()
     assert proposal.state == ProposalState.REJECTED
@@ -98,7 +114,9 @@ def test_rejected_proposal_leaves_the_customer_untouched(pending, customer, appr
 
 
 @pytest.mark.django_db
-def test_submitter_in_the_approver_group_cannot_approve(customer, clerk, approver, approvals_on, active_workflow, roles):
+def test_submitter_in_the_approver_group_cannot_approve(
+    customer, clerk, approver, approvals_on, active_workflow, roles
+):
     clerk.groups.add(roles["Approvers"])
     proposal = services.proposal_submit(proposal=draft(customer, clerk), actor=clerk)
 
@@ -129,7 +147,9 @@ def test_only_an_assigned_approver_may_decide(pending, clerk2, roles):
 
 
 @pytest.mark.django_db
-def test_approving_a_decided_proposal_says_already_decided(pending, approver, approver2):
+def test_approving_a_decided_proposal_says_already_decided(
+    pending, approver, approver2
+):
     services.proposal_approve(proposal=pending, actor=approver)
     with pytest.raises(AlreadyDecided) as refused:
         services.proposal_approve(proposal=pending, actor=approver2)
@@ -137,7 +157,9 @@ def test_approving_a_decided_proposal_says_already_decided(pending, approver, ap
 
 
 @pytest.mark.django_db
-def test_two_steps_apply_only_after_the_second(customer, clerk, approver, approver2, approvals_on, approval_admin):
+def test_two_steps_apply_only_after_the_second(
+    customer, clerk, approver, approver2, approvals_on, approval_admin
+):
     make_workflow(approval_admin, {"users": [approver]}, {"users": [approver2]})
     proposal = services.proposal_submit(proposal=draft(customer, clerk), actor=clerk)
 
@@ -156,7 +178,9 @@ def test_two_steps_apply_only_after_the_second(customer, clerk, approver, approv
 @pytest.mark.django_db
 def test_every_transition_leaves_an_audit_row(pending, approver):
     services.proposal_approve(proposal=pending, actor=approver)
-    actions = set(AuditEntry.objects.filter(proposal=pending).values_list("action", flat=True))
+    actions = set(
+        AuditEntry.objects.filter(proposal=pending).values_list("action", flat=True)
+    )
     assert {
         AuditAction.FIELD_PROPOSED,
         AuditAction.SUBMITTED,
