@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
+
+admin.site.site_header = _("Customer approvals")
+admin.site.site_title = _("Customer approvals")
+admin.site.index_title = _("Customer master data under approval")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),

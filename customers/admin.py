@@ -36,6 +36,7 @@ class CustomerAdmin(GovernedModelAdmin):
     search_fields = ["account", "name"]
     autocomplete_fields = ["invoice_account"]
     show_full_result_count = False
+    view_on_site = False
     fieldsets = [
         (None, {"fields": ["account", "name", "customer_group", "currency"]}),
         (

@@ -523,6 +523,28 @@ class WorkflowStepInline(admin.TabularInline):
     extra = 0
     min_num = 1
 
+    def _may_edit_parent(self, request) -> bool:
+        # Steps are part of their workflow: whoever may edit the workflow edits its steps.
+        opts = self.parent_model._meta
+        return request.user.has_perm(
+            f"{opts.app_label}.change_{opts.model_name}"
+        ) or request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self._may_edit_parent(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._may_edit_parent(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._may_edit_parent(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        opts = self.parent_model._meta
+        return self._may_edit_parent(request) or request.user.has_perm(
+            f"{opts.app_label}.view_{opts.model_name}"
+        )
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         step_label = registry.get(self.parent_model_governed).labels.approval_step

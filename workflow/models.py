@@ -353,7 +353,7 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         verbose_name = _("work item")
-        verbose_name_plural = _("work items")
+        verbose_name_plural = _("my work items")
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.formats import localize
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 BLANK_DISPLAY = _("(blank)")
@@ -53,7 +54,7 @@ class GovernedModel:
         ]
 
     def field_label(self, name: str) -> str:
-        return str(self.model._meta.get_field(name).verbose_name).capitalize()
+        return capfirst(str(self.model._meta.get_field(name).verbose_name))
 
     def field_choices(self) -> list[tuple[str, str]]:
         return [(f.name, self.field_label(f.name)) for f in self.governable_fields()]

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
@@ -207,7 +208,7 @@ def _write_fields(
                 source=source,
                 proposal=proposal,
                 field_name=name,
-                field_label=str(model_field.verbose_name).capitalize(),
+                field_label=capfirst(str(model_field.verbose_name)),
                 old_value=old_raw,
                 new_value=new_raw,
                 old_display=registry.display_value(model_field, old_raw),
@@ -298,7 +299,7 @@ def _field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra
         action=action,
         actor=actor,
         field_name=model_field.name,
-        field_label=str(model_field.verbose_name).capitalize(),
+        field_label=capfirst(str(model_field.verbose_name)),
         old_value=old_raw,
         new_value=new_raw,
         old_display=registry.display_value(model_field, old_raw),

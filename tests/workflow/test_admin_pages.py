@@ -1,0 +1,217 @@
+"""Every admin page answers its role, refuses the others, and writes through services."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from customers.models import AccountsReceivableWorkflow, Customer
+from workflow import selectors
+from workflow.models import AuditAction, AuditEntry
+
+PARAMETERS = "admin:customers_accountsreceivableparameters_changelist"
+WORKFLOWS_ADD = "admin:customers_accountsreceivableworkflow_add"
+
+
+@pytest.mark.django_db
+def test_parameters_page_shows_the_d365_labels_to_an_admin(
+    client, approval_admin, approvals_on
+):
+    client.force_login(approval_admin)
+    page = client.get(reverse(PARAMETERS), follow=True)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    for label in (
+        "Accounts receivable parameters",
+        "Customer approval",
+        "Enable customer approvals",
+        "Data entity behavior",
+        "Allow changes without approval",
+        "Reject changes",
+        "Create change proposals",
+        "Enable",
+        "Bank account (IBAN)",
+    ):
+        assert label in html, label
+
+
+@pytest.mark.django_db
+def test_saving_parameters_changes_them_and_is_audited(
+    client, approval_admin, approvals_on
+):
+    client.force_login(approval_admin)
+    url = client.get(reverse(PARAMETERS)).url
+    response = client.post(
+        url,
+        {
+            "approvals_enabled": "on",
+            "data_entity_behavior": "reject",
+            "enabled_fields": ["credit_limit", "name"],
+        },
+    )
+
+    assert response.status_code == 302
+    assert selectors.enabled_fields_for(Customer) == {"credit_limit", "name"}
+    audited = AuditEntry.objects.filter(
+        action=AuditAction.SETTINGS_CHANGED, actor=approval_admin
+    )
+    assert set(audited.values_list("field_name", flat=True)) >= {
+        "data_entity_behavior",
+        "enabled_fields",
+    }
+    assert (
+        "Create change proposals"
+        in audited.filter(field_name="data_entity_behavior").latest("id").old_display
+    )
+
+
+@pytest.mark.django_db
+def test_clerk_and_approver_cannot_open_the_parameters(client, clerk, approver):
+    for user in (clerk, approver):
+        client.force_login(user)
+        assert client.get(reverse(PARAMETERS), follow=True).status_code == 403
+
+
+@pytest.mark.django_db
+def test_new_workflow_starts_with_the_type_choice(client, approval_admin):
+    client.force_login(approval_admin)
+    page = client.get(reverse(WORKFLOWS_ADD))
+    assert "Proposed customer change workflow" in page.content.decode()
+    form = client.get(reverse(WORKFLOWS_ADD) + "?type=customers.customer")
+    html = form.content.decode()
+    assert "Workflow approval for proposed customer change" in html
+
+
+def workflow_post(**step):
+    data = {
+        "name": "Two approvers",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "1",
+        "steps-MAX_NUM_FORMS": "1000",
+        "steps-0-sequence": "1",
+        "steps-0-name": "Workflow approval for proposed customer change",
+        "steps-0-completion_policy": "single",
+    }
+    data.update({f"steps-0-{k}": v for k, v in step.items()})
+    return data
+
+
+@pytest.mark.django_db
+def test_a_step_without_assignee_is_explained(client, approval_admin):
+    client.force_login(approval_admin)
+    page = client.post(
+        reverse(WORKFLOWS_ADD) + "?type=customers.customer", workflow_post()
+    )
+    assert (
+        "Assign this step to a group or to at least one user." in page.content.decode()
+    )
+    assert not AccountsReceivableWorkflow.objects.exists()
+
+
+@pytest.mark.django_db
+def test_create_and_activate_a_workflow(client, approval_admin, roles, active_workflow):
+    client.force_login(approval_admin)
+    response = client.post(
+        reverse(WORKFLOWS_ADD) + "?type=customers.customer",
+        workflow_post(assigned_group=roles["Approvers"].pk),
+    )
+    assert response.status_code == 302
+    created = AccountsReceivableWorkflow.objects.get(name="Two approvers")
+    assert created.steps.get().assigned_group == roles["Approvers"]
+    assert not created.is_active
+
+    client.post(
+        reverse(
+            "admin:customers_accountsreceivableworkflow_activate", args=[created.pk]
+        )
+    )
+    assert selectors.active_workflow_for(Customer) == created
+    active_workflow.refresh_from_db()
+    assert not active_workflow.is_active
+
+
+@pytest.mark.django_db
+def test_each_role_reaches_its_pages(client, clerk, approver, approval_admin, customer):
+    pages = {
+        clerk: [
+            "admin:index",
+            "admin:customers_customer_changelist",
+            "admin:workflow_workitem_changelist",
+        ],
+        approver: [
+            "admin:index",
+            "admin:customers_customer_changelist",
+            "admin:workflow_workitem_changelist",
+        ],
+        approval_admin: [
+            "admin:index",
+            "admin:customers_accountsreceivableworkflow_changelist",
+            "admin:workflow_auditentry_changelist",
+            "admin:workflow_changeproposal_changelist",
+            "admin:customers_customergroup_changelist",
+        ],
+    }
+    for user, names in pages.items():
+        client.force_login(user)
+        for name in names:
+            assert client.get(reverse(name)).status_code == 200, (user, name)
+        detail = client.get(
+            reverse("admin:customers_customer_history", args=[customer.pk])
+        )
+        assert detail.status_code == 200
+
+
+@pytest.mark.django_db
+def test_audit_entries_cannot_be_edited_or_deleted_in_the_admin(
+    client, approval_admin, approvals_on
+):
+    client.force_login(approval_admin)
+    entry = AuditEntry.objects.first()
+    change = client.get(reverse("admin:workflow_auditentry_change", args=[entry.pk]))
+    assert 'name="_save"' not in change.content.decode()
+    assert (
+        client.post(
+            reverse("admin:workflow_auditentry_delete", args=[entry.pk])
+        ).status_code
+        == 403
+    )
+
+
+@pytest.mark.django_db
+def test_a_step_that_proposals_reached_cannot_be_removed(
+    client, approval_admin, customer, clerk, approver, approvals_on, active_workflow
+):
+    from decimal import Decimal
+
+    from customers.services import customer_update
+    from workflow import services
+
+    proposal = customer_update(
+        customer_id=customer.pk, values={"credit_limit": Decimal("1")}, actor=clerk
+    ).proposal
+    services.proposal_submit(proposal=proposal, actor=clerk)
+    step = active_workflow.steps.get()
+    client.force_login(approval_admin)
+    data = workflow_post(assigned_group=step.assigned_group_id, id=step.pk, DELETE="on")
+    data.update(
+        {
+            "name": active_workflow.name,
+            "steps-INITIAL_FORMS": "1",
+            "steps-MIN_NUM_FORMS": "0",
+            "steps-0-workflow": active_workflow.pk,
+        }
+    )
+    page = client.post(
+        reverse(
+            "admin:customers_accountsreceivableworkflow_change",
+            args=[active_workflow.pk],
+        ),
+        data,
+    )
+    import re
+
+    print(re.findall(r"errorlist[^>]*>(.*?)</ul>", page.content.decode(), re.S))
+    assert "cannot be removed: proposals have reached it" in page.content.decode()
+    assert active_workflow.steps.exists()
