@@ -508,7 +508,7 @@ class WorkflowStepFormSet(BaseInlineFormSet):
             )
 
 
-class WorkflowStepInline(admin.TabularInline):
+class WorkflowStepInline(admin.StackedInline):
     model = WorkflowStep
     formset = WorkflowStepFormSet
     fields = [
@@ -685,6 +685,7 @@ class WorkItemAdmin(admin.ModelAdmin):
     """My work items: the open approvals waiting for the user who looks."""
 
     list_display = ["record", "step", "fields_changed", "submitted_by", "created_at"]
+    list_display_links = None
     list_select_related = [
         "proposal",
         "proposal__content_type",

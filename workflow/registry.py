@@ -125,6 +125,10 @@ def serialize_value(model_field: models.Field, value: object) -> object:
         return None
     if isinstance(model_field, models.ForeignKey):
         return value.pk if isinstance(value, models.Model) else value
+    if isinstance(model_field, models.DecimalField) and value != "":
+        # One spelling per amount, so "25000" and "25000.00" read and compare the same.
+        quantum = decimal.Decimal(1).scaleb(-model_field.decimal_places)
+        return str(decimal.Decimal(value).quantize(quantum))
     if isinstance(value, (decimal.Decimal, datetime.date, datetime.time)):
         return str(value)
     return value

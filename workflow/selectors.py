@@ -67,12 +67,19 @@ def latest_closed_proposal_for(instance: models.Model) -> ChangeProposal | None:
     return _proposals_of(instance).exclude(state__in=OPEN_PROPOSAL_STATES).first()
 
 
-def proposals_for(instance: models.Model) -> QuerySet[ChangeProposal]:
-    return (
+def proposals_for(instance: models.Model) -> list[ChangeProposal]:
+    """The record's proposals, newest first, each with `field_labels` of its changes."""
+    governed = registry.get(type(instance))
+    proposals = list(
         _proposals_of(instance)
         .select_related("created_by", "submitted_by")
         .prefetch_related("changes")
     )
+    for proposal in proposals:
+        proposal.field_labels = [
+            governed.field_label(c.field_name) for c in proposal.changes.all()
+        ]
+    return proposals
 
 
 def proposal_change_rows(proposal: ChangeProposal) -> list[dict[str, object]]:

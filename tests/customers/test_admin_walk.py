@@ -168,7 +168,7 @@ def test_reject_without_comment_is_refused_then_with_comment_leaves_customer(
 
     customer.refresh_from_db()
     assert customer.credit_limit == Decimal("10000.00")
-    assert proposals_for(customer).first().state == ProposalState.REJECTED
+    assert proposals_for(customer)[0].state == ProposalState.REJECTED
 
 
 @pytest.mark.django_db

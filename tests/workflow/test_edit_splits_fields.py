@@ -35,7 +35,7 @@ def test_enabled_field_becomes_proposal_and_other_field_saves(
     assert (change.field_name, change.original_value, change.proposed_value) == (
         "credit_limit",
         "10000.00",
-        "25000",
+        "25000.00",
     )
     assert change.proposed_by == clerk
 
@@ -49,7 +49,7 @@ def test_changing_the_same_field_again_replaces_the_proposed_value(
 
     change = outcome.proposal.changes.get()
     assert change.original_value == "10000.00"
-    assert change.proposed_value == "30000"
+    assert change.proposed_value == "30000.00"
     assert ChangeProposal.objects.count() == 1
 
 

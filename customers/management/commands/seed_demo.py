@@ -27,7 +27,7 @@ from customers.models import (
 )
 from customers.services import customer_create
 from workflow import selectors, services
-from workflow.models import DataEntityBehavior, WorkflowStep
+from workflow.models import DataEntityBehavior, Source, WorkflowStep
 
 DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
 
@@ -337,6 +337,7 @@ class Command(BaseCommand):
                     "country": country,
                 },
                 actor=actor,
+                source=Source.SYSTEM,
             )
             created += 1
         return created
