@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
