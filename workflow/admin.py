@@ -134,6 +134,8 @@ class GovernedModelAdmin(admin.ModelAdmin):
             self.message_user(request, _("Nothing was changed."), messages.INFO)
         if "_continue" in request.POST or outcome.refused:
             return redirect(self._url("change", obj.pk))
+        if "_addanother" in request.POST:
+            return redirect(self._url("add"))
         return redirect(self._url("changelist"))
 
     # --- pages --------------------------------------------------------------------

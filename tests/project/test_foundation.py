@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_deploy_check_is_clean_under_production_settings():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "custapproval.settings.production",
         "SECRET_KEY": "x" * 20
         + "a-long-random-test-key-for-the-deploy-check-0123456789",
@@ -39,7 +39,7 @@ def test_deploy_check_is_clean_under_production_settings():
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "custapproval.settings.production",
         "SECRET_KEY": "",
     }
