@@ -66,7 +66,14 @@ class CustomerAdmin(GovernedModelAdmin):
         ),
         (
             _("Invoice and delivery"),
-            {"fields": ["invoice_account", "sales_tax_group", "tax_exempt_number"]},
+            {
+                "fields": [
+                    "invoice_account",
+                    "account_manager",
+                    "sales_tax_group",
+                    "tax_exempt_number",
+                ]
+            },
         ),
         (
             _("Contact and address"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -150,6 +151,14 @@ class Customer(models.Model):
         blank=True,
         related_name="invoiced_customers",
         verbose_name=_("invoice account"),
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_customers",
+        verbose_name=_("account manager"),
     )
     exclude_interest_charges = models.BooleanField(
         _("exclude interest charges"), default=False

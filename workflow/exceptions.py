@@ -27,6 +27,23 @@ OWN_PROPOSAL = _(
 )
 NOT_ASSIGNED = _("This proposal is not waiting for your approval.")
 ALREADY_DECIDED_STEP = _("You have already decided on this step.")
+COMMENT_REQUIRED = _("Write a comment that tells the submitter what to change.")
+ONLY_SUBMITTER_RECALLS = _(
+    "Only the person who submitted these changes can recall them."
+)
+ONE_STEP_ONLY = _(
+    "You already approved another step of this proposal; a different approver has to "
+    "decide this one."
+)
+HANDOVER_TO_PROPOSER = _(
+    "%(user)s proposed or submitted these changes, so the work item cannot go to them."
+)
+HANDOVER_TO_EARLIER_APPROVER = _(
+    "%(user)s already approved another step of this proposal, so the work item cannot "
+    "go to them."
+)
+HANDOVER_TO_HOLDER = _("%(user)s already has this work item.")
+HANDOVER_NOT_APPROVER = _("%(user)s is not allowed to approve work items.")
 COMMENT_REQUIRED_TO_REJECT = _(
     "Write a comment that explains why you reject the changes."
 )
@@ -38,6 +55,10 @@ APPLY_CONFLICT = _(
 )
 APPLY_INVALID = _(
     "The proposed values are no longer valid: %(errors)s Nothing was written."
+)
+WORKFLOW_IN_USE = _(
+    "“%(workflow)s” is active or has proposals, so it cannot be changed. "
+    "Create a new version of it, change that, and activate it."
 )
 WORKFLOW_WITHOUT_STEPS = _(
     "A workflow needs at least one approval step before it can be active."

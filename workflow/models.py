@@ -6,15 +6,22 @@ through the content type framework, so vendors fit beside customers unchanged.
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from . import registry
+from .conditions import ConditionKind, condition_errors
 
 
 class Source(models.TextChoices):
@@ -60,7 +67,13 @@ class Workflow(models.Model):
         ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
     )
     name = models.CharField(_("name"), max_length=100)
-    version = models.PositiveIntegerField(_("version"), default=1)
+    series = models.UUIDField(
+        _("series"),
+        default=uuid.uuid4,
+        editable=False,
+        help_text=_("The versions of one workflow share a series."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     is_active = models.BooleanField(_("active"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,10 +95,25 @@ class Workflow(models.Model):
                 condition=Q(is_active=True),
                 name="workflow_one_active_per_model",
             ),
+            models.UniqueConstraint(
+                fields=["series", "version"], name="workflow_unique_version"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} (v{self.version})"
+
+
+class TimeUnit(models.TextChoices):
+    HOURS = "hours", _("hours")
+    DAYS = "days", _("days")
+
+
+class EscalationAction(models.TextChoices):
+    NONE = "", _("Nothing (the work item shows as overdue)")
+    REASSIGN = "reassign", _("Reassign to the escalation user or group")
+    APPROVE = "approve", _("Approve automatically")
+    REJECT = "reject", _("Reject automatically")
 
 
 class CompletionPolicy(models.TextChoices):
@@ -130,10 +158,55 @@ class WorkflowStep(models.Model):
         blank=True,
         help_text=_("Only for the Percentage policy: 1 to 100."),
     )
-    # Conditions and time limits are read by the engine in a later version; the
-    # columns are here so that definitions made now keep their meaning.
-    condition = models.JSONField(_("condition"), null=True, blank=True)
-    time_limit = models.DurationField(_("time limit"), null=True, blank=True)
+    assignee_field = models.CharField(
+        _("assignee from the record"),
+        max_length=100,
+        blank=True,
+        help_text=_("A user field of the record, such as its account manager."),
+    )
+    condition_kind = models.CharField(
+        _("applies when"),
+        max_length=20,
+        choices=ConditionKind.choices,
+        default=ConditionKind.ALWAYS,
+        blank=True,
+    )
+    condition_field = models.CharField(_("condition field"), max_length=100, blank=True)
+    condition_value = models.DecimalField(
+        _("condition value"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    time_limit_value = models.PositiveIntegerField(
+        _("time limit"), null=True, blank=True
+    )
+    time_limit_unit = models.CharField(
+        _("time limit unit"),
+        max_length=10,
+        choices=TimeUnit.choices,
+        default=TimeUnit.HOURS,
+    )
+    escalation_action = models.CharField(
+        _("when the time limit passes"),
+        max_length=20,
+        choices=EscalationAction.choices,
+        default=EscalationAction.NONE,
+        blank=True,
+    )
+    escalate_to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalate to user"),
+    )
+    escalate_to_group = models.ForeignKey(
+        Group,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("escalate to group"),
+    )
 
     class Meta:
         verbose_name = _("approval step")
@@ -156,6 +229,98 @@ class WorkflowStep(models.Model):
     def __str__(self) -> str:
         return f"{self.sequence}. {self.name}"
 
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.workflow_id:
+            governed = registry.get(self.workflow.content_type.model_class())
+            if (
+                self.condition_field
+                and self.condition_field not in governed.governable_field_names
+            ):
+                errors["condition_field"] = _("Choose one of the listed fields.")
+            else:
+                errors.update(
+                    condition_errors(
+                        self.condition_kind,
+                        self.condition_field,
+                        self.condition_value,
+                        governed,
+                    )
+                )
+            user_fields = dict(governed.assignee_field_choices())
+            if self.assignee_field and self.assignee_field not in user_fields:
+                errors["assignee_field"] = _("Choose one of the listed fields.")
+        if (
+            self.completion_policy == CompletionPolicy.PERCENTAGE
+            and not self.approval_percentage
+        ):
+            errors["approval_percentage"] = _(
+                "Give the percentage of approvers needed, from 1 to 100."
+            )
+        if self.escalation_action and not self.time_limit_value:
+            errors["time_limit_value"] = _(
+                "Give a time limit, or choose to do nothing when it passes."
+            )
+        if (
+            self.escalation_action == EscalationAction.REASSIGN
+            and not self.escalate_to_user_id
+            and not self.escalate_to_group_id
+        ):
+            errors["escalate_to_user"] = _("Choose the user or group to escalate to.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def time_limit(self) -> timedelta | None:
+        if not self.time_limit_value:
+            return None
+        if self.time_limit_unit == TimeUnit.DAYS:
+            return timedelta(days=self.time_limit_value)
+        return timedelta(hours=self.time_limit_value)
+
+
+class AutoApprovalRule(models.Model):
+    """A change that matches a rule needs no approval (a credit limit decrease, say)."""
+
+    workflow = models.ForeignKey(
+        Workflow,
+        on_delete=models.CASCADE,
+        related_name="auto_approval_rules",
+        verbose_name=_("workflow"),
+    )
+    field_name = models.CharField(_("field"), max_length=100)
+    kind = models.CharField(
+        _("needs no approval when"),
+        max_length=20,
+        choices=[c for c in ConditionKind.choices if c[0]],
+    )
+    value = models.DecimalField(
+        _("value"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("automatic approval rule")
+        verbose_name_plural = _("automatic approval rules")
+        ordering = ["workflow", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field_name} {self.kind} {self.value or ''}".strip()
+
+    def clean(self) -> None:
+        if not self.workflow_id:
+            return
+        governed = registry.get(self.workflow.content_type.model_class())
+        if self.field_name not in governed.governable_field_names:
+            raise ValidationError({"field_name": _("Choose one of the listed fields.")})
+        errors = condition_errors(self.kind, self.field_name, self.value, governed)
+        renamed = {
+            "condition_kind": "kind",
+            "condition_field": "field_name",
+            "condition_value": "value",
+        }
+        if errors:
+            raise ValidationError({renamed[k]: v for k, v in errors.items()})
+
 
 class ProposalState(models.TextChoices):
     DRAFT = "draft", _("Changes not submitted")
@@ -164,9 +329,16 @@ class ProposalState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     CONFLICT = "conflict", _("Conflict")
     DISCARDED = "discarded", _("Discarded")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    RECALLED = "recalled", _("Recalled")
 
 
-OPEN_PROPOSAL_STATES = (ProposalState.DRAFT, ProposalState.PENDING)
+OPEN_PROPOSAL_STATES = (
+    ProposalState.DRAFT,
+    ProposalState.PENDING,
+    ProposalState.CHANGES_REQUESTED,
+)
+EDITABLE_PROPOSAL_STATES = (ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
 
 
 class ChangeProposal(ConcurrentTransitionMixin, models.Model):
@@ -219,6 +391,9 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         verbose_name=_("current step"),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    submission_round = models.PositiveSmallIntegerField(
+        _("submission round"), default=0
+    )
 
     class Meta:
         verbose_name = _("change proposal")
@@ -227,7 +402,7 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id"],
-                condition=Q(state__in=["draft", "pending"]),
+                condition=Q(state__in=["draft", "pending", "changes_requested"]),
                 name="changeproposal_one_open_per_object",
                 violation_error_message=_(
                     "This record already has an open change proposal."
@@ -235,7 +410,10 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
-        permissions = [("submit_changeproposal", _("Can submit change proposals"))]
+        permissions = [
+            ("submit_changeproposal", _("Can submit change proposals")),
+            ("reassign_workitem", _("Can reassign work items of others")),
+        ]
 
     def __str__(self) -> str:
         return str(
@@ -249,21 +427,43 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=ProposalState.DRAFT,
+        source=[ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED],
         target=ProposalState.PENDING,
         permission="workflow.submit_changeproposal",
     )
-    def submit(self, *, by, workflow: Workflow, first_step: WorkflowStep) -> None:
+    def submit(self, *, by, workflow: Workflow) -> None:
         self.submitted_by = by
         self.submitted_at = timezone.now()
         self.workflow = workflow
-        self.current_step = first_step
+        self.current_step = None
+        self.submission_round += 1
 
     @transition(field=state, source=ProposalState.PENDING, target=ProposalState.PENDING)
     def advance(self, *, next_step: WorkflowStep) -> None:
         self.current_step = next_step
 
-    @transition(field=state, source=ProposalState.DRAFT, target=ProposalState.DISCARDED)
+    @transition(
+        field=state,
+        source=ProposalState.PENDING,
+        target=ProposalState.CHANGES_REQUESTED,
+    )
+    def request_change(self) -> None:
+        self.current_step = None
+
+    @transition(
+        field=state,
+        source=[ProposalState.PENDING, ProposalState.CHANGES_REQUESTED],
+        target=ProposalState.RECALLED,
+    )
+    def recall(self) -> None:
+        self.current_step = None
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED],
+        target=ProposalState.DISCARDED,
+    )
     def discard(self) -> None:
         self.closed_at = timezone.now()
 
@@ -321,6 +521,17 @@ class WorkItemState(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     CLOSED = "closed", _("Closed")
+    DELEGATED = "delegated", _("Delegated")
+    REASSIGNED = "reassigned", _("Reassigned")
+    ESCALATED = "escalated", _("Escalated")
+    SENT_BACK = "sent_back", _("Sent back for changes")
+
+
+HANDED_OVER_STATES = (
+    WorkItemState.DELEGATED,
+    WorkItemState.REASSIGNED,
+    WorkItemState.ESCALATED,
+)
 
 
 class WorkItem(ConcurrentTransitionMixin, models.Model):
@@ -350,6 +561,17 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    submission_round = models.PositiveSmallIntegerField(
+        _("submission round"), default=1
+    )
+    handed_over_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handed over to"),
+    )
 
     class Meta:
         verbose_name = _("work item")
@@ -358,10 +580,14 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["proposal", "step", "assignee"],
-                name="workitem_one_per_assignee",
+                condition=Q(state="open"),
+                name="workitem_one_open_per_assignee",
             ),
         ]
-        indexes = [models.Index(fields=["assignee", "state", "created_at"])]
+        indexes = [
+            models.Index(fields=["assignee", "state", "created_at"]),
+            models.Index(fields=["state", "due_at"]),
+        ]
         permissions = [("decide_workitem", _("Can approve or reject work items"))]
 
     def __str__(self) -> str:
@@ -390,8 +616,34 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
         self.comment = comment
         self.decided_at = timezone.now()
 
+    @transition(
+        field=state,
+        source=WorkItemState.OPEN,
+        target=WorkItemState.SENT_BACK,
+        permission="workflow.decide_workitem",
+    )
+    def send_back(self, *, comment: str) -> None:
+        self.comment = comment
+        self.decided_at = timezone.now()
+
     @transition(field=state, source=WorkItemState.OPEN, target=WorkItemState.CLOSED)
     def close(self) -> None:
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=WorkItemState.OPEN, target=WorkItemState.DELEGATED)
+    def delegate(self, *, to, comment: str) -> None:
+        self.handed_over_to = to
+        self.comment = comment
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=WorkItemState.OPEN, target=WorkItemState.REASSIGNED)
+    def reassign(self, *, to, comment: str) -> None:
+        self.handed_over_to = to
+        self.comment = comment
+        self.decided_at = timezone.now()
+
+    @transition(field=state, source=WorkItemState.OPEN, target=WorkItemState.ESCALATED)
+    def escalate(self) -> None:
         self.decided_at = timezone.now()
 
 
@@ -409,6 +661,15 @@ class AuditAction(models.TextChoices):
     SETTINGS_CHANGED = "settings_changed", _("Approval parameters changed")
     WORKFLOW_CHANGED = "workflow_changed", _("Workflow changed")
     WORKFLOW_ACTIVATED = "workflow_activated", _("Workflow activated")
+    CHANGE_REQUESTED = "change_requested", _("Sent back for changes")
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    RECALLED = "recalled", _("Recalled")
+    DELEGATED = "delegated", _("Delegated")
+    REASSIGNED = "reassigned", _("Reassigned")
+    ESCALATED = "escalated", _("Escalated")
+    STEP_SKIPPED = "step_skipped", _("Step skipped")
+    STEP_STARTED = "step_started", _("Step started")
+    AUTO_APPROVED = "auto_approved", _("Approved automatically")
 
 
 class AuditEntry(models.Model):

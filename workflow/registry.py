@@ -56,6 +56,17 @@ class GovernedModel:
     def field_label(self, name: str) -> str:
         return capfirst(str(self.model._meta.get_field(name).verbose_name))
 
+    def assignee_field_choices(self) -> list[tuple[str, str]]:
+        """Fields of the record that point at a user: a step may assign to that user."""
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        return [
+            (f.name, self.field_label(f.name))
+            for f in self.model._meta.concrete_fields
+            if isinstance(f, models.ForeignKey) and f.related_model is user_model
+        ]
+
     def field_choices(self) -> list[tuple[str, str]]:
         return [(f.name, self.field_label(f.name)) for f in self.governable_fields()]
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 
-from .exceptions import OWN_PROPOSAL
-from .models import ChangeProposal
+from .exceptions import (
+    HANDOVER_NOT_APPROVER,
+    HANDOVER_TO_EARLIER_APPROVER,
+    HANDOVER_TO_HOLDER,
+    HANDOVER_TO_PROPOSER,
+    ONE_STEP_ONLY,
+    OWN_PROPOSAL,
+)
+from .models import ChangeProposal, WorkflowStep, WorkItem, WorkItemState
+
+DECIDE_PERMISSION = "workflow.decide_workitem"
 
 
 def people_who_may_not_decide(proposal: ChangeProposal) -> set[int]:
@@ -16,10 +25,45 @@ def people_who_may_not_decide(proposal: ChangeProposal) -> set[int]:
     return excluded
 
 
+def approvers_of_other_steps(
+    proposal: ChangeProposal, step: WorkflowStep | None
+) -> set[int]:
+    """Who approved a step of this submission other than `step`: one step per person."""
+    return set(
+        WorkItem.objects.filter(
+            proposal=proposal,
+            submission_round=proposal.submission_round,
+            state=WorkItemState.APPROVED,
+        )
+        .exclude(step=step)
+        .values_list("assignee_id", flat=True)
+    )
+
+
 def decision_refusal(proposal: ChangeProposal, user) -> str | None:
-    """Why `user` may not approve or reject `proposal`, or None if nothing forbids it."""
+    """Why `user` may not approve or reject `proposal` now, or None if nothing forbids it."""
     if user.pk in people_who_may_not_decide(proposal):
         return str(OWN_PROPOSAL)
+    if user.pk in approvers_of_other_steps(proposal, proposal.current_step):
+        return str(ONE_STEP_ONLY)
+    return None
+
+
+def handover_refusal(proposal: ChangeProposal, user, step: WorkflowStep) -> str | None:
+    """Why a work item of `step` may not go to `user` (by assignment, delegation,
+    reassignment or escalation), or None."""
+    name = user.get_username()
+    if user.pk in people_who_may_not_decide(proposal):
+        return str(HANDOVER_TO_PROPOSER % {"user": name})
+    if not user.is_active or not user.has_perm(DECIDE_PERMISSION):
+        return str(HANDOVER_NOT_APPROVER % {"user": name})
+    if user.pk in approvers_of_other_steps(proposal, step):
+        return str(HANDOVER_TO_EARLIER_APPROVER % {"user": name})
+    holds = WorkItem.objects.filter(
+        proposal=proposal, step=step, assignee=user, state=WorkItemState.OPEN
+    ).exists()
+    if holds:
+        return str(HANDOVER_TO_HOLDER % {"user": name})
     return None
 
 

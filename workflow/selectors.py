@@ -7,11 +7,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
 
-from . import registry
+from . import conditions, registry, rules
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
     AuditEntry,
+    AutoApprovalRule,
     ChangeProposal,
     ProposalState,
     Workflow,
@@ -106,17 +107,84 @@ def active_workflow_for(model: type[models.Model]) -> Workflow | None:
     ).first()
 
 
-def step_assignees(step: WorkflowStep) -> list:
-    """Active users the step is assigned to: its group's members and its named users."""
+def step_assignees(step: WorkflowStep, record: models.Model | None) -> list:
+    """Active users the step names: its group's members, its named users, and the user
+    a field of the record points at (the account manager, say)."""
     user_model = get_user_model()
     condition = Q(pk__in=step.assigned_users.values("pk"))
     if step.assigned_group_id:
         condition |= Q(groups=step.assigned_group_id)
+    if step.assignee_field and record is not None:
+        field_user_id = getattr(record, f"{step.assignee_field}_id", None)
+        if field_user_id:
+            condition |= Q(pk=field_user_id)
     return list(
         user_model._default_manager.filter(condition, is_active=True)
         .distinct()
         .order_by("pk")
     )
+
+
+def escalation_targets(step: WorkflowStep) -> list:
+    user_model = get_user_model()
+    condition = (
+        Q(pk=step.escalate_to_user_id) if step.escalate_to_user_id else Q(pk__in=[])
+    )
+    if step.escalate_to_group_id:
+        condition |= Q(groups=step.escalate_to_group_id)
+    return list(
+        user_model._default_manager.filter(condition, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def handover_candidates(proposal: ChangeProposal) -> list:
+    """Users the current work item may be delegated or reassigned to."""
+    user_model = get_user_model()
+    users = user_model._default_manager.filter(is_active=True, is_staff=True).order_by(
+        "username"
+    )
+    step = proposal.current_step
+    return [
+        u for u in users if step and rules.handover_refusal(proposal, u, step) is None
+    ]
+
+
+def change_map(proposal: ChangeProposal) -> dict[str, tuple[object, object]]:
+    """Field name -> (original, proposed), the input of conditions."""
+    return {
+        c.field_name: (c.original_value, c.proposed_value)
+        for c in proposal.changes.all()
+    }
+
+
+def matching_auto_approval(
+    workflow: Workflow, changes: dict[str, tuple[object, object]]
+) -> str:
+    """The rules that approve every change of a proposal, as text; "" if one change needs approval."""
+    rules_by_field: dict[str, list[AutoApprovalRule]] = {}
+    for rule in workflow.auto_approval_rules.all():
+        rules_by_field.setdefault(rule.field_name, []).append(rule)
+    if not changes or not rules_by_field:
+        return ""
+    governed = registry.get(workflow.content_type.model_class())
+    matched = []
+    for field_name in changes:
+        rule = next(
+            (
+                r
+                for r in rules_by_field.get(field_name, [])
+                if conditions.condition_holds(r.kind, r.field_name, r.value, changes)
+            ),
+            None,
+        )
+        if rule is None:
+            return ""
+        matched.append(
+            conditions.condition_text(rule.kind, rule.field_name, rule.value, governed)
+        )
+    return "; ".join(matched)
 
 
 def open_work_items_for(user) -> QuerySet[WorkItem]:
@@ -149,6 +217,7 @@ def open_work_item_of(proposal: ChangeProposal, user) -> WorkItem | None:
         step=proposal.current_step_id,
         assignee=user,
         state=WorkItemState.OPEN,
+        submission_round=proposal.submission_round,
     ).first()
 
 
@@ -164,3 +233,15 @@ def audit_entries_for(instance: models.Model) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     ).select_related("actor", "proposal")
+
+
+def workflow_in_use(workflow: Workflow) -> bool:
+    """An active workflow, or one that proposals were submitted under, stays as it is."""
+    stored = (
+        Workflow.objects.filter(pk=workflow.pk)
+        .values_list("is_active", flat=True)
+        .first()
+    )
+    return (
+        bool(stored) or ChangeProposal.objects.filter(workflow_id=workflow.pk).exists()
+    )

@@ -137,3 +137,4 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

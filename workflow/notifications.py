@@ -1,0 +1,48 @@
+"""Who hears about what. Mail goes out through a task, and only after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import transaction
+
+from .models import ChangeProposal
+
+ASSIGNED = "assigned"
+ESCALATED = "escalated"
+APPLIED = "applied"
+REJECTED = "rejected"
+SENT_BACK = "sent_back"
+CONFLICT = "conflict"
+
+
+def notify(
+    *, event: str, proposal: ChangeProposal, recipients: Iterable, comment: str = ""
+) -> None:
+    """Mail `recipients` about `event` once the current transaction commits."""
+    from .tasks import send_notification
+
+    user_ids = sorted({user.pk for user in recipients if user is not None})
+    if not user_ids:
+        return
+    transaction.on_commit(
+        partial(
+            send_notification.enqueue,
+            event=event,
+            proposal_id=proposal.pk,
+            user_ids=user_ids,
+            comment=comment,
+        )
+    )
+
+
+def notify_submitter(
+    *, event: str, proposal: ChangeProposal, comment: str = ""
+) -> None:
+    notify(
+        event=event,
+        proposal=proposal,
+        recipients=[proposal.submitted_by],
+        comment=comment,
+    )

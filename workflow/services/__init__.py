@@ -1,0 +1,57 @@
+"""Every write of the approval engine. Callers use `from workflow import services`."""
+
+from __future__ import annotations
+
+from .decisions import (
+    proposal_approve,
+    proposal_recall,
+    proposal_reject,
+    proposal_request_change,
+    proposal_submit,
+    work_item_delegate,
+    work_item_reassign,
+    work_items_escalate_overdue,
+)
+from .definitions import (
+    approval_settings_ensure,
+    approval_settings_update,
+    auto_approval_rule_delete,
+    auto_approval_rule_save,
+    workflow_activate,
+    workflow_copy,
+    workflow_save,
+    workflow_step_delete,
+    workflow_step_save,
+)
+from .records import (
+    RecordChangeOutcome,
+    governed_record_create,
+    governed_record_update,
+    proposal_discard,
+    proposal_discard_field,
+)
+
+__all__ = [
+    "RecordChangeOutcome",
+    "approval_settings_ensure",
+    "approval_settings_update",
+    "auto_approval_rule_delete",
+    "auto_approval_rule_save",
+    "governed_record_create",
+    "governed_record_update",
+    "proposal_approve",
+    "proposal_discard",
+    "proposal_discard_field",
+    "proposal_recall",
+    "proposal_reject",
+    "proposal_request_change",
+    "proposal_submit",
+    "work_item_delegate",
+    "work_item_reassign",
+    "work_items_escalate_overdue",
+    "workflow_activate",
+    "workflow_copy",
+    "workflow_save",
+    "workflow_step_delete",
+    "workflow_step_save",
+]

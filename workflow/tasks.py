@@ -1,0 +1,52 @@
+"""Background work of the engine, run by the Django Tasks backend that settings choose."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django_tasks import task
+
+from .models import ChangeProposal
+
+
+@task()
+def send_notification(
+    *, event: str, proposal_id: int, user_ids: list[int], comment: str = ""
+) -> int:
+    """Send one e-mail per recipient about `event` on the proposal; return how many."""
+    proposal = ChangeProposal.objects.select_related(
+        "content_type", "submitted_by", "current_step"
+    ).get(pk=proposal_id)
+    content_type = proposal.content_type
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        f"admin:{content_type.app_label}_{content_type.model}_proposed_changes",
+        args=[proposal.object_id],
+    )
+    sent = 0
+    for user in (
+        get_user_model()._default_manager.filter(pk__in=user_ids).exclude(email="")
+    ):
+        context = {
+            "event": event,
+            "proposal": proposal,
+            "user": user,
+            "link": link,
+            "comment": comment,
+        }
+        subject = " ".join(
+            render_to_string("workflow/email/subject.txt", context).split()
+        )
+        body = render_to_string("workflow/email/body.txt", context)
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return sent
+
+
+@task()
+def process_escalations() -> int:
+    """Escalate every work item past its time limit (run periodically)."""
+    from .services import work_items_escalate_overdue
+
+    return work_items_escalate_overdue()
