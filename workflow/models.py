@@ -104,6 +104,17 @@ class Workflow(models.Model):
         return f"{self.name} (v{self.version})"
 
 
+def _governed_model_of(part: models.Model) -> registry.GovernedModel | None:
+    """The governed model of a step or rule, also while its workflow is still unsaved."""
+    try:
+        workflow = part.workflow
+    except Workflow.DoesNotExist:
+        return None
+    if workflow is None or workflow.content_type_id is None:
+        return None
+    return registry.get(workflow.content_type.model_class())
+
+
 class TimeUnit(models.TextChoices):
     HOURS = "hours", _("hours")
     DAYS = "days", _("days")
@@ -307,9 +318,9 @@ class AutoApprovalRule(models.Model):
         return f"{self.field_name} {self.kind} {self.value or ''}".strip()
 
     def clean(self) -> None:
-        if not self.workflow_id:
+        governed = _governed_model_of(self)
+        if governed is None:
             return
-        governed = registry.get(self.workflow.content_type.model_class())
         if self.field_name not in governed.governable_field_names:
             raise ValidationError({"field_name": _("Choose one of the listed fields.")})
         errors = condition_errors(self.kind, self.field_name, self.value, governed)

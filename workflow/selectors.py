@@ -245,3 +245,44 @@ def workflow_in_use(workflow: Workflow) -> bool:
     return (
         bool(stored) or ChangeProposal.objects.filter(workflow_id=workflow.pk).exists()
     )
+
+
+def workflow_versions(workflow: Workflow) -> QuerySet[Workflow]:
+    return Workflow.objects.filter(series=workflow.series).order_by("-version")
+
+
+def workflow_step_summaries(workflow: Workflow) -> list[dict[str, object]]:
+    """Each step of a workflow in words: who, how many, when, and what if late."""
+    governed = registry.get(workflow.content_type.model_class())
+    summaries = []
+    for step in workflow.steps.select_related(
+        "assigned_group", "escalate_to_user", "escalate_to_group"
+    ).prefetch_related("assigned_users"):
+        assignees = [str(u) for u in step.assigned_users.all()]
+        if step.assigned_group:
+            assignees.insert(0, str(step.assigned_group))
+        if step.assignee_field:
+            assignees.append(governed.field_label(step.assignee_field))
+        policy = step.get_completion_policy_display()
+        if step.approval_percentage and step.completion_policy == "percentage":
+            policy = f"{policy} {step.approval_percentage}%"
+        summaries.append(
+            {
+                "step": step,
+                "assignees": assignees,
+                "policy": policy,
+                "condition": conditions.condition_text(
+                    step.condition_kind,
+                    step.condition_field,
+                    step.condition_value,
+                    governed,
+                ),
+                "time_limit": f"{step.time_limit_value} {step.get_time_limit_unit_display()}"
+                if step.time_limit_value
+                else "",
+                "escalation": step.get_escalation_action_display()
+                if step.escalation_action
+                else "",
+            }
+        )
+    return summaries

@@ -93,6 +93,11 @@ def workflow_post(**step):
         "steps-0-sequence": "1",
         "steps-0-name": "Workflow approval for proposed customer change",
         "steps-0-completion_policy": "single",
+        "steps-0-time_limit_unit": "hours",
+        "auto_approval_rules-TOTAL_FORMS": "0",
+        "auto_approval_rules-INITIAL_FORMS": "0",
+        "auto_approval_rules-MIN_NUM_FORMS": "0",
+        "auto_approval_rules-MAX_NUM_FORMS": "1000",
     }
     data.update({f"steps-0-{k}": v for k, v in step.items()})
     return data
@@ -105,7 +110,8 @@ def test_a_step_without_assignee_is_explained(client, approval_admin):
         reverse(WORKFLOWS_ADD) + "?type=customers.customer", workflow_post()
     )
     assert (
-        "Assign this step to a group or to at least one user." in page.content.decode()
+        "Assign this step to a group, to at least one user, or to a user field of the record."
+        in page.content.decode()
     )
     assert not AccountsReceivableWorkflow.objects.exists()
 
@@ -124,7 +130,8 @@ def test_create_and_activate_a_workflow(client, approval_admin, roles, active_wo
 
     client.post(
         reverse(
-            "admin:customers_accountsreceivableworkflow_activate", args=[created.pk]
+            "admin:customers_accountsreceivableworkflow_operation",
+            args=[created.pk, "activate"],
         )
     )
     assert selectors.active_workflow_for(Customer) == created
@@ -180,39 +187,29 @@ def test_audit_entries_cannot_be_edited_or_deleted_in_the_admin(
 
 
 @pytest.mark.django_db
-def test_a_step_that_proposals_reached_cannot_be_removed(
-    client, approval_admin, customer, clerk, approver, approvals_on, active_workflow
+def test_a_workflow_in_use_is_read_only_and_changes_through_a_new_version(
+    client, approval_admin, roles, active_workflow
 ):
-    from decimal import Decimal
-
-    from customers.services import customer_update
-    from workflow import services
-
-    proposal = customer_update(
-        customer_id=customer.pk, values={"credit_limit": Decimal("1")}, actor=clerk
-    ).proposal
-    services.proposal_submit(proposal=proposal, actor=clerk)
-    step = active_workflow.steps.get()
     client.force_login(approval_admin)
-    data = workflow_post(assigned_group=step.assigned_group_id, id=step.pk, DELETE="on")
-    data.update(
-        {
-            "name": active_workflow.name,
-            "steps-INITIAL_FORMS": "1",
-            "steps-MIN_NUM_FORMS": "0",
-            "steps-0-workflow": active_workflow.pk,
-        }
+    url = reverse(
+        "admin:customers_accountsreceivableworkflow_change", args=[active_workflow.pk]
     )
-    page = client.post(
-        reverse(
-            "admin:customers_accountsreceivableworkflow_change",
-            args=[active_workflow.pk],
-        ),
-        data,
-    )
+    page = client.get(url).content.decode()
+    assert "so it is read-only" in page
+    assert 'name="_save"' not in page
+    data = workflow_post(assigned_group=roles["Approvers"].pk)
+    assert client.post(url, data).status_code == 403
 
-    assert (
-        "would require deleting the following protected related objects"
-        in page.content.decode()
+    response = client.post(
+        reverse(
+            "admin:customers_accountsreceivableworkflow_operation",
+            args=[active_workflow.pk, "new-version"],
+        )
     )
-    assert active_workflow.steps.exists()
+    new_version = AccountsReceivableWorkflow.objects.get(
+        series=active_workflow.series, version=2
+    )
+    assert response["Location"].endswith(f"/{new_version.pk}/change/")
+    assert new_version.steps.get().assigned_group == roles["Approvers"]
+    assert not new_version.is_active
+    assert 'name="_save"' in client.get(response["Location"]).content.decode()

@@ -1,0 +1,23 @@
+"""Admin pieces of the engine that a governed model's admin builds on.
+
+A governed model's ModelAdmin inherits `GovernedModelAdmin` and names its services;
+its parameters and workflow pages are proxies of `ApprovalSettings` and `Workflow`
+registered with `ApprovalSettingsAdmin` and `WorkflowAdmin`. Pages only read the
+request, call a service and report the outcome: the rules live in services.
+"""
+
+from __future__ import annotations
+
+from .definitions import WorkflowAdmin
+from .governed import GovernedModelAdmin
+from .parameters import ApprovalSettingsAdmin
+from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
+
+__all__ = [
+    "ApprovalSettingsAdmin",
+    "AuditEntryAdmin",
+    "ChangeProposalAdmin",
+    "GovernedModelAdmin",
+    "WorkItemAdmin",
+    "WorkflowAdmin",
+]

@@ -1,0 +1,346 @@
+"""The admin of a governed model: saves through services, adds the workflow pages."""
+
+from __future__ import annotations
+
+from functools import update_wrapper
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from .. import registry, rules, selectors, services
+from ..exceptions import WorkflowError
+from ..models import (
+    ProposalState,
+)
+
+CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
+NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
+
+
+class GovernedModelAdmin(admin.ModelAdmin):
+    """ModelAdmin of a governed model: saves through services and adds the workflow pages."""
+
+    change_form_template = "admin/workflow/governed_change_form.html"
+
+    def create_record(self, request: HttpRequest, values: dict[str, object]):
+        """Create through the governed model's service; subclasses name it."""
+        raise NotImplementedError
+
+    def update_record(
+        self, request: HttpRequest, pk, values: dict[str, object]
+    ) -> services.RecordChangeOutcome:
+        """Change through the governed model's service; subclasses name it."""
+        raise NotImplementedError
+
+    # --- saving -------------------------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        enabled = selectors.enabled_fields_for(self.model)
+        for name, form_field in form_class.base_fields.items():
+            if name in enabled:
+                form_field.help_text = format_html(
+                    '<span class="needs-approval">{}</span> {}',
+                    NEEDS_APPROVAL_HELP,
+                    form_field.help_text,
+                )
+        return form_class
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Hand the form's values to the model's service instead of saving the instance."""
+        try:
+            if change:
+                values = {
+                    name: form.cleaned_data[name]
+                    for name in form.changed_data
+                    if name in form.cleaned_data
+                }
+                request._governed_outcome = self.update_record(request, obj.pk, values)
+            else:
+                created = self.create_record(request, dict(form.cleaned_data))
+                obj.pk = created.pk
+                obj._state.adding = False
+        except ValidationError as error:
+            # The form was valid a moment ago; someone else's write made it invalid since.
+            request._governed_error = " ".join(error.messages)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Governed models keep their relations on their own fields; nothing to save here."""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        error = getattr(request, "_governed_error", None)
+        if error:
+            self.message_user(request, error, messages.ERROR)
+            return redirect(self._url("add"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        error = getattr(request, "_governed_error", None)
+        if error:
+            self.message_user(request, error, messages.ERROR)
+            return redirect(self._url("change", obj.pk))
+        outcome: services.RecordChangeOutcome | None = getattr(
+            request, "_governed_outcome", None
+        )
+        if outcome is None:
+            return super().response_change(request, obj)
+        for reason in outcome.refused.values():
+            self.message_user(request, reason, messages.ERROR)
+        if outcome.saved_fields:
+            labels = ", ".join(
+                str(self.model._meta.get_field(n).verbose_name)
+                for n in outcome.saved_fields
+            )
+            self.message_user(
+                request, _("Saved: %(fields)s.") % {"fields": labels}, messages.SUCCESS
+            )
+        if outcome.proposed_fields or outcome.withdrawn_fields:
+            if outcome.proposal is not None and outcome.proposal.is_open:
+                self.message_user(request, CHANGES_NOT_SUBMITTED, messages.WARNING)
+                return redirect(self._url("proposed_changes", obj.pk))
+            self.message_user(
+                request, _("The proposed changes were withdrawn."), messages.INFO
+            )
+        if not (
+            outcome.saved_fields
+            or outcome.proposed_fields
+            or outcome.refused
+            or outcome.withdrawn_fields
+        ):
+            self.message_user(request, _("Nothing was changed."), messages.INFO)
+        if "_continue" in request.POST or outcome.refused:
+            return redirect(self._url("change", obj.pk))
+        if "_addanother" in request.POST:
+            return redirect(self._url("add"))
+        return redirect(self._url("changelist"))
+
+    # --- pages --------------------------------------------------------------------
+
+    def _url(self, name: str, *args) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}", args=args)
+
+    def get_urls(self):
+        def wrap(view):
+            def wrapper(*args, **kwargs):
+                return self.admin_site.admin_view(view)(*args, **kwargs)
+
+            return update_wrapper(wrapper, view)
+
+        opts = self.model._meta
+        prefix = f"{opts.app_label}_{opts.model_name}"
+        return [
+            path(
+                "<path:object_id>/proposed-changes/",
+                wrap(self.proposed_changes_view),
+                name=f"{prefix}_proposed_changes",
+            ),
+            path(
+                "<path:object_id>/workflow/<str:action>/",
+                wrap(self.workflow_action_view),
+                name=f"{prefix}_workflow",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _governed_object(self, request, object_id: str):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(_("This record does not exist."))
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def _workflow_context(self, request, obj) -> dict[str, object]:
+        proposal = selectors.open_proposal_for(obj)
+        governed = registry.get(self.model)
+        context: dict[str, object] = {
+            "proposal": proposal,
+            "governed_labels": governed.labels,
+            "last_closed_proposal": None,
+        }
+        if proposal is None:
+            context["last_closed_proposal"] = selectors.latest_closed_proposal_for(obj)
+            return context
+        is_draft = proposal.state == ProposalState.DRAFT
+        may_edit = rules.can_edit_governed_model(request.user, proposal.content_type)
+        context.update(
+            {
+                "change_rows": selectors.proposal_change_rows(proposal),
+                "can_edit_draft": is_draft and may_edit,
+                "can_submit": is_draft
+                and may_edit
+                and request.user.has_perm("workflow.submit_changeproposal"),
+                "work_item": selectors.open_work_item_of(proposal, request.user),
+                "decision_refusal": rules.decision_refusal(proposal, request.user)
+                if proposal.state == ProposalState.PENDING
+                else None,
+            }
+        )
+        return context
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            extra_context.update(self._workflow_context(request, obj))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def proposed_changes_view(
+        self, request: HttpRequest, object_id: str
+    ) -> HttpResponse:
+        """The Proposed changes page: original and proposed values, Discard, Submit."""
+        obj = self._governed_object(request, object_id)
+        if request.method == "POST":
+            return self._proposed_changes_post(request, obj)
+        context = {
+            **self.admin_site.each_context(request),
+            **self._workflow_context(request, obj),
+            "opts": self.model._meta,
+            "original": obj,
+            "title": _("Proposed changes"),
+            "subtitle": str(obj),
+            "change_url": self._url("change", obj.pk),
+        }
+        return TemplateResponse(
+            request, "admin/workflow/proposed_changes.html", context
+        )
+
+    def _proposed_changes_post(self, request, obj) -> HttpResponse:
+        proposal = selectors.open_proposal_for(obj)
+        if proposal is None:
+            self.message_user(
+                request, _("There are no proposed changes."), messages.INFO
+            )
+            return redirect(self._url("change", obj.pk))
+        action = request.POST.get("action", "")
+        try:
+            if action == "discard":
+                field_name = request.POST.get("field", "")
+                services.proposal_discard_field(
+                    proposal=proposal, field_name=field_name, actor=request.user
+                )
+                self.message_user(
+                    request, _("The proposed change was discarded."), messages.SUCCESS
+                )
+            elif action == "discard_all":
+                services.proposal_discard(proposal=proposal, actor=request.user)
+                self.message_user(
+                    request, _("All proposed changes were discarded."), messages.SUCCESS
+                )
+                return redirect(self._url("change", obj.pk))
+            else:
+                return HttpResponse(status=400)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        proposal.refresh_from_db()
+        if not proposal.is_open:
+            return redirect(self._url("change", obj.pk))
+        return redirect(self._url("proposed_changes", obj.pk))
+
+    def workflow_action_view(
+        self, request: HttpRequest, object_id: str, action: str
+    ) -> HttpResponse:
+        """Workflow menu: Submit (POST), Approve and Reject (a page with a comment, then POST)."""
+        if action not in {"submit", "approve", "reject"}:
+            raise Http404
+        obj = self._governed_object(request, object_id)
+        proposal = selectors.open_proposal_for(obj)
+        if proposal is None:
+            self.message_user(
+                request, _("There are no proposed changes."), messages.INFO
+            )
+            return redirect(self._url("change", obj.pk))
+        if action == "submit":
+            return require_POST(self._submit)(request, obj, proposal)
+        if request.method == "POST":
+            return self._decide(request, obj, proposal, action)
+        context = {
+            **self.admin_site.each_context(request),
+            **self._workflow_context(request, obj),
+            "opts": self.model._meta,
+            "original": obj,
+            "action": action,
+            "title": _("Approve proposed changes")
+            if action == "approve"
+            else _("Reject proposed changes"),
+            "subtitle": str(obj),
+            "change_url": self._url("change", obj.pk),
+        }
+        return TemplateResponse(request, "admin/workflow/decision.html", context)
+
+    def _submit(self, request, obj, proposal) -> HttpResponse:
+        try:
+            services.proposal_submit(proposal=proposal, actor=request.user)
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(self._url("proposed_changes", obj.pk))
+        self.log_change(request, obj, _("Submitted the proposed changes for approval."))
+        self.message_user(request, _("Changes pending approval."), messages.SUCCESS)
+        return redirect(self._url("change", obj.pk))
+
+    def _decide(self, request, obj, proposal, action: str) -> HttpResponse:
+        comment = request.POST.get("comment", "")
+        try:
+            if action == "approve":
+                proposal = services.proposal_approve(
+                    proposal=proposal, actor=request.user, comment=comment
+                )
+            else:
+                proposal = services.proposal_reject(
+                    proposal=proposal, actor=request.user, comment=comment
+                )
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(self._url("proposed_changes", obj.pk))
+        outcome_messages = {
+            ProposalState.APPLIED: (
+                messages.SUCCESS,
+                _("Approved. The changes were applied to the record."),
+            ),
+            ProposalState.PENDING: (
+                messages.SUCCESS,
+                _("Approved. The changes go on to the next approval step."),
+            ),
+            ProposalState.REJECTED: (
+                messages.SUCCESS,
+                _("Rejected. The record was left unchanged."),
+            ),
+            ProposalState.CONFLICT: (
+                messages.ERROR,
+                _(
+                    "Conflict: a proposed field was changed by another path after it was "
+                    "proposed, so nothing was written. See the History for the values."
+                ),
+            ),
+        }
+        level, text = outcome_messages.get(
+            proposal.state, (messages.SUCCESS, _("Your decision was recorded."))
+        )
+        self.log_change(request, obj, text)
+        self.message_user(request, text, level)
+        return redirect(reverse("admin:workflow_workitem_changelist"))
+
+    def history_view(self, request, object_id, extra_context=None):
+        """History: every proposal, decision and applied change of the record."""
+        obj = self._governed_object(request, object_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "title": _("History"),
+            "subtitle": str(obj),
+            "entries": selectors.audit_entries_for(obj),
+            "proposals": selectors.proposals_for(obj),
+            "change_url": self._url("change", obj.pk),
+        }
+        return TemplateResponse(request, "admin/workflow/history.html", context)
