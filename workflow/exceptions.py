@@ -56,6 +56,10 @@ APPLY_CONFLICT = _(
 APPLY_INVALID = _(
     "The proposed values are no longer valid: %(errors)s Nothing was written."
 )
+RECORD_HAS_OPEN_PROPOSAL = _(
+    "This record has changes waiting for approval; it can be deleted once they are "
+    "decided or withdrawn."
+)
 WORKFLOW_IN_USE = _(
     "“%(workflow)s” is active or has proposals, so it cannot be changed. "
     "Create a new version of it, change that, and activate it."

@@ -660,6 +660,7 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
 
 class AuditAction(models.TextChoices):
     CREATED = "created", _("Created")
+    DELETED = "deleted", _("Deleted")
     FIELD_CHANGED = "field_changed", _("Field changed")
     FIELD_PROPOSED = "field_proposed", _("Change proposed")
     FIELD_DISCARDED = "field_discarded", _("Proposed change discarded")

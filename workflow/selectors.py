@@ -11,6 +11,7 @@ from . import conditions, registry, rules
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
+    AuditAction,
     AuditEntry,
     AutoApprovalRule,
     ChangeProposal,
@@ -224,8 +225,8 @@ def open_work_item_of(proposal: ChangeProposal, user) -> WorkItem | None:
 def work_items_of(proposal: ChangeProposal) -> QuerySet[WorkItem]:
     return (
         WorkItem.objects.filter(proposal=proposal)
-        .select_related("assignee", "step")
-        .order_by("step__sequence", "id")
+        .select_related("assignee", "step", "handed_over_to")
+        .order_by("submission_round", "step__sequence", "id")
     )
 
 
@@ -286,3 +287,28 @@ def workflow_step_summaries(workflow: Workflow) -> list[dict[str, object]]:
             }
         )
     return summaries
+
+
+def latest_send_back(proposal: ChangeProposal) -> AuditEntry | None:
+    """The approver's note when the proposal was last sent back for changes."""
+    return (
+        AuditEntry.objects.filter(
+            proposal=proposal, action=AuditAction.CHANGE_REQUESTED
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def active_user(user_id: object):
+    """The active user with this id, or None (for ids that arrive in a POST)."""
+    try:
+        pk = int(str(user_id))
+    except (TypeError, ValueError):
+        return None
+    return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
+
+
+def proposal_audit_entries(proposal: ChangeProposal) -> QuerySet[AuditEntry]:
+    return proposal.audit_entries.select_related("actor").order_by("created_at", "id")

@@ -12,15 +12,62 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .. import registry, rules, selectors, services
-from ..exceptions import WorkflowError
-from ..models import (
-    ProposalState,
-)
+from ..exceptions import PermissionRefused, WorkflowError
+from ..models import EDITABLE_PROPOSAL_STATES, ChangeProposal, ProposalState
+
+WORKFLOW_ACTIONS = {
+    "submit": gettext_lazy("Submit"),
+    "recall": gettext_lazy("Recall"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "request_change": gettext_lazy("Request change"),
+    "delegate": gettext_lazy("Delegate"),
+}
+WORKFLOW_ACTION_TITLES = {
+    "approve": gettext_lazy("Approve proposed changes"),
+    "reject": gettext_lazy("Reject proposed changes"),
+    "request_change": gettext_lazy("Send the proposed changes back"),
+    "delegate": gettext_lazy("Delegate your work item"),
+}
+CHOOSE_DELEGATE = gettext_lazy("Choose the user to delegate the work item to.")
+
+
+def _outcome_message(proposal: ChangeProposal, action: str) -> str:
+    """What happened, in one sentence, after a workflow action."""
+    if action == "delegate":
+        return str(_("Delegated. The work item is now with the user you chose."))
+    if action == "recall":
+        return str(_("Recalled. The changes were withdrawn; the record is unchanged."))
+    if action == "request_change":
+        return str(_("Sent back to the submitter for changes."))
+    if action == "submit":
+        if proposal.state == ProposalState.APPLIED:
+            return str(
+                _("No approval was needed: the changes were applied to the record.")
+            )
+        return str(_("Changes pending approval."))
+    return str(
+        {
+            ProposalState.APPLIED: _(
+                "Approved. The changes were applied to the record."
+            ),
+            ProposalState.PENDING: _(
+                "Approved. The changes go on to the next approval step."
+            ),
+            ProposalState.REJECTED: _("Rejected. The record was left unchanged."),
+            ProposalState.CONFLICT: _(
+                "Conflict: a proposed field was changed by another path after it was "
+                "proposed, so nothing was written. See the History for the values."
+            ),
+        }.get(proposal.state, _("Your decision was recorded."))
+    )
+
 
 CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
@@ -73,6 +120,39 @@ class GovernedModelAdmin(admin.ModelAdmin):
             # The form was valid a moment ago; someone else's write made it invalid since.
             request._governed_error = " ".join(error.messages)
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        """Django's log names only the fields that were written, not those proposed."""
+        outcome = getattr(request, "_governed_outcome", None)
+        if add or outcome is None:
+            return super().construct_change_message(request, form, formsets, add)
+        if not outcome.saved_fields:
+            return ""
+        return [
+            {
+                "changed": {
+                    "fields": [
+                        capfirst(str(self.model._meta.get_field(n).verbose_name))
+                        for n in outcome.saved_fields
+                    ]
+                }
+            }
+        ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A record with an open proposal stays until the proposal is decided or withdrawn.
+        if obj is not None and selectors.open_proposal_for(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj) -> None:
+        services.governed_record_delete(instance=obj, actor=request.user)
+
+    def get_actions(self, request):
+        # Records are deleted one at a time, each checked for open proposals.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def save_related(self, request, form, formsets, change) -> None:
         """Governed models keep their relations on their own fields; nothing to save here."""
 
@@ -97,7 +177,7 @@ class GovernedModelAdmin(admin.ModelAdmin):
             self.message_user(request, reason, messages.ERROR)
         if outcome.saved_fields:
             labels = ", ".join(
-                str(self.model._meta.get_field(n).verbose_name)
+                capfirst(str(self.model._meta.get_field(n).verbose_name))
                 for n in outcome.saved_fields
             )
             self.message_user(
@@ -171,19 +251,30 @@ class GovernedModelAdmin(admin.ModelAdmin):
         if proposal is None:
             context["last_closed_proposal"] = selectors.latest_closed_proposal_for(obj)
             return context
-        is_draft = proposal.state == ProposalState.DRAFT
+        editable = proposal.state in EDITABLE_PROPOSAL_STATES
+        pending = proposal.state == ProposalState.PENDING
         may_edit = rules.can_edit_governed_model(request.user, proposal.content_type)
+        work_item = selectors.open_work_item_of(proposal, request.user)
         context.update(
             {
                 "change_rows": selectors.proposal_change_rows(proposal),
-                "can_edit_draft": is_draft and may_edit,
-                "can_submit": is_draft
+                "can_edit_draft": editable and may_edit,
+                "can_submit": editable
                 and may_edit
                 and request.user.has_perm("workflow.submit_changeproposal"),
-                "work_item": selectors.open_work_item_of(proposal, request.user),
+                "can_recall": proposal.state
+                in (ProposalState.PENDING, ProposalState.CHANGES_REQUESTED)
+                and proposal.submitted_by_id == request.user.pk,
+                "work_item": work_item,
                 "decision_refusal": rules.decision_refusal(proposal, request.user)
-                if proposal.state == ProposalState.PENDING
+                if pending
                 else None,
+                "sent_back": selectors.latest_send_back(proposal)
+                if proposal.state == ProposalState.CHANGES_REQUESTED
+                else None,
+                "proposal_url": reverse(
+                    "admin:workflow_changeproposal_change", args=[proposal.pk]
+                ),
             }
         )
         return context
@@ -250,8 +341,9 @@ class GovernedModelAdmin(admin.ModelAdmin):
     def workflow_action_view(
         self, request: HttpRequest, object_id: str, action: str
     ) -> HttpResponse:
-        """Workflow menu: Submit (POST), Approve and Reject (a page with a comment, then POST)."""
-        if action not in {"submit", "approve", "reject"}:
+        """The Workflow menu. Submit and Recall are POSTs; Approve, Reject, Request change
+        and Delegate show the changes with a comment box first, then POST."""
+        if action not in WORKFLOW_ACTIONS:
             raise Http404
         obj = self._governed_object(request, object_id)
         proposal = selectors.open_proposal_for(obj)
@@ -260,8 +352,8 @@ class GovernedModelAdmin(admin.ModelAdmin):
                 request, _("There are no proposed changes."), messages.INFO
             )
             return redirect(self._url("change", obj.pk))
-        if action == "submit":
-            return require_POST(self._submit)(request, obj, proposal)
+        if action in {"submit", "recall"}:
+            return require_POST(self._submit_or_recall)(request, obj, proposal, action)
         if request.method == "POST":
             return self._decide(request, obj, proposal, action)
         context = {
@@ -270,22 +362,35 @@ class GovernedModelAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "original": obj,
             "action": action,
-            "title": _("Approve proposed changes")
-            if action == "approve"
-            else _("Reject proposed changes"),
+            "action_label": WORKFLOW_ACTIONS[action],
+            "comment_required": action in {"reject", "request_change"},
+            "candidates": selectors.handover_candidates(proposal)
+            if action == "delegate"
+            else [],
+            "title": WORKFLOW_ACTION_TITLES[action],
             "subtitle": str(obj),
             "change_url": self._url("change", obj.pk),
         }
         return TemplateResponse(request, "admin/workflow/decision.html", context)
 
-    def _submit(self, request, obj, proposal) -> HttpResponse:
+    def _submit_or_recall(self, request, obj, proposal, action: str) -> HttpResponse:
         try:
-            services.proposal_submit(proposal=proposal, actor=request.user)
+            if action == "submit":
+                proposal = services.proposal_submit(
+                    proposal=proposal, actor=request.user
+                )
+            else:
+                proposal = services.proposal_recall(
+                    proposal=proposal,
+                    actor=request.user,
+                    comment=request.POST.get("comment", ""),
+                )
         except WorkflowError as error:
             self.message_user(request, error.message, messages.ERROR)
             return redirect(self._url("proposed_changes", obj.pk))
-        self.log_change(request, obj, _("Submitted the proposed changes for approval."))
-        self.message_user(request, _("Changes pending approval."), messages.SUCCESS)
+        text = _outcome_message(proposal, action)
+        self.log_change(request, obj, text)
+        self.message_user(request, text, messages.SUCCESS)
         return redirect(self._url("change", obj.pk))
 
     def _decide(self, request, obj, proposal, action: str) -> HttpResponse:
@@ -295,36 +400,37 @@ class GovernedModelAdmin(admin.ModelAdmin):
                 proposal = services.proposal_approve(
                     proposal=proposal, actor=request.user, comment=comment
                 )
-            else:
+            elif action == "reject":
                 proposal = services.proposal_reject(
                     proposal=proposal, actor=request.user, comment=comment
                 )
+            elif action == "request_change":
+                proposal = services.proposal_request_change(
+                    proposal=proposal, actor=request.user, comment=comment
+                )
+            else:
+                to_user = selectors.active_user(request.POST.get("to_user"))
+                if to_user is None:
+                    raise PermissionRefused(str(CHOOSE_DELEGATE))
+                services.work_item_delegate(
+                    proposal=proposal,
+                    actor=request.user,
+                    to_user=to_user,
+                    comment=comment,
+                )
+                proposal.refresh_from_db()
         except WorkflowError as error:
             self.message_user(request, error.message, messages.ERROR)
-            return redirect(self._url("proposed_changes", obj.pk))
-        outcome_messages = {
-            ProposalState.APPLIED: (
-                messages.SUCCESS,
-                _("Approved. The changes were applied to the record."),
-            ),
-            ProposalState.PENDING: (
-                messages.SUCCESS,
-                _("Approved. The changes go on to the next approval step."),
-            ),
-            ProposalState.REJECTED: (
-                messages.SUCCESS,
-                _("Rejected. The record was left unchanged."),
-            ),
-            ProposalState.CONFLICT: (
-                messages.ERROR,
-                _(
-                    "Conflict: a proposed field was changed by another path after it was "
-                    "proposed, so nothing was written. See the History for the values."
-                ),
-            ),
-        }
-        level, text = outcome_messages.get(
-            proposal.state, (messages.SUCCESS, _("Your decision was recorded."))
+            return redirect(
+                self._url("workflow", obj.pk, action)
+                if action == "delegate"
+                else self._url("proposed_changes", obj.pk)
+            )
+        text = _outcome_message(proposal, action)
+        level = (
+            messages.ERROR
+            if proposal.state == ProposalState.CONFLICT
+            else messages.SUCCESS
         )
         self.log_change(request, obj, text)
         self.message_user(request, text, level)

@@ -1,30 +1,56 @@
-"""My work items, change proposals and the audit trail."""
+"""My work items, change proposals with their workflow history, and the audit trail."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from datetime import timedelta
+
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from .. import registry, selectors
-from ..models import (
-    AuditEntry,
-    ChangeProposal,
-    WorkItem,
-)
+from .. import registry, selectors, services
+from ..exceptions import PermissionRefused, WorkflowError
+from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 
-# --- My work items and read-only records -------------------------------------------
+
+class DueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", gettext_lazy("Overdue")),
+            ("today", gettext_lazy("Due within a day")),
+            ("none", gettext_lazy("No time limit")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "overdue":
+            return queryset.filter(due_at__lt=now)
+        if self.value() == "today":
+            return queryset.filter(due_at__gte=now, due_at__lt=now + timedelta(days=1))
+        if self.value() == "none":
+            return queryset.filter(due_at__isnull=True)
+        return queryset
 
 
 @admin.register(WorkItem)
 class WorkItemAdmin(admin.ModelAdmin):
     """My work items: the open approvals waiting for the user who looks."""
 
-    list_display = ["record", "step", "fields_changed", "submitted_by", "created_at"]
+    list_display = ["record", "step", "fields_changed", "submitted_by", "age", "due"]
     list_display_links = None
     list_select_related = [
         "proposal",
@@ -32,8 +58,10 @@ class WorkItemAdmin(admin.ModelAdmin):
         "proposal__submitted_by",
         "step",
     ]
-    search_fields = ["proposal__object_repr"]
+    list_filter = [DueFilter, "step__name"]
+    search_fields = ["proposal__object_repr", "proposal__submitted_by__username"]
     ordering = ["created_at", "id"]
+    show_full_result_count = False
 
     def get_queryset(self, request):
         return selectors.open_work_items_for(request.user).prefetch_related(
@@ -90,6 +118,21 @@ class WorkItemAdmin(admin.ModelAdmin):
             else ""
         )
 
+    @admin.display(description=gettext_lazy("Age"), ordering="created_at")
+    def age(self, item: WorkItem) -> str:
+        return timesince(item.created_at, depth=1)
+
+    @admin.display(description=gettext_lazy("Due"), ordering="due_at")
+    def due(self, item: WorkItem) -> str:
+        if item.due_at is None:
+            return "–"
+        when = date_format(timezone.localtime(item.due_at), "SHORT_DATETIME_FORMAT")
+        if item.due_at < timezone.now():
+            return format_html(
+                '<strong class="overdue">{} ({})</strong>', when, _("overdue")
+            )
+        return when
+
 
 def _record_url(proposal: ChangeProposal, view: str) -> str:
     content_type = proposal.content_type
@@ -112,6 +155,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ChangeProposal)
 class ChangeProposalAdmin(ReadOnlyAdmin):
+    """All proposals; each one's page is its workflow history."""
+
     list_display = [
         "id",
         "object_repr",
@@ -126,6 +171,73 @@ class ChangeProposalAdmin(ReadOnlyAdmin):
     search_fields = ["object_repr"]
     list_select_related = ["created_by", "submitted_by"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/reassign/<int:work_item_id>/",
+                self.admin_site.admin_view(require_POST(self.reassign_view)),
+                name="workflow_changeproposal_reassign",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The proposal's workflow history: its changes, every work item and event."""
+        proposal = self.get_object(request, unquote(object_id))
+        if proposal is None:
+            raise Http404
+        if not self.has_view_permission(request, proposal):
+            raise PermissionDenied
+        may_reassign = request.user.has_perm("workflow.reassign_workitem")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": proposal,
+            "title": _("Workflow history"),
+            "subtitle": str(proposal),
+            "proposal": proposal,
+            "record_url": _record_url(proposal, "change"),
+            "change_rows": selectors.proposal_change_rows(proposal),
+            "work_items": selectors.work_items_of(proposal),
+            "entries": selectors.proposal_audit_entries(proposal),
+            "may_reassign": may_reassign and proposal.state == ProposalState.PENDING,
+            "candidates": selectors.handover_candidates(proposal)
+            if may_reassign
+            else [],
+        }
+        return TemplateResponse(request, "admin/workflow/proposal_detail.html", context)
+
+    def reassign_view(self, request, object_id, work_item_id):
+        proposal = self.get_object(request, unquote(object_id))
+        work_item = WorkItem.objects.filter(pk=work_item_id, proposal=proposal).first()
+        if proposal is None or work_item is None:
+            raise Http404
+        to_user = selectors.active_user(request.POST.get("to_user"))
+        try:
+            if to_user is None:
+                raise PermissionRefused(
+                    str(_("Choose the user to reassign the work item to."))
+                )
+            services.work_item_reassign(
+                work_item=work_item,
+                actor=request.user,
+                to_user=to_user,
+                comment=request.POST.get("comment", ""),
+            )
+        except WorkflowError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("The work item now belongs to %(user)s.")
+                % {"user": to_user.get_username()},
+                messages.SUCCESS,
+            )
+        return redirect(
+            reverse("admin:workflow_changeproposal_change", args=[proposal.pk])
+        )
 
 
 @admin.register(AuditEntry)
@@ -144,3 +256,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["action", "source", "content_type"]
     search_fields = ["object_repr", "actor_name", "field_name"]
     date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -26,6 +26,7 @@ from .definitions import (
 from .records import (
     RecordChangeOutcome,
     governed_record_create,
+    governed_record_delete,
     governed_record_update,
     proposal_discard,
     proposal_discard_field,
@@ -38,6 +39,7 @@ __all__ = [
     "auto_approval_rule_delete",
     "auto_approval_rule_save",
     "governed_record_create",
+    "governed_record_delete",
     "governed_record_update",
     "proposal_approve",
     "proposal_discard",

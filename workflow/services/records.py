@@ -15,6 +15,7 @@ from ..exceptions import (
     NO_PERMISSION,
     NOT_A_DRAFT,
     PENDING_EDIT_REFUSED,
+    RECORD_HAS_OPEN_PROPOSAL,
     STALE_DRAFT_FIELD,
     AlreadyDecided,
     NotSubmittable,
@@ -349,3 +350,25 @@ def proposal_discard(*, proposal: ChangeProposal, actor) -> ChangeProposal:
             ]
         )
     return proposal
+
+
+def governed_record_delete(
+    *, instance: models.Model, actor, source: Source = Source.BROWSER
+) -> None:
+    """Delete a record that has no open proposal, leaving an audit row behind."""
+    model = type(instance)
+    with transaction.atomic():
+        instance = model._default_manager.select_for_update().get(pk=instance.pk)
+        if selectors.open_proposal_for_update(instance) is not None:
+            raise PermissionRefused(RECORD_HAS_OPEN_PROPOSAL)
+        audit_write(
+            [
+                audit_for_object(
+                    instance=instance,
+                    action=AuditAction.DELETED,
+                    actor=actor,
+                    source=source,
+                )
+            ]
+        )
+        instance.delete()
