@@ -9,6 +9,7 @@ from customers.management.commands.seed_demo import (
     APPROVAL_ADMINISTRATORS,
     APPROVERS,
     CLERKS,
+    FINANCE_MANAGERS,
     ROLE_PERMISSIONS,
 )
 from customers.models import AccountsReceivableWorkflow, Customer
@@ -48,7 +49,10 @@ def _group(name: str) -> Group:
 
 @pytest.fixture
 def roles(db) -> dict[str, Group]:
-    return {name: _group(name) for name in (CLERKS, APPROVERS, APPROVAL_ADMINISTRATORS)}
+    return {
+        name: _group(name)
+        for name in (CLERKS, APPROVERS, FINANCE_MANAGERS, APPROVAL_ADMINISTRATORS)
+    }
 
 
 @pytest.fixture

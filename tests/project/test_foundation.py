@@ -83,8 +83,11 @@ def test_seed_demo_is_idempotent_and_sets_up_the_walk(monkeypatch):
         "payment_terms",
     }
     workflow = selectors.active_workflow_for(Customer)
-    assert workflow.steps.get().assigned_group.name == "Approvers"
-    for username in ("clerk", "approver", "approver2", "admin"):
+    steps = list(workflow.steps.select_related("assigned_group"))
+    assert [s.assigned_group.name for s in steps] == ["Approvers", "Finance managers"]
+    assert steps[1].condition_field == "bank_account"
+    assert workflow.version == 2
+    for username in ("clerk", "approver", "approver2", "manager", "admin"):
         assert authenticate(username=username, password="another-demo-pass") is not None
     for customer in Customer.objects.all():
         customer.full_clean()

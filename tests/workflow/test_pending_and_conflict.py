@@ -74,7 +74,7 @@ def test_value_changed_by_another_path_puts_the_proposal_in_conflict(
     customer_update(
         customer_id=customer.pk,
         values={"credit_limit": Decimal("500")},
-        actor=approval_admin,
+        actor=clerk,
     )
 
     proposal = services.proposal_approve(proposal=proposal, actor=approver)

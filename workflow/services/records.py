@@ -51,7 +51,11 @@ class RecordChangeOutcome:
 def governed_record_create(
     *, model: type[models.Model], values: dict[str, object], actor, source: Source
 ) -> models.Model:
-    """Create a record. New records need no approval: there is no value to protect yet."""
+    """Create a record. New records need no approval: there is no value to protect yet.
+
+    `actor` None means the system itself (demo data, migrations), which needs no permission.
+    """
+    _require_model_permission(actor, model, "add")
     instance = model(**values)
     instance.full_clean()
     with transaction.atomic():
@@ -85,6 +89,7 @@ def governed_record_update(
     discarded.
     """
     governed = registry.get(model)
+    _require_model_permission(actor, model, "change")
     with transaction.atomic():
         instance = model._default_manager.select_for_update().get(pk=pk)
         enabled = selectors.enabled_fields_for(model)
@@ -133,6 +138,12 @@ def governed_record_update(
             _write_fields(instance=instance, values=direct, actor=actor, source=source)
             outcome.saved_fields = list(direct)
     return outcome
+
+
+def _require_model_permission(actor, model: type[models.Model], action: str) -> None:
+    opts = model._meta
+    if actor is not None and not actor.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
+        raise PermissionRefused(NO_PERMISSION)
 
 
 def _validated_values(
@@ -357,6 +368,7 @@ def governed_record_delete(
 ) -> None:
     """Delete a record that has no open proposal, leaving an audit row behind."""
     model = type(instance)
+    _require_model_permission(actor, model, "delete")
     with transaction.atomic():
         instance = model._default_manager.select_for_update().get(pk=instance.pk)
         if selectors.open_proposal_for_update(instance) is not None:

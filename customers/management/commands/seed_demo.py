@@ -27,13 +27,24 @@ from customers.models import (
 )
 from customers.services import customer_create
 from workflow import selectors, services
-from workflow.models import DataEntityBehavior, Source, WorkflowStep
+from workflow.conditions import ConditionKind
+from workflow.models import (
+    AutoApprovalRule,
+    DataEntityBehavior,
+    EscalationAction,
+    Source,
+    TimeUnit,
+    WorkflowStep,
+)
+
+STEP_NAME = "Workflow approval for proposed customer change"
 
 DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
 
 CLERKS = "Clerks"
 APPROVERS = "Approvers"
 APPROVAL_ADMINISTRATORS = "Approval administrators"
+FINANCE_MANAGERS = "Finance managers"
 
 REFERENCE_PERMISSIONS = [
     f"customers.{verb}_{model}"
@@ -62,8 +73,21 @@ ROLE_PERMISSIONS = {
         "workflow.view_auditentry",
         *REFERENCE_PERMISSIONS,
     ],
+    FINANCE_MANAGERS: [
+        "customers.view_customer",
+        "workflow.decide_workitem",
+        "workflow.view_changeproposal",
+        "workflow.view_auditentry",
+        *REFERENCE_PERMISSIONS,
+    ],
     APPROVAL_ADMINISTRATORS: [
         "customers.view_customer",
+        "workflow.reassign_workitem",
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "auth.change_group",
         "customers.view_accountsreceivableparameters",
         "customers.change_accountsreceivableparameters",
         "customers.view_accountsreceivableworkflow",
@@ -88,7 +112,8 @@ USERS = [
     ("clerk", "Claire", "Clerk", [CLERKS], False),
     ("approver", "Arthur", "Approver", [APPROVERS], False),
     ("approver2", "Anna", "Approver", [APPROVERS], False),
-    ("admin", "Ada", "Administrator", [APPROVAL_ADMINISTRATORS], True),
+    ("manager", "Maria", "Manager", [FINANCE_MANAGERS], False),
+    ("admin", "Ada", "Administrator", [APPROVAL_ADMINISTRATORS], False),
 ]
 
 CUSTOMER_GROUPS = [
@@ -221,11 +246,12 @@ class Command(BaseCommand):
             users = self._users(groups, password)
             self._reference_data()
             created = self._customers(users["admin"])
-            self._approval_setup(users["admin"], groups[APPROVERS])
+            self._approval_setup(users["admin"], groups)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} customers created).")
         )
-        self.stdout.write("Log in at http://127.0.0.1:8000/admin/ as:")
+        site = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+        self.stdout.write(f"Log in at {site}/admin/ as:")
         for username, _first, _last, roles, _superuser in USERS:
             self.stdout.write(
                 f"  {username:<10} password {password:<18} ({', '.join(roles)})"
@@ -336,13 +362,13 @@ class Command(BaseCommand):
                     "city": city,
                     "country": country,
                 },
-                actor=actor,
+                actor=None,
                 source=Source.SYSTEM,
             )
             created += 1
         return created
 
-    def _approval_setup(self, actor, approvers: Group) -> None:
+    def _approval_setup(self, actor, groups: dict[str, Group]) -> None:
         current = selectors.approval_settings_for(Customer)
         if current.pk is None:
             services.approval_settings_update(
@@ -352,21 +378,52 @@ class Command(BaseCommand):
                 enabled_fields=["credit_limit", "bank_account", "payment_terms"],
                 actor=actor,
             )
-        if selectors.active_workflow_for(Customer) is None:
-            workflow = services.workflow_save(
-                workflow=AccountsReceivableWorkflow(
-                    content_type=ContentType.objects.get_for_model(Customer),
-                    name="Customer change approval",
-                ),
-                actor=actor,
-            )
-            services.workflow_step_save(
-                step=WorkflowStep(
-                    workflow=workflow,
-                    sequence=1,
-                    name="Workflow approval for proposed customer change",
-                    assigned_group=approvers,
-                ),
-                actor=actor,
-            )
-            services.workflow_activate(workflow=workflow, actor=actor)
+        if AccountsReceivableWorkflow.objects.exists():
+            return
+        # Version 1: one step for every change. Version 2, the active one: bank account
+        # changes also need a finance manager, overdue items go to the finance managers,
+        # and a credit limit decrease needs no approval.
+        first = services.workflow_save(
+            workflow=AccountsReceivableWorkflow(
+                content_type=ContentType.objects.get_for_model(Customer),
+                name="Customer change approval",
+            ),
+            actor=actor,
+        )
+        services.workflow_step_save(
+            step=WorkflowStep(
+                workflow=first,
+                sequence=1,
+                name=STEP_NAME,
+                assigned_group=groups[APPROVERS],
+            ),
+            actor=actor,
+        )
+        services.workflow_activate(workflow=first, actor=actor)
+        second = services.workflow_copy(
+            workflow=first, actor=actor, as_new_version=True
+        )
+        step = second.steps.get()
+        step.time_limit_value = 2
+        step.time_limit_unit = TimeUnit.DAYS
+        step.escalation_action = EscalationAction.REASSIGN
+        step.escalate_to_group = groups[FINANCE_MANAGERS]
+        services.workflow_step_save(step=step, actor=actor)
+        services.workflow_step_save(
+            step=WorkflowStep(
+                workflow=second,
+                sequence=2,
+                name="Finance manager approval of bank account changes",
+                assigned_group=groups[FINANCE_MANAGERS],
+                condition_kind=ConditionKind.CHANGES,
+                condition_field="bank_account",
+            ),
+            actor=actor,
+        )
+        services.auto_approval_rule_save(
+            rule=AutoApprovalRule(
+                workflow=second, field_name="credit_limit", kind=ConditionKind.DECREASES
+            ),
+            actor=actor,
+        )
+        services.workflow_activate(workflow=second, actor=actor)
