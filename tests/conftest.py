@@ -135,3 +135,17 @@ def active_workflow(roles, approval_admin):
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+def propose(customer, actor, **values):
+    """A clerk's edit of `customer`; returns the draft proposal."""
+    from customers.services import customer_update
+
+    return customer_update(customer_id=customer.pk, values=values, actor=actor).proposal
+
+
+def submit(customer, actor, **values):
+    """Propose `values` and submit them at once."""
+    return services.proposal_submit(
+        proposal=propose(customer, actor, **values), actor=actor
+    )

@@ -16,9 +16,9 @@ NO_ACTIVE_WORKFLOW = _(
     "Ask an approval administrator to activate one on %(workflows)s."
 )
 NO_ELIGIBLE_APPROVER = _(
-    "The changes cannot be submitted because step “%(step)s” has no approver other than "
-    "the people who proposed them. Ask an approval administrator to assign the step to "
-    "someone else."
+    "Nobody may approve step “%(step)s” of these changes: the people it is assigned to "
+    "are inactive, lack the approval permission, or proposed the changes themselves. "
+    "Ask an approval administrator to assign the step to someone else."
 )
 EMPTY_WORKFLOW = _("The workflow “%(workflow)s” has no approval steps.")
 OWN_PROPOSAL = _(

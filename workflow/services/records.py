@@ -142,7 +142,9 @@ def governed_record_update(
 
 def _require_model_permission(actor, model: type[models.Model], action: str) -> None:
     opts = model._meta
-    if actor is not None and not actor.has_perm(f"{opts.app_label}.{action}_{opts.model_name}"):
+    if actor is not None and not actor.has_perm(
+        f"{opts.app_label}.{action}_{opts.model_name}"
+    ):
         raise PermissionRefused(NO_PERMISSION)
 
 
