@@ -242,8 +242,8 @@ class WorkflowStep(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if self.workflow_id:
-            governed = registry.get(self.workflow.content_type.model_class())
+        governed = _governed_model_of(self)
+        if governed is not None:
             if (
                 self.condition_field
                 and self.condition_field not in governed.governable_field_names

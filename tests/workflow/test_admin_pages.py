@@ -213,3 +213,83 @@ def test_a_workflow_in_use_is_read_only_and_changes_through_a_new_version(
     assert new_version.steps.get().assigned_group == roles["Approvers"]
     assert not new_version.is_active
     assert 'name="_save"' in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_workflow_list_offers_new(client, approval_admin):
+    client.force_login(approval_admin)
+    page = client.get(reverse("admin:customers_accountsreceivableworkflow_changelist"))
+    assert ">New</a>" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (
+            {"completion_policy": "percentage", "approval_percentage": "150"},
+            "The approval percentage must be from 1 to 100.",
+        ),
+        (
+            {"completion_policy": "percentage"},
+            "Give the percentage of approvers needed, from 1 to 100.",
+        ),
+        ({"condition_kind": "changes"}, "Choose the field this condition is about."),
+        (
+            {"condition_kind": "above", "condition_field": "credit_limit"},
+            "Give the number this condition compares with.",
+        ),
+        (
+            {"escalation_action": "approve"},
+            "Give a time limit, or choose to do nothing when it passes.",
+        ),
+        (
+            {"escalation_action": "reassign", "time_limit_value": "4"},
+            "Choose the user or group to escalate to.",
+        ),
+    ],
+)
+def test_step_mistakes_are_explained_on_the_page(
+    client, approval_admin, roles, step, message
+):
+    client.force_login(approval_admin)
+    data = workflow_post(assigned_group=roles["Approvers"].pk, **step)
+    page = client.post(reverse(WORKFLOWS_ADD) + "?type=customers.customer", data)
+    assert message in page.content.decode()
+    assert not AccountsReceivableWorkflow.objects.filter(name="Two approvers").exists()
+
+
+@pytest.mark.django_db
+def test_a_workflow_with_conditions_and_rules_is_saved_from_the_page(
+    client, approval_admin, roles
+):
+    client.force_login(approval_admin)
+    data = workflow_post(
+        assigned_group=roles["Approvers"].pk,
+        condition_kind="increases_pct",
+        condition_field="credit_limit",
+        condition_value="50",
+        time_limit_value="2",
+        time_limit_unit="days",
+        escalation_action="reassign",
+        escalate_to_group=roles["Finance managers"].pk,
+    )
+    data.update(
+        {
+            "auto_approval_rules-TOTAL_FORMS": "1",
+            "auto_approval_rules-0-field_name": "credit_limit",
+            "auto_approval_rules-0-kind": "decreases",
+        }
+    )
+    response = client.post(reverse(WORKFLOWS_ADD) + "?type=customers.customer", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    workflow = AccountsReceivableWorkflow.objects.get(name="Two approvers")
+    step = workflow.steps.get()
+    assert (step.condition_kind, step.condition_field, step.condition_value) == (
+        "increases_pct",
+        "credit_limit",
+        50,
+    )
+    assert workflow.auto_approval_rules.get().kind == "decreases"
+    page = client.get(response["Location"]).content.decode()
+    assert "Credit limit: the value increases by more than (%) 50" in page

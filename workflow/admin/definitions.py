@@ -233,6 +233,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     readonly_fields = ["workflow_type", "version", "is_active"]
     actions = None
     change_form_template = "admin/workflow/workflow_change_form.html"
+    change_list_template = "admin/workflow/workflow_change_list.html"
 
     def get_inlines(self, request, obj):
         attrs = {"governed_model": self.governed_model}
