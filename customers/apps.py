@@ -24,4 +24,5 @@ class CustomersConfig(AppConfig):
                 approval_step=_("Workflow approval for proposed customer change"),
             ),
             business_key="account",
+            import_required_columns=("account", "name"),
         )

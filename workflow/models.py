@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import registry
 from .conditions import ConditionKind, condition_errors
@@ -728,3 +728,87 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+
+
+class ImportJobState(models.TextChoices):
+    PREVIEWING = "previewing", _("Checking the file")
+    PREVIEWED = "previewed", _("Ready to import")
+    INVALID = "invalid", _("The file has errors")
+    QUEUED = "queued", _("Waiting to import")
+    APPLYING = "applying", _("Importing")
+    APPLIED = "applied", _("Imported")
+    FAILED = "failed", _("Not imported")
+
+
+class ImportJob(ConcurrentTransitionMixin, models.Model):
+    """One uploaded file: its preview, and its import once confirmed."""
+
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    options = models.JSONField(_("options"), default=dict)
+    state = FSMField(
+        _("status"),
+        max_length=20,
+        choices=ImportJobState.choices,
+        default=ImportJobState.PREVIEWING,
+        protected=True,
+    )
+    estimated_rows = models.PositiveIntegerField(_("rows (estimate)"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        permissions = [("import_records", _("Can import files of records"))]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+    @transition(
+        field=state,
+        source=ImportJobState.PREVIEWING,
+        target=RETURN_VALUE(ImportJobState.PREVIEWED, ImportJobState.INVALID),
+    )
+    def finish_preview(self, *, report: dict) -> str:
+        self.preview = report
+        ok = not report.get("refused") and not report.get("error_count")
+        return ImportJobState.PREVIEWED if ok else ImportJobState.INVALID
+
+    @transition(
+        field=state, source=ImportJobState.PREVIEWED, target=ImportJobState.QUEUED
+    )
+    def queue(self) -> None:
+        self.processed_rows = 0
+
+    @transition(
+        field=state, source=ImportJobState.QUEUED, target=ImportJobState.APPLYING
+    )
+    def start(self) -> None:
+        self.processed_rows = 0
+
+    @transition(
+        field=state,
+        source=ImportJobState.APPLYING,
+        target=RETURN_VALUE(ImportJobState.APPLIED, ImportJobState.FAILED),
+    )
+    def finish(self, *, report: dict, message: str = "") -> str:
+        self.result = report
+        self.message = message
+        self.finished_at = timezone.now()
+        ok = not report.get("refused") and not report.get("error_count") and not message
+        return ImportJobState.APPLIED if ok else ImportJobState.FAILED

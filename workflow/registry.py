@@ -38,6 +38,7 @@ class GovernedModel:
     governable_field_names: tuple[str, ...]
     labels: GovernedModelLabels
     business_key: str = "pk"
+    import_required_columns: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -96,6 +97,7 @@ def register(
     fields: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     business_key: str = "pk",
+    import_required_columns: Iterable[str] = (),
 ) -> GovernedModel:
     """Put `model` under the engine. By default every editable field may be governed."""
     excluded = set(exclude)
@@ -105,6 +107,7 @@ def register(
         governable_field_names=tuple(n for n in names if n not in excluded),
         labels=labels,
         business_key=business_key,
+        import_required_columns=tuple(import_required_columns),
     )
     _registry[model._meta.label_lower] = governed
     return governed

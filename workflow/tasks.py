@@ -50,3 +50,21 @@ def process_escalations() -> int:
     from .services import work_items_escalate_overdue
 
     return work_items_escalate_overdue()
+
+
+@task()
+def preview_import(*, job_id: int) -> str:
+    """Check an uploaded file against the data; writes nothing but the job's preview."""
+    from .models import ImportJob
+    from .services import import_job_preview
+
+    return import_job_preview(job=ImportJob.objects.get(pk=job_id)).state
+
+
+@task()
+def run_import(*, job_id: int) -> str:
+    """Import a confirmed file, all rows or none."""
+    from .models import ImportJob
+    from .services import import_job_run
+
+    return import_job_run(job=ImportJob.objects.get(pk=job_id)).state

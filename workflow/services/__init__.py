@@ -23,6 +23,13 @@ from .definitions import (
     workflow_step_delete,
     workflow_step_save,
 )
+from .imports import (
+    governed_records_import,
+    import_job_confirm,
+    import_job_create,
+    import_job_preview,
+    import_job_run,
+)
 from .records import (
     RecordChangeOutcome,
     governed_record_create,
@@ -41,6 +48,11 @@ __all__ = [
     "governed_record_create",
     "governed_record_delete",
     "governed_record_update",
+    "governed_records_import",
+    "import_job_confirm",
+    "import_job_create",
+    "import_job_preview",
+    "import_job_run",
     "proposal_approve",
     "proposal_discard",
     "proposal_discard_field",

@@ -1,0 +1,150 @@
+"""Export of customers and of change proposals (CSV and XLSX), safe to open in a spreadsheet.
+
+Headers are the field names the import reads, so an exported file imports unchanged.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from import_export import fields, resources, widgets
+
+from workflow.importing.values import escape_formula
+from workflow.models import ChangeProposal
+
+from .models import (
+    CashDiscount,
+    Customer,
+    CustomerGroup,
+    MethodOfPayment,
+    PaymentTerms,
+    SalesTaxGroup,
+)
+
+
+class FormulaSafeResource(resources.ModelResource):
+    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a '."""
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return escape_formula(value) if isinstance(value, str) else value
+
+
+def _by_code(model):
+    return widgets.ForeignKeyWidget(model, field="code")
+
+
+class CustomerResource(FormulaSafeResource):
+    customer_group = fields.Field(
+        "customer_group", "customer_group", _by_code(CustomerGroup)
+    )
+    payment_terms = fields.Field(
+        "payment_terms", "payment_terms", _by_code(PaymentTerms)
+    )
+    method_of_payment = fields.Field(
+        "method_of_payment", "method_of_payment", _by_code(MethodOfPayment)
+    )
+    cash_discount = fields.Field(
+        "cash_discount", "cash_discount", _by_code(CashDiscount)
+    )
+    sales_tax_group = fields.Field(
+        "sales_tax_group", "sales_tax_group", _by_code(SalesTaxGroup)
+    )
+    invoice_account = fields.Field(
+        "invoice_account",
+        "invoice_account",
+        widgets.ForeignKeyWidget(Customer, field="account"),
+    )
+    account_manager = fields.Field(
+        "account_manager",
+        "account_manager",
+        widgets.ForeignKeyWidget(get_user_model(), field="username"),
+    )
+
+    class Meta:
+        model = Customer
+        import_id_fields = ["account"]
+        fields = [
+            "account",
+            "name",
+            "customer_group",
+            "currency",
+            "credit_limit",
+            "mandatory_credit_limit",
+            "credit_rating",
+            "payment_terms",
+            "method_of_payment",
+            "payment_specification",
+            "cash_discount",
+            "cash_discount_base_days",
+            "sales_tax_group",
+            "tax_exempt_number",
+            "bank_account",
+            "invoice_account",
+            "account_manager",
+            "exclude_interest_charges",
+            "exclude_collection_fees",
+            "email",
+            "phone",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+        ]
+        export_order = fields
+
+    def get_export_queryset(self, request=None, **kwargs):
+        return (
+            super()
+            .get_export_queryset(request, **kwargs)
+            .select_related(
+                "customer_group",
+                "payment_terms",
+                "method_of_payment",
+                "cash_discount",
+                "sales_tax_group",
+                "invoice_account",
+                "account_manager",
+            )
+        )
+
+
+class ChangeProposalResource(FormulaSafeResource):
+    """One row per proposed field: who, when, original and proposed value, status."""
+
+    record = fields.Field("object_repr", "record")
+    status = fields.Field(column_name="status")
+    fields_changed = fields.Field(column_name="changes")
+    proposed_by = fields.Field("created_by__username", "proposed_by")
+    submitted_by = fields.Field("submitted_by__username", "submitted_by")
+
+    class Meta:
+        model = ChangeProposal
+        fields = [
+            "id",
+            "record",
+            "status",
+            "source",
+            "proposed_by",
+            "created_at",
+            "submitted_by",
+            "submitted_at",
+            "closed_at",
+        ]
+        export_order = fields + ["fields_changed"]
+
+    def dehydrate_status(self, proposal: ChangeProposal) -> str:
+        return str(proposal.get_state_display())
+
+    def dehydrate_fields_changed(self, proposal: ChangeProposal) -> str:
+        return "; ".join(
+            f"{c.field_name}: {c.original_value} -> {c.proposed_value}"
+            for c in proposal.changes.all()
+        )
+
+    def get_export_queryset(self, request=None, **kwargs):
+        return (
+            super()
+            .get_export_queryset(request, **kwargs)
+            .select_related("created_by", "submitted_by")
+            .prefetch_related("changes")
+        )

@@ -1,0 +1,197 @@
+"""The data entity behaviour decides what an import does with fields under approval."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from customers.models import Customer
+from tests.factories import PaymentTermsFactory
+from workflow.importing.plan import ImportOptions
+from workflow.models import AuditAction, AuditEntry, ChangeProposal, ProposalState
+from workflow.services import governed_records_import
+
+
+def run(path, actor, behaviour, dry_run=False, **options):
+    return governed_records_import(
+        model=Customer,
+        path=path,
+        file_name=path,
+        options=ImportOptions(behaviour=behaviour, **options),
+        actor=actor,
+        dry_run=dry_run,
+    )
+
+
+CHANGE = "account;name;credit_limit;phone\nC00001;Contoso Retail;25000.00;+31 20 123\n"
+
+
+@pytest.mark.django_db
+def test_allow_writes_every_field_and_audits_it_as_import(
+    customer, importer, approvals_on, write_file
+):
+    report = run(write_file(CHANGE), importer, "allow")
+
+    assert report.ok, report.as_dict()
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("25000.00")
+    assert customer.phone == "+31 20 123"
+    entry = AuditEntry.objects.get(
+        object_id=customer.pk,
+        field_name="credit_limit",
+        action=AuditAction.FIELD_CHANGED,
+    )
+    assert (entry.source, entry.actor, entry.old_display, entry.new_display) == (
+        "import",
+        importer,
+        "10000.00",
+        "25000.00",
+    )
+    assert not ChangeProposal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reject_fails_the_row_naming_the_field_and_writes_nothing(
+    customer, importer, approvals_on, write_file
+):
+    report = run(write_file(CHANGE), importer, "reject")
+
+    assert report.error_count == 1
+    error = report.errors[0]
+    assert (error["line"], error["column"], error["value"]) == (
+        2,
+        "credit_limit",
+        "25000.00",
+    )
+    assert "Credit limit needs approval" in error["message"]
+    customer.refresh_from_db()
+    assert customer.phone == ""
+    assert customer.credit_limit == Decimal("10000.00")
+
+
+@pytest.mark.django_db
+def test_reject_lets_rows_that_change_only_other_fields_through(
+    customer, importer, approvals_on, write_file
+):
+    report = run(
+        write_file("account;name;phone\nC00001;Contoso;+31 1\n"), importer, "reject"
+    )
+    assert report.ok
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone) == ("Contoso", "+31 1")
+
+
+@pytest.mark.django_db
+def test_propose_writes_other_fields_and_submits_a_proposal(
+    customer, importer, approver, approvals_on, active_workflow, write_file
+):
+    report = run(write_file(CHANGE), importer, "propose")
+
+    assert report.ok, report.as_dict()
+    assert report.counts["proposals"] == 1
+    customer.refresh_from_db()
+    assert customer.phone == "+31 20 123"
+    assert customer.credit_limit == Decimal("10000.00")
+    proposal = ChangeProposal.objects.get()
+    assert (proposal.state, proposal.source, proposal.submitted_by) == (
+        ProposalState.PENDING,
+        "import",
+        importer,
+    )
+    change = proposal.changes.get()
+    assert (change.field_name, change.original_value, change.proposed_value) == (
+        "credit_limit",
+        "10000.00",
+        "25000.00",
+    )
+    assert proposal.work_items.get().assignee == approver
+
+
+@pytest.mark.django_db
+def test_propose_fails_a_row_whose_customer_has_an_open_proposal(
+    customer, importer, clerk, approver, approvals_on, active_workflow, write_file
+):
+    from customers.services import customer_update
+
+    customer_update(
+        customer_id=customer.pk, values={"credit_limit": Decimal("1")}, actor=clerk
+    )
+    report = run(write_file(CHANGE), importer, "propose")
+
+    assert report.error_count == 1
+    assert "already has open proposed changes" in report.errors[0]["message"]
+    customer.refresh_from_db()
+    assert customer.phone == ""
+
+
+@pytest.mark.django_db
+def test_approvals_off_writes_everything_whatever_the_behaviour(
+    customer, importer, write_file
+):
+    report = run(write_file(CHANGE), importer, "reject")
+    assert report.ok
+    customer.refresh_from_db()
+    assert customer.credit_limit == Decimal("25000.00")
+
+
+@pytest.mark.django_db
+def test_new_customers_are_created_with_references_by_code(
+    importer, approvals_on, write_file, customer
+):
+    PaymentTermsFactory(code="Net60")
+    text = (
+        "account;name;customer_group;payment_terms;bank_account;exclude_interest_charges\n"
+        "C00100;New Customer;10;Net60;NL91 ABNA 0417 1643 00;yes\n"
+    )
+    report = run(write_file(text), importer, "propose")
+
+    assert report.ok, report.as_dict()
+    created = Customer.objects.get(account="C00100")
+    assert created.payment_terms.code == "Net60"
+    assert created.bank_account == "NL91ABNA0417164300"
+    assert created.exclude_interest_charges is True
+    assert AuditEntry.objects.filter(
+        object_id=created.pk, action=AuditAction.CREATED, source="import"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_dry_run_writes_nothing_and_sends_nothing(
+    customer,
+    importer,
+    approver,
+    approvals_on,
+    active_workflow,
+    write_file,
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        report = run(
+            write_file(CHANGE + "C00200;Another;;;;;\n".replace(";;;;;", ";10;;;;")),
+            importer,
+            "propose",
+            dry_run=True,
+        )
+    assert report.counts["updated"] == 1
+    customer.refresh_from_db()
+    assert customer.phone == ""
+    assert not ChangeProposal.objects.exists()
+    assert not Customer.objects.filter(account="C00200").exists()
+    assert callbacks == [] and mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_round_trip_of_an_unchanged_export_changes_nothing(
+    customer, importer, approvals_on, active_workflow, write_file
+):
+    from customers.resources import CustomerResource
+
+    exported = CustomerResource().export().csv
+    report = run(write_file(exported), importer, "propose")
+
+    assert report.ok, report.as_dict()
+    assert report.counts == {"unchanged": 1}
+    assert not ChangeProposal.objects.exists()

@@ -1,0 +1,432 @@
+"""What an import file would do, row by row, checked against the data as it is now.
+
+The same code plans the preview and the real run: the real run plans each batch again
+under row locks and compares the result with the preview's fingerprint, so a preview
+that has gone stale is never applied.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext as _
+
+from .. import registry, selectors
+from ..models import OPEN_PROPOSAL_STATES, ChangeProposal, DataEntityBehavior
+from .reading import FileRefused, SourceRow, TableFile
+from .values import CellError, is_blank, lookup_field_of, parse_cell
+
+BATCH_SIZE = 500
+MAX_REPORTED_ERRORS = 1000
+PREVIEW_ROWS = 200
+
+NEW, UPDATED, UNCHANGED, INVALID = "new", "updated", "unchanged", "invalid"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    behaviour: str = DataEntityBehavior.PROPOSE
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    decimal_format: str = "point"
+    ignore_unknown_columns: bool = False
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RowPlan:
+    line: int
+    key: str
+    kind: str = UNCHANGED
+    instance: models.Model | None = None
+    direct: dict[str, object] = field(default_factory=dict)
+    proposed: dict[str, object] = field(default_factory=dict)
+    originals: dict[str, object] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    def summary(self, governed: registry.GovernedModel) -> dict[str, object]:
+        label = governed.field_label
+        return {
+            "line": self.line,
+            "key": self.key,
+            "kind": self.kind,
+            "changed": [
+                label(n)
+                for n in self.direct
+                if n != governed.business_key or self.kind == NEW
+            ],
+            "proposed": [label(n) for n in self.proposed],
+            "errors": [e.message for e in self.errors],
+        }
+
+
+@dataclass
+class ImportReport:
+    """The outcome of planning (preview) or of a real run."""
+
+    total_rows: int = 0
+    counts: Counter = field(default_factory=Counter)
+    errors: list[dict[str, object]] = field(default_factory=list)
+    error_count: int = 0
+    rows: list[dict[str, object]] = field(default_factory=list)
+    fingerprint: str = ""
+    refused: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and not self.error_count
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "total_rows": self.total_rows,
+            "counts": dict(self.counts),
+            "errors": self.errors,
+            "error_count": self.error_count,
+            "rows": self.rows,
+            "fingerprint": self.fingerprint,
+            "refused": self.refused,
+        }
+
+
+class ImportPlanner:
+    """Plans the rows of one file for one governed model, batch by batch."""
+
+    def __init__(self, model: type[models.Model], options: ImportOptions):
+        self.model = model
+        self.governed = registry.get(model)
+        self.options = options
+        self.key = self.governed.business_key
+        self.required_columns = self.governed.import_required_columns or (self.key,)
+        self.fields = {
+            f.name: f
+            for f in model._meta.concrete_fields
+            if f.editable and not f.primary_key
+        }
+        settings_row = selectors.approval_settings_for(model)
+        self.enabled = selectors.enabled_fields_for(model)
+        self.approvals_on = settings_row.approvals_enabled
+        business_keys = {g.model: g.business_key for g in registry.all_governed()}
+        self.lookup_fields = {
+            name: lookup_field_of(f, business_keys)
+            for name, f in self.fields.items()
+            if isinstance(f, models.ForeignKey)
+        }
+        self.seen: dict[str, int] = {}
+        self.content_type = ContentType.objects.get_for_model(model)
+        self.digest = hashlib.sha256()
+
+    # --- the file ---------------------------------------------------------------
+
+    def check_header(self, header: list[str]) -> list[str]:
+        """The columns to read; refuses a file whose columns do not fit."""
+        missing = [c for c in self.required_columns if c not in header]
+        if missing:
+            raise FileRefused(
+                _(
+                    "The file has no column %(columns)s; it needs at least: %(required)s."
+                )
+                % {
+                    "columns": ", ".join(missing),
+                    "required": ", ".join(self.required_columns),
+                }
+            )
+        doubled = sorted({c for c in header if c and header.count(c) > 1})
+        if doubled:
+            raise FileRefused(
+                _("The column %(columns)s appears twice.")
+                % {"columns": ", ".join(doubled)}
+            )
+        unknown = [c for c in header if c and c not in self.fields]
+        if unknown and not self.options.ignore_unknown_columns:
+            raise FileRefused(
+                _(
+                    "The file has columns this import does not know: %(columns)s. Remove them, "
+                    "or choose to ignore unknown columns."
+                )
+                % {"columns": ", ".join(unknown)}
+            )
+        return [c for c in header if c in self.fields]
+
+    def batches(self, table: TableFile) -> Iterator[list[SourceRow]]:
+        batch: list[SourceRow] = []
+        for row in table.rows():
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    # --- one batch --------------------------------------------------------------
+
+    def plan_batch(
+        self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
+    ) -> list[RowPlan]:
+        parsed = [self._parse(row, columns) for row in rows]
+        references = self._resolve_references(parsed)
+        keys = [plan.key for plan, _values in parsed if plan.key]
+        manager = self.model._default_manager
+        existing_qs = manager.filter(**{f"{self.key}__in": keys})
+        if lock:
+            existing_qs = existing_qs.select_for_update()
+        existing = {str(getattr(obj, self.key)): obj for obj in existing_qs}
+        open_proposals = {
+            p.object_id: p
+            for p in ChangeProposal.objects.filter(
+                content_type=self.content_type,
+                object_id__in=[o.pk for o in existing.values()],
+                state__in=OPEN_PROPOSAL_STATES,
+            )
+        }
+        plans = []
+        for plan, values in parsed:
+            if not plan.errors:
+                self._apply_references(plan, values, references)
+            if not plan.errors:
+                instance = existing.get(plan.key)
+                if instance is None:
+                    self._plan_new(plan, values)
+                else:
+                    self._plan_update(
+                        plan, values, instance, open_proposals.get(instance.pk)
+                    )
+            if plan.errors:
+                plan.kind = INVALID
+            self._fingerprint(plan)
+            plans.append(plan)
+        return plans
+
+    def _parse(
+        self, row: SourceRow, columns: list[str]
+    ) -> tuple[RowPlan, dict[str, object]]:
+        plan = RowPlan(line=row.line, key="")
+        values: dict[str, object] = {}
+        for column in columns:
+            raw = row.cells.get(column)
+            if is_blank(raw):
+                continue  # A blank cell keeps the current value; it never blanks it.
+            try:
+                values[column] = parse_cell(
+                    self.fields[column], raw, decimal_format=self.options.decimal_format
+                )
+            except CellError as error:
+                plan.errors.append(RowError(row.line, column, str(raw), error.message))
+        plan.key = str(values.get(self.key, "")).strip()
+        if not plan.key and not any(e.column == self.key for e in plan.errors):
+            plan.errors.append(
+                RowError(row.line, self.key, "", _("The key column is empty."))
+            )
+        elif plan.key in self.seen:
+            plan.errors.append(
+                RowError(
+                    row.line,
+                    self.key,
+                    plan.key,
+                    _(
+                        "“%(key)s” appears twice in the file: on line %(first)s and on line %(line)s."
+                    )
+                    % {"key": plan.key, "first": self.seen[plan.key], "line": row.line},
+                )
+            )
+        elif plan.key:
+            self.seen[plan.key] = row.line
+        return plan, values
+
+    def _resolve_references(self, parsed) -> dict[str, dict[str, object]]:
+        wanted: dict[str, set[str]] = {}
+        for _plan, values in parsed:
+            for name in self.lookup_fields:
+                if name in values:
+                    wanted.setdefault(name, set()).add(str(values[name]))
+        resolved = {}
+        for name, codes in wanted.items():
+            related = self.fields[name].related_model
+            lookup = self.lookup_fields[name]
+            rows = related._default_manager.filter(
+                **{f"{lookup}__in": codes}
+            ).values_list(lookup, "pk")
+            resolved[name] = {str(code): pk for code, pk in rows}
+        return resolved
+
+    def _apply_references(
+        self, plan: RowPlan, values: dict[str, object], references
+    ) -> None:
+        for name in self.lookup_fields:
+            if name not in values:
+                continue
+            code = str(values[name])
+            pk = references.get(name, {}).get(code)
+            if pk is None:
+                related = self.fields[name].related_model._meta.verbose_name
+                plan.errors.append(
+                    RowError(
+                        plan.line,
+                        name,
+                        code,
+                        _("There is no %(model)s “%(code)s”.")
+                        % {"model": related, "code": code},
+                    )
+                )
+            else:
+                values[name] = pk
+
+    def _plan_new(self, plan: RowPlan, values: dict[str, object]) -> None:
+        candidate = self.model(**{self.fields[n].attname: v for n, v in values.items()})
+        if not self._validate(plan, candidate, values):
+            return
+        plan.kind = NEW
+        plan.instance = candidate
+        plan.direct = {n: getattr(candidate, self.fields[n].attname) for n in values}
+
+    def _plan_update(self, plan, values, instance, open_proposal) -> None:
+        changed = {}
+        for name, value in values.items():
+            if name == self.key:
+                continue
+            model_field = self.fields[name]
+            current = registry.current_value(instance, model_field)
+            if not registry.values_equal(
+                model_field, current, registry.serialize_value(model_field, value)
+            ):
+                changed[name] = value
+        if not changed:
+            plan.kind = UNCHANGED
+            return
+        candidate = copy.copy(instance)
+        for name, value in changed.items():
+            setattr(candidate, self.fields[name].attname, value)
+        if not self._validate(plan, candidate, changed):
+            return
+        cleaned = {n: getattr(candidate, self.fields[n].attname) for n in changed}
+        governed_changes = {n: v for n, v in cleaned.items() if n in self.enabled}
+        behaviour = self.options.behaviour
+        if governed_changes and behaviour == DataEntityBehavior.REJECT:
+            for name in governed_changes:
+                plan.errors.append(
+                    RowError(
+                        plan.line,
+                        name,
+                        str(values[name]),
+                        _(
+                            "%(field)s needs approval, and this import rejects changes to "
+                            "such fields (Reject changes)."
+                        )
+                        % {"field": self.governed.field_label(name)},
+                    )
+                )
+            return
+        if governed_changes and behaviour == DataEntityBehavior.PROPOSE:
+            if open_proposal is not None:
+                plan.errors.append(
+                    RowError(
+                        plan.line,
+                        next(iter(governed_changes)),
+                        str(values[next(iter(governed_changes))]),
+                        _(
+                            "%(record)s already has open proposed changes (%(state)s); decide or "
+                            "withdraw them before importing new ones."
+                        )
+                        % {
+                            "record": instance,
+                            "state": open_proposal.get_state_display(),
+                        },
+                    )
+                )
+                return
+            plan.proposed = governed_changes
+            plan.direct = {
+                n: v for n, v in cleaned.items() if n not in governed_changes
+            }
+        else:
+            plan.direct = cleaned
+        plan.kind = UPDATED
+        plan.instance = instance
+        plan.originals = {
+            n: registry.current_value(instance, self.fields[n])
+            for n in list(plan.direct) + list(plan.proposed)
+        }
+
+    def _validate(
+        self, plan: RowPlan, candidate: models.Model, values: dict[str, object]
+    ) -> bool:
+        try:
+            candidate.full_clean(validate_unique=False)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                column = name if name in self.fields else self.key
+                raw = values.get(
+                    name,
+                    getattr(candidate, self.fields[name].attname, "")
+                    if name in self.fields
+                    else "",
+                )
+                for message in messages:
+                    plan.errors.append(
+                        RowError(
+                            plan.line, column, "" if raw is None else str(raw), message
+                        )
+                    )
+            return False
+        return True
+
+    def _fingerprint(self, plan: RowPlan) -> None:
+        def raw(values: dict[str, object]) -> dict[str, object]:
+            return {
+                n: registry.serialize_value(self.fields[n], v)
+                for n, v in sorted(values.items())
+            }
+
+        record = [
+            plan.line,
+            plan.kind,
+            plan.key,
+            raw(plan.direct),
+            raw(plan.proposed),
+            plan.originals,
+        ]
+        self.digest.update(
+            json.dumps(record, cls=DjangoJSONEncoder, sort_keys=True).encode()
+        )
+
+    def fingerprint(self) -> str:
+        return self.digest.hexdigest()
+
+
+def report_add(
+    report: ImportReport, plans: list[RowPlan], governed: registry.GovernedModel
+) -> None:
+    for plan in plans:
+        report.total_rows += 1
+        report.counts[plan.kind] += 1
+        if plan.proposed:
+            report.counts["proposals"] += 1
+        for error in plan.errors:
+            report.error_count += 1
+            if len(report.errors) < MAX_REPORTED_ERRORS:
+                report.errors.append(error.as_dict())
+        if len(report.rows) < PREVIEW_ROWS and plan.kind != UNCHANGED:
+            report.rows.append(plan.summary(governed))

@@ -1,0 +1,140 @@
+"""One cell of an import file into one model value, by a documented rule per field type.
+
+- Numbers: one format per import, `point` (1234.56) or `comma` (1234,56); no thousands
+  separators, so `1.234,56` is an error, never 1.234 or 123456.
+- Yes/no: yes, no, true, false, 1, 0 (also ja, nee).
+- Dates: YYYY-MM-DD.
+- References: by code (customer groups, terms of payment, ...), by account for a customer,
+  by user name for a user.
+- A cell that starts with ' followed by = + - @ tab or CR is read without the ', as our
+  export writes it to keep spreadsheets from running it as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.translation import gettext as _
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_PATTERNS = {
+    "point": (re.compile(r"^-?\d+(\.\d+)?$"), "1234.56"),
+    "comma": (re.compile(r"^-?\d+(,\d+)?$"), "1234,56"),
+}
+INTEGER = re.compile(r"^-?\d+$")
+TRUE_WORDS = {"yes", "true", "1", "ja", "y", "j"}
+FALSE_WORDS = {"no", "false", "0", "nee", "n"}
+
+
+class CellError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def escape_formula(value: str) -> str:
+    """The text as an export writes it: a leading formula character gets a '."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def unescape_formula(value: str) -> str:
+    if value.startswith("'") and value[1:2] and value[1:2] in "".join(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def lookup_field_of(
+    model_field: models.ForeignKey, business_keys: dict[type, str]
+) -> str:
+    """Which field of the related model an import names a reference by."""
+    related = model_field.related_model
+    if related is get_user_model():
+        return related.USERNAME_FIELD
+    if related in business_keys:
+        return business_keys[related]
+    names = {f.name for f in related._meta.get_fields()}
+    return "code" if "code" in names else related._meta.pk.name
+
+
+def parse_cell(
+    model_field: models.Field, raw: object, *, decimal_format: str
+) -> object:
+    """The value of a non-blank cell for `model_field` (a foreign key: its code, as text)."""
+    if isinstance(raw, str):
+        raw = unescape_formula(raw.strip())
+    if isinstance(model_field, models.BooleanField):
+        return _boolean(raw)
+    if isinstance(model_field, models.DecimalField):
+        return _decimal(raw, decimal_format)
+    if isinstance(model_field, (models.IntegerField,)) and not isinstance(
+        model_field, models.ForeignKey
+    ):
+        return _integer(raw)
+    if isinstance(model_field, models.DateField) and not isinstance(
+        model_field, models.DateTimeField
+    ):
+        return _date(raw)
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _boolean(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError(_("“%(value)s” is not yes or no.") % {"value": raw})
+
+
+def _decimal(raw: object, decimal_format: str) -> Decimal:
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
+        return Decimal(str(raw))
+    pattern, example = NUMBER_PATTERNS[decimal_format]
+    text = str(raw)
+    if not pattern.match(text):
+        raise CellError(
+            _(
+                "“%(value)s” is not a number written as %(example)s (no thousands separators)."
+            )
+            % {"value": text, "example": example}
+        )
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": text}) from None
+
+
+def _integer(raw: object) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    text = str(raw)
+    if not INTEGER.match(text):
+        raise CellError(_("“%(value)s” is not a whole number.") % {"value": text})
+    return int(text)
+
+
+def _date(raw: object) -> datetime.date:
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    try:
+        return datetime.date.fromisoformat(str(raw))
+    except ValueError:
+        raise CellError(
+            _("“%(value)s” is not a date written as YYYY-MM-DD.") % {"value": raw}
+        ) from None

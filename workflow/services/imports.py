@@ -1,0 +1,405 @@
+"""Imports of governed records: a preview that writes nothing, and an all-or-nothing run.
+
+Rows stream from the file and are planned and written in batches, so memory stays flat
+in the file size and queries stay a few per batch. The data entity behaviour decides
+what a change to a field under approval does: write it, fail the row, or propose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import registry, selectors
+from ..audit import audit_entry_build, audit_write
+from ..exceptions import (
+    NO_ACTIVE_WORKFLOW,
+    NO_PERMISSION,
+    PermissionRefused,
+    WorkflowError,
+)
+from ..importing.plan import (
+    NEW,
+    UPDATED,
+    ImportOptions,
+    ImportPlanner,
+    ImportReport,
+    RowPlan,
+    report_add,
+)
+from ..importing.reading import FileRefused, TableFile
+from ..models import (
+    AuditAction,
+    ChangeProposal,
+    ImportJob,
+    ProposedChange,
+    Source,
+)
+from .decisions import proposal_submit
+
+STALE_PREVIEW = _(
+    "The data changed since the preview, so nothing was imported. Check the file again "
+    "and confirm the new preview."
+)
+Progress = Callable[[ImportReport], None]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _require_import_permission(actor, model: type[models.Model]) -> None:
+    opts = model._meta
+    needed = [
+        f"{opts.app_label}.add_{opts.model_name}",
+        f"{opts.app_label}.change_{opts.model_name}",
+    ]
+    if actor is None or not all(actor.has_perm(p) for p in needed):
+        raise PermissionRefused(NO_PERMISSION)
+
+
+def governed_records_import(
+    *,
+    model: type[models.Model],
+    path: Path | str,
+    file_name: str,
+    options: ImportOptions,
+    actor,
+    dry_run: bool,
+    expected_fingerprint: str = "",
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check a file (dry run) or import it: every row is written, or none.
+
+    With `expected_fingerprint` (from the preview the user confirmed), the import is
+    refused when the rows would now do anything else than the preview showed.
+    """
+    _require_import_permission(actor, model)
+    governed = registry.get(model)
+    planner = ImportPlanner(model, options)
+    report = ImportReport()
+    try:
+        table = TableFile(
+            path, name=file_name, encoding=options.encoding, delimiter=options.delimiter
+        )
+        columns = planner.check_header(table.header)
+    except FileRefused as refused:
+        report.refused = refused.message
+        return report
+    try:
+        if dry_run:
+            for batch in planner.batches(table):
+                report_add(report, planner.plan_batch(batch, columns), governed)
+                if progress:
+                    progress(report)
+            report.fingerprint = planner.fingerprint()
+            report.refused = _submission_problem(model, actor, report)
+            return report
+        with transaction.atomic():
+            for batch in planner.batches(table):
+                plans = planner.plan_batch(batch, columns, lock=True)
+                report_add(report, plans, governed)
+                if not report.error_count:
+                    _write_batch(model, governed, plans, actor)
+                if progress:
+                    progress(report)
+            report.fingerprint = planner.fingerprint()
+            if report.error_count:
+                raise _Rollback
+            if expected_fingerprint and expected_fingerprint != report.fingerprint:
+                report.refused = str(STALE_PREVIEW)
+                raise _Rollback
+    except _Rollback:
+        pass
+    except FileRefused as refused:
+        report.refused = refused.message
+    except WorkflowError as error:
+        report.refused = error.message
+    return report
+
+
+def _submission_problem(model, actor, report: ImportReport) -> str:
+    """Why the proposals a preview plans could not be submitted, or ""."""
+    if not report.counts.get("proposals"):
+        return ""
+    if selectors.active_workflow_for(model) is None:
+        governed = registry.get(model)
+        return str(
+            NO_ACTIVE_WORKFLOW
+            % {
+                "model": model._meta.verbose_name_plural,
+                "workflows": governed.labels.workflows,
+            }
+        )
+    if not actor.has_perm("workflow.submit_changeproposal"):
+        return str(
+            _(
+                "The file proposes changes that need approval, and you may not submit changes for approval."
+            )
+        )
+    return ""
+
+
+def _display_map(model_field: models.Field, raw_values: set) -> dict[object, str]:
+    """How references read, fetched once per field and batch instead of once per cell."""
+    if not isinstance(model_field, models.ForeignKey):
+        return {}
+    related = model_field.related_model._default_manager.filter(
+        pk__in=[v for v in raw_values if v is not None]
+    )
+    return {obj.pk: str(obj) for obj in related}
+
+
+def _display(model_field, raw, displays) -> str:
+    if isinstance(model_field, models.ForeignKey) and raw in displays:
+        return displays[raw]
+    if isinstance(model_field, models.ForeignKey) and raw is not None:
+        return str(raw)
+    return registry.display_value(model_field, raw)
+
+
+def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
+    content_type = ContentType.objects.get_for_model(model)
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    now = timezone.now()
+    new_rows = [p for p in plans if p.kind == NEW]
+    updated = [p for p in plans if p.kind == UPDATED]
+
+    displays: dict[str, dict] = {}
+    for name, model_field in fields.items():
+        if isinstance(model_field, models.ForeignKey):
+            values = set()
+            for plan in updated:
+                for source in (plan.direct, plan.proposed):
+                    if name in source:
+                        values.add(registry.serialize_value(model_field, source[name]))
+                if name in plan.originals:
+                    values.add(plan.originals[name])
+            displays[name] = _display_map(model_field, values) if values else {}
+
+    entries = []
+    if new_rows:
+        created = model._default_manager.bulk_create(
+            [p.instance for p in new_rows], batch_size=500
+        )
+        entries += [
+            audit_entry_build(
+                action=AuditAction.CREATED,
+                actor=actor,
+                source=Source.IMPORT,
+                content_type=content_type,
+                object_id=obj.pk,
+                object_repr=str(obj),
+            )
+            for obj in created
+        ]
+
+    direct_rows = [p for p in updated if p.direct]
+    if direct_rows:
+        changed_fields: set[str] = set()
+        for plan in direct_rows:
+            for name, value in plan.direct.items():
+                old_raw = plan.originals[name]
+                new_raw = registry.serialize_value(fields[name], value)
+                setattr(plan.instance, fields[name].attname, value)
+                changed_fields.add(name)
+                entries.append(
+                    audit_entry_build(
+                        action=AuditAction.FIELD_CHANGED,
+                        actor=actor,
+                        source=Source.IMPORT,
+                        content_type=content_type,
+                        object_id=plan.instance.pk,
+                        object_repr=str(plan.instance),
+                        field_name=name,
+                        field_label=governed.field_label(name),
+                        old_value=old_raw,
+                        new_value=new_raw,
+                        old_display=_display(
+                            fields[name], old_raw, displays.get(name, {})
+                        ),
+                        new_display=_display(
+                            fields[name], new_raw, displays.get(name, {})
+                        ),
+                    )
+                )
+            if "updated_at" in fields:
+                plan.instance.updated_at = now
+        if "updated_at" in fields:
+            changed_fields.add("updated_at")
+        model._default_manager.bulk_update(
+            [p.instance for p in direct_rows], sorted(changed_fields), batch_size=500
+        )
+
+    proposing = [p for p in updated if p.proposed]
+    if proposing:
+        proposals = ChangeProposal.objects.bulk_create(
+            [
+                ChangeProposal(
+                    content_type=content_type,
+                    object_id=p.instance.pk,
+                    object_repr=governed.object_repr(p.instance),
+                    source=Source.IMPORT,
+                    created_by=actor,
+                )
+                for p in proposing
+            ]
+        )
+        changes = []
+        for plan, proposal in zip(proposing, proposals, strict=True):
+            for name, value in plan.proposed.items():
+                original = plan.originals[name]
+                proposed = registry.serialize_value(fields[name], value)
+                changes.append(
+                    ProposedChange(
+                        proposal=proposal,
+                        field_name=name,
+                        original_value=original,
+                        proposed_value=proposed,
+                        proposed_by=actor,
+                    )
+                )
+                entries.append(
+                    audit_entry_build(
+                        action=AuditAction.FIELD_PROPOSED,
+                        actor=actor,
+                        source=Source.IMPORT,
+                        content_type=content_type,
+                        object_id=plan.instance.pk,
+                        object_repr=str(plan.instance),
+                        proposal=proposal,
+                        field_name=name,
+                        field_label=governed.field_label(name),
+                        old_value=original,
+                        new_value=proposed,
+                        old_display=_display(
+                            fields[name], original, displays.get(name, {})
+                        ),
+                        new_display=_display(
+                            fields[name], proposed, displays.get(name, {})
+                        ),
+                    )
+                )
+        ProposedChange.objects.bulk_create(changes, batch_size=1000)
+        audit_write(entries)
+        entries = []
+        for proposal in proposals:
+            proposal_submit(proposal=proposal, actor=actor)
+    audit_write(entries)
+
+
+# --- Import jobs -----------------------------------------------------------------------
+
+
+def import_job_create(
+    *, model: type[models.Model], upload, options: ImportOptions, actor
+) -> ImportJob:
+    """Store an uploaded file for its preview; refuses files over the size limit."""
+    _require_import_permission(actor, model)
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise FileRefused(
+            _("The file is %(size)s MB; files up to %(limit)s MB can be imported.")
+            % {
+                "size": round(upload.size / 1_000_000, 1),
+                "limit": settings.IMPORT_MAX_BYTES // 1_000_000,
+            }
+        )
+    job = ImportJob(
+        content_type=ContentType.objects.get_for_model(model),
+        created_by=actor,
+        original_name=Path(upload.name).name[:255],
+        options=options.__dict__,
+    )
+    job.file.save(job.original_name, upload, save=False)
+    job.estimated_rows = _estimate_rows(job)
+    job.save()
+    return job
+
+
+def _estimate_rows(job: ImportJob) -> int:
+    try:
+        return TableFile(
+            job.file.path, name=job.original_name, encoding="auto"
+        ).count_rows()
+    except FileRefused:
+        return 0
+
+
+def _progress_saver(job: ImportJob) -> Progress:
+    """Saves the rows done on a connection of its own, so others see it mid-transaction."""
+    alias = "progress" if "progress" in settings.DATABASES else DEFAULT_DB_ALIAS
+
+    def save(report: ImportReport) -> None:
+        if alias == DEFAULT_DB_ALIAS and transaction.get_connection().in_atomic_block:
+            return
+        ImportJob.objects.using(alias).filter(pk=job.pk).update(
+            processed_rows=report.total_rows
+        )
+
+    return save
+
+
+def import_job_preview(*, job: ImportJob) -> ImportJob:
+    """Check the job's file against the data now; nothing is written to the records."""
+    report = governed_records_import(
+        model=job.content_type.model_class(),
+        path=job.file.path,
+        file_name=job.original_name,
+        options=ImportOptions(**job.options),
+        actor=job.created_by,
+        dry_run=True,
+        progress=_progress_saver(job),
+    )
+    job.refresh_from_db()
+    job.finish_preview(report=report.as_dict())
+    job.processed_rows = report.total_rows
+    job.save(update_fields=["state", "preview", "processed_rows"])
+    return job
+
+
+def import_job_confirm(*, job: ImportJob, actor) -> ImportJob:
+    """The user confirms a preview: queue the import of exactly what it showed."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.created_by_id != actor.pk:
+            raise PermissionRefused(NO_PERMISSION)
+        job.queue()
+        job.save(update_fields=["state", "processed_rows"])
+    return job
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Import a confirmed job's file, all or nothing, against its preview's fingerprint."""
+    job.refresh_from_db()
+    job.start()
+    job.save(update_fields=["state", "processed_rows"])
+    message = ""
+    try:
+        report = governed_records_import(
+            model=job.content_type.model_class(),
+            path=job.file.path,
+            file_name=job.original_name,
+            options=ImportOptions(**job.options),
+            actor=job.created_by,
+            dry_run=False,
+            expected_fingerprint=job.preview.get("fingerprint", ""),
+            progress=_progress_saver(job),
+        )
+    except Exception as error:  # noqa: BLE001 - the job records any failure for its page
+        report = ImportReport()
+        message = _(
+            "The import stopped with an error; nothing was imported: %(error)s"
+        ) % {"error": error}
+    job.refresh_from_db()
+    job.finish(report=report.as_dict(), message=message)
+    job.processed_rows = report.total_rows
+    job.save(
+        update_fields=["state", "result", "message", "finished_at", "processed_rows"]
+    )
+    return job
