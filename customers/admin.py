@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from workflow.admin import ApprovalSettingsAdmin, GovernedModelAdmin, WorkflowAdmin
 
@@ -18,10 +20,13 @@ from .models import (
     PaymentTerms,
     SalesTaxGroup,
 )
+from .resources import CustomerResource
 
 
 @admin.register(Customer)
-class CustomerAdmin(GovernedModelAdmin):
+class CustomerAdmin(ExportMixin, GovernedModelAdmin):
+    resource_classes = [CustomerResource]
+    export_formats = [CSV, XLSX]
     list_display = [
         "account",
         "name",

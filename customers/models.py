@@ -187,6 +187,7 @@ class Customer(models.Model):
             models.Index(fields=["name"]),
             models.Index(fields=["customer_group", "account"]),
         ]
+        permissions = [("export_customer", _("Can export customers"))]
 
     def __str__(self) -> str:
         return f"{self.account} {self.name}"

@@ -6,10 +6,9 @@ Headers are the field names the import reads, so an exported file imports unchan
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
-from workflow.importing.values import escape_formula
-from workflow.models import ChangeProposal
+from workflow.resources import FormulaSafeResource
 
 from .models import (
     CashDiscount,
@@ -19,14 +18,6 @@ from .models import (
     PaymentTerms,
     SalesTaxGroup,
 )
-
-
-class FormulaSafeResource(resources.ModelResource):
-    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a '."""
-
-    def export_field(self, field, instance, **kwargs):
-        value = super().export_field(field, instance, **kwargs)
-        return escape_formula(value) if isinstance(value, str) else value
 
 
 def _by_code(model):
@@ -105,46 +96,4 @@ class CustomerResource(FormulaSafeResource):
                 "invoice_account",
                 "account_manager",
             )
-        )
-
-
-class ChangeProposalResource(FormulaSafeResource):
-    """One row per proposed field: who, when, original and proposed value, status."""
-
-    record = fields.Field("object_repr", "record")
-    status = fields.Field(column_name="status")
-    fields_changed = fields.Field(column_name="changes")
-    proposed_by = fields.Field("created_by__username", "proposed_by")
-    submitted_by = fields.Field("submitted_by__username", "submitted_by")
-
-    class Meta:
-        model = ChangeProposal
-        fields = [
-            "id",
-            "record",
-            "status",
-            "source",
-            "proposed_by",
-            "created_at",
-            "submitted_by",
-            "submitted_at",
-            "closed_at",
-        ]
-        export_order = fields + ["fields_changed"]
-
-    def dehydrate_status(self, proposal: ChangeProposal) -> str:
-        return str(proposal.get_state_display())
-
-    def dehydrate_fields_changed(self, proposal: ChangeProposal) -> str:
-        return "; ".join(
-            f"{c.field_name}: {c.original_value} -> {c.proposed_value}"
-            for c in proposal.changes.all()
-        )
-
-    def get_export_queryset(self, request=None, **kwargs):
-        return (
-            super()
-            .get_export_queryset(request, **kwargs)
-            .select_related("created_by", "submitted_by")
-            .prefetch_related("changes")
         )

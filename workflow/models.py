@@ -424,6 +424,7 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         permissions = [
             ("submit_changeproposal", _("Can submit change proposals")),
             ("reassign_workitem", _("Can reassign work items of others")),
+            ("export_changeproposal", _("Can export change proposals")),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from .models import (
     AuditEntry,
     AutoApprovalRule,
     ChangeProposal,
+    ImportJob,
     ProposalState,
     Workflow,
     WorkflowStep,
@@ -312,3 +313,12 @@ def active_user(user_id: object):
 
 def proposal_audit_entries(proposal: ChangeProposal) -> QuerySet[AuditEntry]:
     return proposal.audit_entries.select_related("actor").order_by("created_at", "id")
+
+
+def import_job_of(job_id: int, user, model: type[models.Model]) -> ImportJob | None:
+    """The user's own import job of `model`; nobody sees another's upload."""
+    return ImportJob.objects.filter(
+        pk=job_id,
+        created_by=user,
+        content_type=ContentType.objects.get_for_model(model),
+    ).first()

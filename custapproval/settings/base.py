@@ -124,6 +124,9 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)
 IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# Exports need the model's "export" permission (customers.export_customer, ...).
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+
 LOGIN_URL = "admin:login"
 
 EMAIL_BACKEND = os.environ.get(

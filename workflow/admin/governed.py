@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from .. import registry, rules, selectors, services
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import EDITABLE_PROPOSAL_STATES, ChangeProposal, ProposalState
+from .imports import GovernedImportMixin
 
 WORKFLOW_ACTIONS = {
     "submit": gettext_lazy("Submit"),
@@ -73,10 +74,11 @@ CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
 
 
-class GovernedModelAdmin(admin.ModelAdmin):
+class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
     """ModelAdmin of a governed model: saves through services and adds the workflow pages."""
 
     change_form_template = "admin/workflow/governed_change_form.html"
+    change_list_template = "admin/workflow/governed_change_list.html"
 
     def create_record(self, request: HttpRequest, values: dict[str, object]):
         """Create through the governed model's service; subclasses name it."""
@@ -229,6 +231,7 @@ class GovernedModelAdmin(admin.ModelAdmin):
                 wrap(self.workflow_action_view),
                 name=f"{prefix}_workflow",
             ),
+            *self.get_import_urls(),
             *super().get_urls(),
         ]
 
@@ -278,6 +281,13 @@ class GovernedModelAdmin(admin.ModelAdmin):
             }
         )
         return context
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

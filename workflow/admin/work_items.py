@@ -18,10 +18,13 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from .. import registry, selectors, services
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
+from ..resources import ChangeProposalResource
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -154,8 +157,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChangeProposal)
-class ChangeProposalAdmin(ReadOnlyAdmin):
+class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
     """All proposals; each one's page is its workflow history."""
+
+    resource_classes = [ChangeProposalResource]
+    export_formats = [CSV, XLSX]
 
     list_display = [
         "id",

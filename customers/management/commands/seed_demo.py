@@ -62,6 +62,7 @@ ROLE_PERMISSIONS = {
         "customers.view_customer",
         "customers.add_customer",
         "customers.change_customer",
+        "customers.export_customer",
         "workflow.submit_changeproposal",
         "workflow.view_changeproposal",
         *REFERENCE_PERMISSIONS,
@@ -83,6 +84,8 @@ ROLE_PERMISSIONS = {
     APPROVAL_ADMINISTRATORS: [
         "customers.view_customer",
         "workflow.reassign_workitem",
+        "workflow.export_changeproposal",
+        "customers.export_customer",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
