@@ -15,12 +15,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import registry, selectors
 from ..audit import audit_entry_build, audit_write
 from ..exceptions import (
     NO_ACTIVE_WORKFLOW,
     NO_PERMISSION,
+    NotSubmittable,
     PermissionRefused,
     WorkflowError,
 )
@@ -38,12 +40,13 @@ from ..models import (
     AuditAction,
     ChangeProposal,
     ImportJob,
+    ImportJobState,
     ProposedChange,
     Source,
 )
 from .decisions import proposal_submit
 
-STALE_PREVIEW = _(
+STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
     "and confirm the new preview."
 )
@@ -369,6 +372,11 @@ def import_job_confirm(*, job: ImportJob, actor) -> ImportJob:
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.created_by_id != actor.pk:
             raise PermissionRefused(NO_PERMISSION)
+        if job.state != ImportJobState.PREVIEWED:
+            raise NotSubmittable(
+                _("This file cannot be imported now; its status is: %(state)s.")
+                % {"state": job.get_state_display()}
+            )
         job.queue()
         job.save(update_fields=["state", "processed_rows"])
     return job
