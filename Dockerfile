@@ -7,7 +7,7 @@ COPY . .
 # collectstatic needs settings to load; this throwaway key never reaches a running container.
 RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     python manage.py collectstatic --noinput
-RUN useradd --create-home app
+RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "custapproval.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
