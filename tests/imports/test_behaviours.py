@@ -195,3 +195,29 @@ def test_round_trip_of_an_unchanged_export_changes_nothing(
     assert report.ok, report.as_dict()
     assert report.counts == {"unchanged": 1}
     assert not ChangeProposal.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_round_trip_of_the_whole_demo_book(importer, roles, tmp_path, file_format):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from customers.resources import CustomerResource
+
+    call_command("seed_demo", stdout=StringIO())
+    before = list(Customer.objects.order_by("pk").values())
+    dataset = CustomerResource().export()
+    path = tmp_path / f"all.{file_format}"
+    if file_format == "csv":
+        path.write_text(dataset.csv, encoding="utf-8")
+    else:
+        path.write_bytes(dataset.xlsx)
+
+    report = run(str(path), importer, "propose")
+
+    assert report.ok, report.as_dict()
+    assert report.counts == {"unchanged": 50}
+    assert list(Customer.objects.order_by("pk").values()) == before
+    assert not ChangeProposal.objects.exists()
