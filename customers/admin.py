@@ -93,9 +93,12 @@ class CustomerAdmin(ExportMixin, GovernedModelAdmin):
     def create_record(self, request, values):
         return services.customer_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values):
+    def update_record(self, request, pk, values, expected_version=None):
         return services.customer_update(
-            customer_id=pk, values=values, actor=request.user
+            customer_id=pk,
+            values=values,
+            actor=request.user,
+            expected_version=expected_version,
         )
 
 

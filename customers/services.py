@@ -27,8 +27,17 @@ def customer_update(
     values: dict[str, object],
     actor,
     source: Source = Source.BROWSER,
+    expected_version: str | None = None,
 ) -> RecordChangeOutcome:
-    """Change a customer: fields under approval become a proposal, the others save now."""
+    """Change a customer: fields under approval become a proposal, the others save now.
+
+    `expected_version` refuses the change if the customer changed since the form loaded.
+    """
     return governed_record_update(
-        model=Customer, pk=customer_id, values=values, actor=actor, source=source
+        model=Customer,
+        pk=customer_id,
+        values=values,
+        actor=actor,
+        source=source,
+        expected_version=expected_version,
     )

@@ -56,6 +56,10 @@ APPLY_CONFLICT = _(
 APPLY_INVALID = _(
     "The proposed values are no longer valid: %(errors)s Nothing was written."
 )
+STALE_RECORD = _(
+    "Someone changed this %(model)s after you opened it, so nothing was saved. Reload the "
+    "page to see the current values, then make your change again."
+)
 RECORD_HAS_OPEN_PROPOSAL = _(
     "This record has changes waiting for approval; it can be deleted once they are "
     "decided or withdrawn."
@@ -76,6 +80,10 @@ class WorkflowError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class StaleRecord(WorkflowError):
+    pass
 
 
 class PermissionRefused(WorkflowError):

@@ -165,6 +165,12 @@ def values_equal(model_field: models.Field, left: object, right: object) -> bool
     return deserialize_value(model_field, left) == deserialize_value(model_field, right)
 
 
+def record_version(instance: models.Model) -> str:
+    """A token that changes whenever the record is written (its `updated_at`), or ""."""
+    stamp = getattr(instance, "updated_at", None)
+    return stamp.isoformat() if stamp else ""
+
+
 def display_value(model_field: models.Field, raw: object) -> str:
     """How a person reads a stored value: codes of related rows, choice labels, Yes/No."""
     value = deserialize_value(model_field, raw)

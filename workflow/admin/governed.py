@@ -85,7 +85,11 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         raise NotImplementedError
 
     def update_record(
-        self, request: HttpRequest, pk, values: dict[str, object]
+        self,
+        request: HttpRequest,
+        pk,
+        values: dict[str, object],
+        expected_version: str | None = None,
     ) -> services.RecordChangeOutcome:
         """Change through the governed model's service; subclasses name it."""
         raise NotImplementedError
@@ -113,7 +117,12 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
                     for name in form.changed_data
                     if name in form.cleaned_data
                 }
-                request._governed_outcome = self.update_record(request, obj.pk, values)
+                request._governed_outcome = self.update_record(
+                    request,
+                    obj.pk,
+                    values,
+                    expected_version=request.POST.get("_record_version"),
+                )
             else:
                 created = self.create_record(request, dict(form.cleaned_data))
                 obj.pk = created.pk
@@ -121,6 +130,8 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         except ValidationError as error:
             # The form was valid a moment ago; someone else's write made it invalid since.
             request._governed_error = " ".join(error.messages)
+        except WorkflowError as error:
+            request._governed_error = error.message
 
     def construct_change_message(self, request, form, formsets, add=False):
         """Django's log names only the fields that were written, not those proposed."""
@@ -294,6 +305,7 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
+            extra_context["record_version"] = registry.record_version(obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def proposed_changes_view(

@@ -17,9 +17,11 @@ from ..exceptions import (
     PENDING_EDIT_REFUSED,
     RECORD_HAS_OPEN_PROPOSAL,
     STALE_DRAFT_FIELD,
+    STALE_RECORD,
     AlreadyDecided,
     NotSubmittable,
     PermissionRefused,
+    StaleRecord,
 )
 from ..models import (
     EDITABLE_PROPOSAL_STATES,
@@ -80,8 +82,12 @@ def governed_record_update(
     values: dict[str, object],
     actor,
     source: Source,
+    expected_version: str | None = None,
 ) -> RecordChangeOutcome:
     """Change a record: write the fields that need no approval, propose the others.
+
+    With `expected_version` (what the user's form was loaded with), a record that
+    someone changed in the meantime is refused as a whole: nothing is overwritten.
 
     All values are validated together first, as if every one of them were applied, so
     that a proposal never holds a value that could not be written later. A governed
@@ -92,6 +98,11 @@ def governed_record_update(
     _require_model_permission(actor, model, "change")
     with transaction.atomic():
         instance = model._default_manager.select_for_update().get(pk=pk)
+        if (
+            expected_version is not None
+            and registry.record_version(instance) != expected_version
+        ):
+            raise StaleRecord(STALE_RECORD % {"model": model._meta.verbose_name})
         enabled = selectors.enabled_fields_for(model)
         proposal = selectors.open_proposal_for_update(instance)
         outcome = RecordChangeOutcome(instance=instance, proposal=proposal)
