@@ -730,6 +730,19 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
 
+    def save(self, *args, **kwargs) -> None:
+        # Append-only: PostgreSQL refuses UPDATE and DELETE by trigger as well.
+        if not self._state.adding:
+            raise AuditEntryImmutable(_("Audit entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEntryImmutable(_("Audit entries cannot be deleted."))
+
+
+class AuditEntryImmutable(Exception):
+    pass
+
 
 class ImportJobState(models.TextChoices):
     PREVIEWING = "previewing", _("Checking the file")

@@ -11,3 +11,5 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 LANGUAGE_CODE = "en"
 # Tests run inside one transaction per test; a second connection would not see its rows.
 DATABASES.pop("progress", None)  # noqa: F405
+# Most tests log in with force_login; the lockout tests switch axes on themselves.
+AXES_ENABLED = False

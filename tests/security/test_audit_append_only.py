@@ -1,0 +1,55 @@
+"""The audit trail is append-only: not through the models, not through SQL, not in the admin."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from customers.services import customer_update
+from workflow.models import AuditEntry, AuditEntryImmutable
+
+
+@pytest.fixture
+def entry(customer, clerk):
+    customer_update(
+        customer_id=customer.pk, values={"credit_limit": Decimal("1")}, actor=clerk
+    )
+    return AuditEntry.objects.latest("id")
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_to_change_or_delete_an_entry(entry):
+    entry.comment = "edited"
+    with pytest.raises(AuditEntryImmutable):
+        entry.save()
+    with pytest.raises(AuditEntryImmutable):
+        entry.delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE workflow_auditentry SET comment = 'edited' WHERE id = %s",
+        "DELETE FROM workflow_auditentry WHERE id = %s",
+    ],
+)
+def test_postgresql_refuses_update_and_delete(entry, statement):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [entry.pk])
+    entry.refresh_from_db()
+    assert entry.comment == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_queryset_update_and_delete_are_refused_too(entry):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(comment="edited")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.filter(pk=entry.pk, comment="").exists()
