@@ -1,0 +1,84 @@
+"""Faults part-way through: everything rolls back, the proposal stays pending."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import submit
+from workflow import services
+from workflow.models import ProposalState
+
+
+@pytest.mark.django_db
+def test_an_audit_failure_during_apply_rolls_everything_back(
+    customer, clerk, approver, approvals_on, active_workflow, monkeypatch
+):
+    proposal = submit(
+        customer,
+        clerk,
+        credit_limit=Decimal("25000"),
+        bank_account="DE89370400440532013000",
+    )
+
+    def broken_audit(entries):
+        raise RuntimeError("the audit table is full")
+
+    monkeypatch.setattr("workflow.services.records.audit_write", broken_audit)
+    with pytest.raises(RuntimeError):
+        services.proposal_approve(proposal=proposal, actor=approver)
+
+    proposal.refresh_from_db()
+    customer.refresh_from_db()
+    assert proposal.state == ProposalState.PENDING
+    assert proposal.work_items.get(assignee=approver).state == "open"
+    assert (customer.credit_limit, customer.bank_account) == (
+        Decimal("10000.00"),
+        "NL91ABNA0417164300",
+    )
+
+
+@pytest.mark.django_db
+def test_an_audit_failure_part_way_through_an_import_writes_nothing(
+    customer, importer_user, tmp_path, monkeypatch
+):
+    from customers.models import Customer
+    from workflow.importing.plan import ImportOptions
+
+    path = tmp_path / "f.csv"
+    path.write_text("account;name;customer_group\nC00900;A;10\nC00001;Renamed;10\n")
+    monkeypatch.setattr(
+        "workflow.services.imports.audit_write",
+        lambda entries: (_ for _ in ()).throw(RuntimeError("disk full")),
+    )
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.governed_records_import(
+            model=Customer,
+            path=path,
+            file_name="f.csv",
+            options=ImportOptions(behaviour="allow"),
+            actor=importer_user,
+            dry_run=False,
+        )
+    assert not Customer.objects.filter(account="C00900").exists()
+    customer.refresh_from_db()
+    assert customer.name == "Contoso Retail"
+
+
+@pytest.mark.django_db
+def test_a_double_click_on_approve_is_answered_already_decided(
+    customer, clerk, approver, approver2, approvals_on, active_workflow, client
+):
+    from django.urls import reverse
+
+    submit(customer, clerk, credit_limit=Decimal("1"))
+    client.force_login(approver)
+    url = reverse("admin:customers_customer_workflow", args=[customer.pk, "approve"])
+    client.post(url, {"comment": ""})
+    second = client.post(url, {"comment": ""}, follow=True)
+    assert second.status_code == 200
+    assert (
+        "already decided" in second.content.decode()
+        or "There are no proposed changes" in second.content.decode()
+    )
