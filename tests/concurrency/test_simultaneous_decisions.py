@@ -112,3 +112,44 @@ def test_clerk_edit_and_approval_at_once_do_not_deadlock(
     customer.refresh_from_db()
     assert customer.name == "Renamed"
     assert customer.credit_limit == Decimal("25000")
+
+
+def test_import_and_approval_of_the_same_customer_at_once_stay_consistent(
+    pending, approver, clerk, customer, tmp_path
+):
+    from customers.models import Customer
+    from workflow.importing.plan import ImportOptions
+    from workflow.models import AuditAction, AuditEntry
+
+    path = tmp_path / "f.csv"
+    path.write_text(f"account;name;phone\n{customer.account};Imported name;+31 7\n")
+
+    def run_import():
+        return services.governed_records_import(
+            model=Customer,
+            path=path,
+            file_name="f.csv",
+            options=ImportOptions(behaviour="propose"),
+            actor=clerk,
+            dry_run=False,
+        )
+
+    results = run_at_once(
+        run_import,
+        lambda: services.proposal_approve(proposal=pending, actor=approver),
+    )
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone, customer.credit_limit) == (
+        "Imported name",
+        "+31 7",
+        Decimal("25000.00"),
+    )
+    for field, value in (("name", "Imported name"), ("credit_limit", "25000.00")):
+        assert AuditEntry.objects.filter(
+            object_id=customer.pk,
+            field_name=field,
+            action=AuditAction.FIELD_CHANGED,
+            new_value=value,
+        ).exists()
