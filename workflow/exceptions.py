@@ -42,7 +42,7 @@ HANDOVER_TO_EARLIER_APPROVER = _(
     "%(user)s already approved another step of this proposal, so the work item cannot "
     "go to them."
 )
-HANDOVER_TO_HOLDER = _("%(user)s already has this work item.")
+HANDOVER_TO_HOLDER = _("%(user)s already has or has decided this work item.")
 HANDOVER_NOT_APPROVER = _("%(user)s is not allowed to approve work items.")
 COMMENT_REQUIRED_TO_REJECT = _(
     "Write a comment that explains why you reject the changes."

@@ -28,16 +28,13 @@ def people_who_may_not_decide(proposal: ChangeProposal) -> set[int]:
 def approvers_of_other_steps(
     proposal: ChangeProposal, step: WorkflowStep | None
 ) -> set[int]:
-    """Who approved a step of this submission other than `step`: one step per person."""
-    return set(
-        WorkItem.objects.filter(
-            proposal=proposal,
-            submission_round=proposal.submission_round,
-            state=WorkItemState.APPROVED,
-        )
-        .exclude(step=step)
-        .values_list("assignee_id", flat=True)
-    )
+    """Who approved a step of this proposal other than `step`, in any submission round:
+    a person approves one step of a proposal at most. Steps compare by sequence, since a
+    resubmission may run under a newer version of the workflow."""
+    approved = WorkItem.objects.filter(proposal=proposal, state=WorkItemState.APPROVED)
+    if step is not None:
+        approved = approved.exclude(step__sequence=step.sequence)
+    return set(approved.values_list("assignee_id", flat=True))
 
 
 def decision_refusal(proposal: ChangeProposal, user) -> str | None:
@@ -59,8 +56,18 @@ def handover_refusal(proposal: ChangeProposal, user, step: WorkflowStep) -> str 
         return str(HANDOVER_NOT_APPROVER % {"user": name})
     if user.pk in approvers_of_other_steps(proposal, step):
         return str(HANDOVER_TO_EARLIER_APPROVER % {"user": name})
+    # Whoever holds or already decided this step in this round counts once, not twice.
     holds = WorkItem.objects.filter(
-        proposal=proposal, step=step, assignee=user, state=WorkItemState.OPEN
+        proposal=proposal,
+        step=step,
+        assignee=user,
+        submission_round=proposal.submission_round,
+        state__in=[
+            WorkItemState.OPEN,
+            WorkItemState.APPROVED,
+            WorkItemState.REJECTED,
+            WorkItemState.SENT_BACK,
+        ],
     ).exists()
     if holds:
         return str(HANDOVER_TO_HOLDER % {"user": name})

@@ -157,6 +157,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Exports need the model's "export" permission (customers.export_customer, ...).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+# Control characters that XLSX cannot hold are dropped from exports instead of failing them.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 
 LOGIN_URL = "admin:login"
 

@@ -189,3 +189,82 @@ def test_importing_needs_add_and_change_permission(customer, approver, write_fil
 
     with pytest.raises(PermissionRefused):
         run(write_file("account;name\nC00001;X\n"), approver)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            "account;name;city\nC00001;X;Düsseldorf\n".encode() + b"C00002;Y;K\xf6ln\n",
+            "mixes UTF-8",
+        ),
+        ("account;name\nC00001;X\n".encode("utf-16"), "UTF-16"),
+        (b"account;name\nC00001;X\x00\n", "NUL bytes"),
+        (
+            b"account;name;" + b'"' + b"x" * 200_000 + b'"\n',
+            "cannot be read as CSV column names",
+        ),
+    ],
+)
+def test_files_that_would_be_read_wrongly_are_refused(
+    customer, importer, tmp_path, data, message
+):
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    report = run(str(path), importer)
+    assert message in report.refused
+    customer.refresh_from_db()
+    assert customer.name == "Contoso Retail"
+
+
+@pytest.mark.django_db
+def test_windows_1252_can_be_chosen(customer, importer, tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes("account;name;city\nC00001;Renamed;Köln\n".encode("cp1252"))
+    report = run(str(path), importer, encoding="windows-1252")
+    assert report.ok
+    customer.refresh_from_db()
+    assert customer.city == "Köln"
+
+
+@pytest.mark.django_db
+def test_xlsx_typed_cells(customer, importer, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(
+        [
+            "account",
+            "name",
+            "credit_limit",
+            "mandatory_credit_limit",
+            "cash_discount_base_days",
+        ]
+    )
+    workbook.active.append(["C00001", "Typed", 2500, True, 14.0])
+    path = tmp_path / "t.xlsx"
+    workbook.save(path)
+    report = run(str(path), importer, decimal_format="comma")
+    assert report.ok, report.as_dict()
+    customer.refresh_from_db()
+    assert (
+        customer.credit_limit,
+        customer.mandatory_credit_limit,
+        customer.cash_discount_base_days,
+    ) == (
+        Decimal("2500.00"),
+        True,
+        14,
+    )
+
+
+@pytest.mark.django_db
+def test_an_export_survives_control_characters(customer):
+    from customers.resources import CustomerResource
+
+    customer.street = "Main\x01Street"
+    customer.save(update_fields=["street"])
+    from import_export.formats.base_formats import XLSX
+
+    assert XLSX().export_data(CustomerResource().export())

@@ -27,10 +27,23 @@ def run(path, actor, behaviour, dry_run=False, **options):
 CHANGE = "account;name;credit_limit;phone\nC00001;Contoso Retail;25000.00;+31 20 123\n"
 
 
+def parameters_say(behaviour, admin):
+    from workflow import services
+
+    services.approval_settings_update(
+        model=Customer,
+        approvals_enabled=True,
+        data_entity_behavior=behaviour,
+        enabled_fields=["credit_limit", "bank_account", "payment_terms"],
+        actor=admin,
+    )
+
+
 @pytest.mark.django_db
 def test_allow_writes_every_field_and_audits_it_as_import(
-    customer, importer, approvals_on, write_file
+    customer, importer, approval_admin, write_file
 ):
+    parameters_say("allow", approval_admin)
     report = run(write_file(CHANGE), importer, "allow")
 
     assert report.ok, report.as_dict()
@@ -221,3 +234,54 @@ def test_round_trip_of_the_whole_demo_book(importer, roles, tmp_path, file_forma
     assert report.counts == {"unchanged": 50}
     assert list(Customer.objects.order_by("pk").values()) == before
     assert not ChangeProposal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_import_may_not_be_looser_than_the_parameters(
+    customer, importer, approvals_on, write_file
+):
+    report = run(write_file(CHANGE), importer, "allow")
+
+    assert (
+        "do not let imports change fields under approval without approval"
+        in report.refused
+    )
+    customer.refresh_from_db()
+    assert (customer.credit_limit, customer.phone) == (Decimal("10000.00"), "")
+
+
+@pytest.mark.django_db
+def test_an_import_may_be_stricter_than_the_parameters(
+    customer, importer, approval_admin, write_file
+):
+    parameters_say("allow", approval_admin)
+    report = run(write_file(CHANGE), importer, "reject")
+    assert report.errors[0]["column"] == "credit_limit"
+
+
+@pytest.mark.django_db
+def test_a_value_that_cleans_to_the_stored_one_is_unchanged(
+    customer, importer, approvals_on, active_workflow, write_file
+):
+    report = run(
+        write_file(
+            "account;name;bank_account\nC00001;Contoso Retail;nl91 abna 0417 1643 00\n"
+        ),
+        importer,
+        "reject",
+    )
+    assert report.ok, report.as_dict()
+    assert report.counts == {"unchanged": 1}
+
+
+@pytest.mark.django_db
+def test_escaped_cells_survive_a_round_trip(
+    customer, importer, approval_admin, write_file
+):
+    from customers.resources import CustomerResource
+
+    parameters_say("allow", approval_admin)
+    for value in ("=SUM(A1)", "'=not a formula", "-5 Main", "'quoted"):
+        Customer.objects.filter(pk=customer.pk).update(street=value)
+        report = run(write_file(CustomerResource().export().csv), importer, "allow")
+        assert report.counts == {"unchanged": 1}, value

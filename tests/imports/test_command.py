@@ -41,8 +41,11 @@ def test_errors_are_listed_and_the_command_fails(customer, importer, write_file)
 
 @pytest.mark.django_db
 def test_behaviour_option_overrides_the_parameters(
-    customer, importer, approvals_on, write_file
+    customer, importer, approval_admin, write_file
 ):
+    from tests.imports.test_behaviours import parameters_say
+
+    parameters_say("allow", approval_admin)
     with pytest.raises(CommandError):
         call_command(
             "import_customers",
@@ -59,3 +62,19 @@ def test_behaviour_option_overrides_the_parameters(
         stdout=StringIO(),
     )
     assert Customer.objects.get(pk=customer.pk).credit_limit == 5
+
+
+@pytest.mark.django_db
+def test_the_command_cannot_loosen_the_parameters(
+    customer, importer, approvals_on, write_file
+):
+    with pytest.raises(
+        CommandError, match="do not let imports change fields under approval"
+    ):
+        call_command(
+            "import_customers",
+            write_file("account;name;credit_limit\nC00001;X;5\n"),
+            user="importer",
+            behaviour="allow",
+            stdout=StringIO(),
+        )

@@ -315,11 +315,12 @@ class WorkflowAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         parts = formset.save(commit=False)
         if formset.model is WorkflowStep:
-            save, delete = services.workflow_step_save, services.workflow_step_delete
-            for step in formset.deleted_objects:
-                delete(step=step, actor=request.user)
-            for step in parts:
-                save(step=step, actor=request.user)
+            services.workflow_steps_save(
+                workflow=form.instance,
+                steps=parts,
+                deleted=list(formset.deleted_objects),
+                actor=request.user,
+            )
         else:
             for rule in formset.deleted_objects:
                 services.auto_approval_rule_delete(rule=rule, actor=request.user)

@@ -109,6 +109,11 @@ class GovernedImportMixin:
             request.FILES or None,
             initial={"behaviour": behaviour},
         )
+        form.fields["behaviour"].choices = [
+            (value, label)
+            for value, label in DataEntityBehavior.choices
+            if services.import_behaviour_permitted(self.model, value)
+        ]
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             options = ImportOptions(

@@ -91,7 +91,12 @@ class WorkItemAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        item = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        item_id = unquote(object_id)
+        item = (
+            self.get_queryset(request).filter(pk=item_id).first()
+            if item_id.isdigit()
+            else None
+        )
         if item is None:
             raise Http404
         return HttpResponseRedirect(_record_url(item.proposal, "proposed_changes"))

@@ -321,7 +321,19 @@ class ImportPlanner:
             setattr(candidate, self.fields[name].attname, value)
         if not self._validate(plan, candidate, changed):
             return
-        cleaned = {n: getattr(candidate, self.fields[n].attname) for n in changed}
+        # Compared again once cleaned: "nl91 abna 0417 1643 00" is the stored IBAN.
+        cleaned = {
+            n: getattr(candidate, self.fields[n].attname)
+            for n in changed
+            if not registry.values_equal(
+                self.fields[n],
+                registry.current_value(instance, self.fields[n]),
+                registry.current_value(candidate, self.fields[n]),
+            )
+        }
+        if not cleaned:
+            plan.kind = UNCHANGED
+            return
         governed_changes = {n: v for n, v in cleaned.items() if n in self.enabled}
         behaviour = self.options.behaviour
         if governed_changes and behaviour == DataEntityBehavior.REJECT:

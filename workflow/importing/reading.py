@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,12 +53,61 @@ def _decodes(path: Path, codec: str) -> tuple[bool, int]:
     return True, -1
 
 
+UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def _refuse_binary(path: Path) -> None:
+    with path.open("rb") as handle:
+        start = handle.read(4)
+        handle.seek(0)
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise FileRefused(
+                _("The file is UTF-16 text. Save it as CSV UTF-8 and try again.")
+            )
+        while chunk := handle.read(CHUNK):
+            if b"\x00" in chunk:
+                raise FileRefused(
+                    _(
+                        "The file contains NUL bytes, so it is not a text file. Save it as CSV UTF-8."
+                    )
+                )
+
+
+def _has_utf8_sequences(path: Path) -> bool:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            for match in UTF8_MULTIBYTE.finditer(chunk):
+                try:
+                    match.group().decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                return True
+    return False
+
+
 def detect_encoding(path: Path, chosen: str = "auto") -> str:
-    """The encoding name (`utf-8` or `windows-1252`) the whole file decodes in."""
+    """The encoding name (`utf-8` or `windows-1252`) the whole file decodes in.
+
+    A file that is partly UTF-8 and partly something else is refused: read either way,
+    some of its text would be stored garbled.
+    """
+    _refuse_binary(path)
     candidates = list(ENCODINGS) if chosen == "auto" else [chosen]
     position = -1
     for name in candidates:
         ok, position = _decodes(path, ENCODINGS[name])
+        if (
+            ok
+            and name == "windows-1252"
+            and chosen == "auto"
+            and _has_utf8_sequences(path)
+        ):
+            raise FileRefused(
+                _(
+                    "The file mixes UTF-8 text with text in another encoding, so part of it "
+                    "would be read wrongly. Save it again as CSV UTF-8."
+                )
+            )
         if ok:
             return name
     if chosen == "auto":
@@ -109,7 +159,13 @@ class TableFile:
             first_line = text.readline()
             self.delimiter = detect_delimiter(first_line, delimiter)
             text.seek(0)
-            header = next(csv.reader(text, delimiter=self.delimiter), [])
+            try:
+                header = next(csv.reader(text, delimiter=self.delimiter), [])
+            except csv.Error as error:
+                raise FileRefused(
+                    _("The first line cannot be read as CSV column names: %(error)s")
+                    % {"error": error}
+                ) from None
         return [cell.strip() for cell in header]
 
     def _text(self) -> io.TextIOWrapper:

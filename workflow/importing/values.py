@@ -6,8 +6,8 @@
 - Dates: YYYY-MM-DD.
 - References: by code (customer groups, terms of payment, ...), by account for a customer,
   by user name for a user.
-- A cell that starts with ' followed by = + - @ tab or CR is read without the ', as our
-  export writes it to keep spreadsheets from running it as a formula.
+- A cell that starts with ' followed by = + - @ tab CR or ' is read without that first ',
+  as our export writes it to keep spreadsheets from running it as a formula.
 """
 
 from __future__ import annotations
@@ -36,13 +36,17 @@ class CellError(ValueError):
         self.message = message
 
 
+ESCAPED_STARTS = (*FORMULA_STARTS, "'")
+
+
 def escape_formula(value: str) -> str:
-    """The text as an export writes it: a leading formula character gets a '."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    """The text as an export writes it: a leading formula character (or ') gets a '."""
+    return f"'{value}" if value.startswith(ESCAPED_STARTS) else value
 
 
 def unescape_formula(value: str) -> str:
-    if value.startswith("'") and value[1:2] and value[1:2] in "".join(FORMULA_STARTS):
+    """The inverse of `escape_formula`: exactly one added ' comes off."""
+    if value.startswith("'") and value[1:2] and value[1:2] in ESCAPED_STARTS:
         return value[1:]
     return value
 

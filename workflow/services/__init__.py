@@ -22,7 +22,9 @@ from .definitions import (
     workflow_save,
     workflow_step_delete,
     workflow_step_save,
+    workflow_steps_save,
 )
+from .imports import behaviour_permitted as import_behaviour_permitted
 from .imports import (
     governed_records_import,
     import_job_confirm,
@@ -49,6 +51,7 @@ __all__ = [
     "governed_record_delete",
     "governed_record_update",
     "governed_records_import",
+    "import_behaviour_permitted",
     "import_job_confirm",
     "import_job_create",
     "import_job_preview",
@@ -68,4 +71,5 @@ __all__ = [
     "workflow_save",
     "workflow_step_delete",
     "workflow_step_save",
+    "workflow_steps_save",
 ]

@@ -6,6 +6,7 @@ so that an approval, a clerk's edit and the escalation run never deadlock.
 
 from __future__ import annotations
 
+import logging
 import math
 
 from django.core.exceptions import ValidationError
@@ -33,6 +34,7 @@ from ..exceptions import (
     AlreadyDecided,
     NotSubmittable,
     PermissionRefused,
+    WorkflowError,
 )
 from ..models import (
     AuditAction,
@@ -52,6 +54,8 @@ from .records import (
     _validated_values,
     _write_fields,
 )
+
+logger = logging.getLogger(__name__)
 
 COUNTED_STATES = (
     WorkItemState.OPEN,
@@ -535,9 +539,15 @@ def work_items_escalate_overdue(*, now=None) -> int:
     )
     escalated = 0
     for proposal_id in proposal_ids:
-        with transaction.atomic():
-            if _escalate_proposal(ChangeProposal.objects.get(pk=proposal_id), now):
-                escalated += 1
+        try:
+            with transaction.atomic():
+                if _escalate_proposal(ChangeProposal.objects.get(pk=proposal_id), now):
+                    escalated += 1
+        except WorkflowError as error:
+            # The proposal stays overdue and visible; the others still escalate.
+            logger.warning(
+                "Escalation of proposal %s failed: %s", proposal_id, error.message
+            )
     return escalated
 
 

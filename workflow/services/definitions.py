@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from .. import registry, selectors
@@ -143,6 +144,9 @@ def _field_list(governed, names: list[str]) -> str:
     ) or _("(none)")
 
 
+SEQUENCE_PARKING = 10000
+
+
 def _refuse_if_in_use(workflow: Workflow) -> None:
     if workflow.pk and selectors.workflow_in_use(workflow):
         raise NotSubmittable(WORKFLOW_IN_USE % {"workflow": workflow})
@@ -204,6 +208,24 @@ def workflow_step_delete(*, step: WorkflowStep, actor) -> None:
             ]
         )
         step.delete()
+
+
+def workflow_steps_save(
+    *, workflow: Workflow, steps: list[WorkflowStep], deleted: list[WorkflowStep], actor
+) -> None:
+    """Save a workflow's steps together, so that steps may swap sequence numbers."""
+    _refuse_if_in_use(workflow)
+    with transaction.atomic():
+        for step in deleted:
+            workflow_step_delete(step=step, actor=actor)
+        moving = [s.pk for s in steps if s.pk]
+        if moving:
+            # Park the steps being saved out of the way of each other's new numbers.
+            WorkflowStep.objects.filter(pk__in=moving).update(
+                sequence=F("sequence") + SEQUENCE_PARKING
+            )
+        for step in steps:
+            workflow_step_save(step=step, actor=actor)
 
 
 def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRule:

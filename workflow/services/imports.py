@@ -39,6 +39,7 @@ from ..importing.reading import FileRefused, TableFile
 from ..models import (
     AuditAction,
     ChangeProposal,
+    DataEntityBehavior,
     ImportJob,
     ImportJobState,
     ProposedChange,
@@ -46,6 +47,10 @@ from ..models import (
 )
 from .decisions import proposal_submit
 
+ALLOW_NOT_PERMITTED = gettext_lazy(
+    "The %(parameters)s do not let imports change fields under approval without approval. "
+    "Choose Create change proposals or Reject changes."
+)
 STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
     "and confirm the new preview."
@@ -85,8 +90,13 @@ def governed_records_import(
     """
     _require_import_permission(actor, model)
     governed = registry.get(model)
-    planner = ImportPlanner(model, options)
     report = ImportReport()
+    if not behaviour_permitted(model, options.behaviour):
+        report.refused = str(
+            ALLOW_NOT_PERMITTED % {"parameters": governed.labels.parameters}
+        )
+        return report
+    planner = ImportPlanner(model, options)
     try:
         table = TableFile(
             path, name=file_name, encoding=options.encoding, delimiter=options.delimiter
@@ -125,6 +135,15 @@ def governed_records_import(
     except WorkflowError as error:
         report.refused = error.message
     return report
+
+
+def behaviour_permitted(model: type[models.Model], behaviour: str) -> bool:
+    """An import may be stricter than the parameters, never looser: "Allow changes
+    without approval" only where the parameters allow it (or approvals are off)."""
+    settings_row = selectors.approval_settings_for(model)
+    if behaviour != DataEntityBehavior.ALLOW or not settings_row.approvals_enabled:
+        return True
+    return settings_row.data_entity_behavior == DataEntityBehavior.ALLOW
 
 
 def _submission_problem(model, actor, report: ImportReport) -> str:

@@ -384,8 +384,9 @@ class Command(BaseCommand):
         if AccountsReceivableWorkflow.objects.exists():
             return
         # Version 1: one step for every change. Version 2, the active one: bank account
-        # changes also need a finance manager, overdue items go to the finance managers,
-        # and a credit limit decrease needs no approval.
+        # changes also need a finance manager; when the finance manager has not decided in
+        # two days, an approver who did not approve step 1 decides; and a credit limit
+        # decrease needs no approval.
         first = services.workflow_save(
             workflow=AccountsReceivableWorkflow(
                 content_type=ContentType.objects.get_for_model(Customer),
@@ -406,12 +407,6 @@ class Command(BaseCommand):
         second = services.workflow_copy(
             workflow=first, actor=actor, as_new_version=True
         )
-        step = second.steps.get()
-        step.time_limit_value = 2
-        step.time_limit_unit = TimeUnit.DAYS
-        step.escalation_action = EscalationAction.REASSIGN
-        step.escalate_to_group = groups[FINANCE_MANAGERS]
-        services.workflow_step_save(step=step, actor=actor)
         services.workflow_step_save(
             step=WorkflowStep(
                 workflow=second,
@@ -420,6 +415,10 @@ class Command(BaseCommand):
                 assigned_group=groups[FINANCE_MANAGERS],
                 condition_kind=ConditionKind.CHANGES,
                 condition_field="bank_account",
+                time_limit_value=2,
+                time_limit_unit=TimeUnit.DAYS,
+                escalation_action=EscalationAction.REASSIGN,
+                escalate_to_group=groups[APPROVERS],
             ),
             actor=actor,
         )
