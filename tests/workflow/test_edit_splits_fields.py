@@ -146,3 +146,10 @@ def test_iban_is_stored_in_its_compact_form(customer, clerk, approvals_on):
     outcome = edit(customer, clerk, bank_account="de89 3704 0044 0532 0130 00")
 
     assert outcome.proposal.changes.get().proposed_value == "DE89370400440532013000"
+
+
+@pytest.mark.django_db
+def test_an_emptied_draft_is_discarded_with_an_audit_row(customer, clerk, approvals_on):
+    first = edit(customer, clerk, credit_limit=Decimal("25000"))
+    edit(customer, clerk, credit_limit=Decimal("10000.00"))
+    assert AuditEntry.objects.filter(proposal=first.proposal, action=AuditAction.PROPOSAL_DISCARDED).exists()

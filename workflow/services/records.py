@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from .. import registry, rules, selectors
 from ..audit import audit_for_object, audit_for_proposal, audit_write
@@ -26,6 +27,7 @@ from ..exceptions import (
 from ..models import (
     EDITABLE_PROPOSAL_STATES,
     AuditAction,
+    AuditEntry,
     ChangeProposal,
     ProposalState,
     ProposedChange,
@@ -286,10 +288,22 @@ def _draft_merge(
             )
         )
     if proposal is not None and not existing:
-        proposal.discard()
-        proposal.save(update_fields=["state", "closed_at"])
+        entries.append(_discard_emptied(proposal, actor, source))
     audit_write(entries)
     return proposal
+
+
+def _discard_emptied(proposal: ChangeProposal, actor, source) -> AuditEntry:
+    """A draft whose last change was withdrawn is discarded, and the history says so."""
+    proposal.discard()
+    proposal.save(update_fields=["state", "closed_at"])
+    return audit_for_proposal(
+        proposal=proposal,
+        action=AuditAction.PROPOSAL_DISCARDED,
+        actor=actor,
+        source=source,
+        comment=_("No proposed change was left."),
+    )
 
 
 def _field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra):
@@ -350,8 +364,7 @@ def proposal_discard_field(
             )
         ]
         if not proposal.changes.exists():
-            proposal.discard()
-            proposal.save(update_fields=["state", "closed_at"])
+            entries.append(_discard_emptied(proposal, actor, Source.BROWSER))
         audit_write(entries)
     return proposal
 
