@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrate seed clean
+.PHONY: run test lint loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
+
+# Not in CI: clerks and approvers against gunicorn for LOADTEST_SECONDS, then the invariants.
+# Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
+loadtest: $(STAMP)
+	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
