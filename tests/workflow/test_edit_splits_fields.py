@@ -152,4 +152,6 @@ def test_iban_is_stored_in_its_compact_form(customer, clerk, approvals_on):
 def test_an_emptied_draft_is_discarded_with_an_audit_row(customer, clerk, approvals_on):
     first = edit(customer, clerk, credit_limit=Decimal("25000"))
     edit(customer, clerk, credit_limit=Decimal("10000.00"))
-    assert AuditEntry.objects.filter(proposal=first.proposal, action=AuditAction.PROPOSAL_DISCARDED).exists()
+    assert AuditEntry.objects.filter(
+        proposal=first.proposal, action=AuditAction.PROPOSAL_DISCARDED
+    ).exists()

@@ -21,6 +21,7 @@ from .. import registry, rules, selectors, services
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import EDITABLE_PROPOSAL_STATES, ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
+from .pagination import EstimatedCountPaginator
 
 WORKFLOW_ACTIONS = {
     "submit": gettext_lazy("Submit"),
@@ -79,6 +80,8 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
 
     change_form_template = "admin/workflow/governed_change_form.html"
     change_list_template = "admin/workflow/governed_change_list.html"
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
     def create_record(self, request: HttpRequest, values: dict[str, object]):
         """Create through the governed model's service; subclasses name it."""

@@ -25,6 +25,7 @@ from .. import registry, selectors, services
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
+from .pagination import EstimatedCountPaginator
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -183,6 +184,7 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
     list_select_related = ["created_by", "submitted_by"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_urls(self):
         return [
@@ -268,3 +270,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ["object_repr", "actor_name", "field_name"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
