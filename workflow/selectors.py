@@ -162,11 +162,15 @@ def change_map(proposal: ChangeProposal) -> dict[str, tuple[object, object]]:
 
 
 def matching_auto_approval(
-    workflow: Workflow, changes: dict[str, tuple[object, object]]
+    workflow: Workflow,
+    changes: dict[str, tuple[object, object]],
+    rules_list: list[AutoApprovalRule] | None = None,
 ) -> str:
     """The rules that approve every change of a proposal, as text; "" if one change needs approval."""
     rules_by_field: dict[str, list[AutoApprovalRule]] = {}
-    for rule in workflow.auto_approval_rules.all():
+    for rule in (
+        rules_list if rules_list is not None else workflow.auto_approval_rules.all()
+    ):
         rules_by_field.setdefault(rule.field_name, []).append(rule)
     if not changes or not rules_by_field:
         return ""

@@ -9,7 +9,13 @@ import pytest
 from customers.models import Customer
 from tests.factories import PaymentTermsFactory
 from workflow.importing.plan import ImportOptions
-from workflow.models import AuditAction, AuditEntry, ChangeProposal, ProposalState
+from workflow.models import (
+    AuditAction,
+    AuditEntry,
+    AutoApprovalRule,
+    ChangeProposal,
+    ProposalState,
+)
 from workflow.services import governed_records_import
 
 
@@ -285,3 +291,46 @@ def test_escaped_cells_survive_a_round_trip(
         Customer.objects.filter(pk=customer.pk).update(street=value)
         report = run(write_file(CustomerResource().export().csv), importer, "allow")
         assert report.counts == {"unchanged": 1}, value
+
+
+@pytest.mark.django_db
+def test_imported_proposals_follow_conditions_and_automatic_approval(
+    importer, approver, approver2, approvals_on, approval_admin, write_file, customer
+):
+    from tests.conftest import make_workflow
+    from tests.factories import CustomerFactory
+    from workflow import services
+    from workflow.conditions import ConditionKind
+
+    CustomerFactory(account="C00002", name="Second")
+    workflow = make_workflow(
+        approval_admin,
+        {
+            "users": [approver],
+            "condition_kind": ConditionKind.CHANGES,
+            "condition_field": "bank_account",
+        },
+        {"users": [approver2]},
+    )
+    workflow = services.workflow_copy(
+        workflow=workflow, actor=approval_admin, as_new_version=True
+    )
+    services.auto_approval_rule_save(
+        rule=AutoApprovalRule(
+            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
+        ),
+        actor=approval_admin,
+    )
+    services.workflow_activate(workflow=workflow, actor=approval_admin)
+
+    text = "account;name;credit_limit\nC00001;Contoso Retail;50000\nC00002;Second;5\n"
+    report = run(write_file(text), importer, "propose")
+
+    assert report.ok, report.refused
+    increase = ChangeProposal.objects.get(object_id=customer.pk)
+    assert increase.state == ProposalState.PENDING
+    assert increase.current_step.sequence == 2
+    assert increase.audit_entries.filter(action=AuditAction.STEP_SKIPPED).exists()
+    decrease = ChangeProposal.objects.exclude(pk=increase.pk).get()
+    assert decrease.state == ProposalState.APPLIED
+    assert Customer.objects.get(account="C00002").credit_limit == Decimal("5.00")

@@ -107,3 +107,17 @@ def test_copy_starts_a_series_of_its_own(active_workflow, approval_admin):
     assert copy.version == 1
     assert copy.name == "Copy of Test workflow"
     assert copy.steps.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_version_keeps_the_named_users_of_its_steps(
+    approver, approver2, approval_admin
+):
+    original = make_workflow(approval_admin, {"users": [approver, approver2]})
+    copy = services.workflow_copy(
+        workflow=original, actor=approval_admin, as_new_version=True
+    )
+    assert set(copy.steps.get().assigned_users.values_list("username", flat=True)) == {
+        "approver",
+        "approver2",
+    }

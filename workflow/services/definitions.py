@@ -307,6 +307,7 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
             users = list(step.assigned_users.all())
             step.pk = None
             step.workflow = copy
+            step._prefetched_objects_cache = {}  # else set() would see the source's users
             step.save()
             step.assigned_users.set(users)
         for rule in rules:

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import registry, selectors
-from ..audit import audit_entry_build, audit_write
+from .. import conditions, notifications, registry, rules, selectors
+from ..audit import audit_entry_build, audit_for_proposal, audit_write
 from ..exceptions import (
     NO_ACTIVE_WORKFLOW,
+    NO_ELIGIBLE_APPROVER,
     NO_PERMISSION,
     NotSubmittable,
     PermissionRefused,
@@ -44,6 +45,7 @@ from ..models import (
     ImportJobState,
     ProposedChange,
     Source,
+    WorkItem,
 )
 from .decisions import proposal_submit
 
@@ -309,11 +311,158 @@ def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
                     )
                 )
         ProposedChange.objects.bulk_create(changes, batch_size=1000)
+        by_proposal: dict[int, list[ProposedChange]] = {}
+        for change in changes:
+            by_proposal.setdefault(change.proposal_id, []).append(change)
+        for proposal in proposals:
+            proposal.prefetched_changes = by_proposal.get(proposal.pk, [])
         audit_write(entries)
         entries = []
-        for proposal in proposals:
-            proposal_submit(proposal=proposal, actor=actor)
+        _submit_in_bulk(model, proposals, [p.proposed for p in proposing], actor)
     audit_write(entries)
+
+
+def _submit_in_bulk(
+    model, proposals: list[ChangeProposal], proposed: list[dict], actor
+) -> None:
+    """Submit a batch of imported proposals with a few queries instead of many per proposal.
+
+    The same rules as `proposal_submit`: the active workflow, automatic approval, step
+    conditions with skips recorded, and assignees who may decide. A proposal the fast
+    path cannot decide alone (automatic approval, an assignee taken from the record) goes
+    through `proposal_submit` itself.
+    """
+    workflow = selectors.active_workflow_for(model)
+    if workflow is None:
+        governed = registry.get(model)
+        raise NotSubmittable(
+            NO_ACTIVE_WORKFLOW
+            % {
+                "model": model._meta.verbose_name_plural,
+                "workflows": governed.labels.workflows,
+            }
+        )
+    steps = list(workflow.steps.all())
+    auto_rules = list(workflow.auto_approval_rules.all())
+    governed = registry.get(model)
+    assignees_by_step = {
+        step.pk: [
+            u
+            for u in selectors.step_assignees(step, None)
+            if u.pk != actor.pk and u.is_active and u.has_perm(rules.DECIDE_PERMISSION)
+        ]
+        for step in steps
+        if not step.assignee_field
+    }
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    now = timezone.now()
+    fast, slow = [], []
+    for proposal, values in zip(proposals, proposed, strict=True):
+        changes = {
+            name: (None, registry.serialize_value(fields[name], value))
+            for name, value in values.items()
+        }
+        originals = {
+            c.field_name: c.original_value for c in proposal.prefetched_changes
+        }
+        changes = {
+            name: (originals.get(name), new) for name, (_old, new) in changes.items()
+        }
+        first = None
+        skipped = []
+        for step in steps:
+            if conditions.condition_holds(
+                step.condition_kind, step.condition_field, step.condition_value, changes
+            ):
+                first = step
+                break
+            skipped.append(step)
+        automatic = auto_rules and selectors.matching_auto_approval(
+            workflow, changes, auto_rules
+        )
+        if automatic or first is None or first.assignee_field:
+            slow.append(proposal)
+            continue
+        if not assignees_by_step[first.pk]:
+            raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": first.name})
+        fast.append((proposal, first, skipped))
+
+    entries, items = [], []
+    for proposal, first, skipped in fast:
+        proposal.submit(by=actor, workflow=workflow)
+        proposal.advance(next_step=first)
+        due_at = now + first.time_limit if first.time_limit else None
+        assignees = assignees_by_step[first.pk]
+        items += [
+            WorkItem(
+                proposal=proposal,
+                step=first,
+                assignee=user,
+                due_at=due_at,
+                submission_round=proposal.submission_round,
+            )
+            for user in assignees
+        ]
+        entries.append(
+            audit_for_proposal(
+                proposal=proposal,
+                action=AuditAction.SUBMITTED,
+                actor=actor,
+                comment=_("Sent to %(workflow)s.") % {"workflow": workflow},
+            )
+        )
+        for step in skipped:
+            text = conditions.condition_text(
+                step.condition_kind,
+                step.condition_field,
+                step.condition_value,
+                governed,
+            )
+            entries.append(
+                audit_for_proposal(
+                    proposal=proposal,
+                    action=AuditAction.STEP_SKIPPED,
+                    actor=None,
+                    source=Source.SYSTEM,
+                    comment=_(
+                        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
+                    )
+                    % {"step": step, "condition": text},
+                )
+            )
+        entries.append(
+            audit_for_proposal(
+                proposal=proposal,
+                action=AuditAction.STEP_STARTED,
+                actor=None,
+                source=Source.SYSTEM,
+                comment=_("Step “%(step)s” assigned to %(users)s.")
+                % {
+                    "step": first,
+                    "users": ", ".join(u.get_username() for u in assignees),
+                },
+            )
+        )
+        notifications.notify(
+            event=notifications.ASSIGNED, proposal=proposal, recipients=assignees
+        )
+    if fast:
+        ChangeProposal.objects.bulk_update(
+            [p for p, _first, _skipped in fast],
+            [
+                "state",
+                "submitted_by",
+                "submitted_at",
+                "workflow",
+                "current_step",
+                "submission_round",
+            ],
+            batch_size=1000,
+        )
+        WorkItem.objects.bulk_create(items, batch_size=1000)
+        audit_write(entries)
+    for proposal in slow:
+        proposal_submit(proposal=proposal, actor=actor)
 
 
 # --- Import jobs -----------------------------------------------------------------------
