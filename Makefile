@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint loadtest clean
+.PHONY: run test lint loadtest bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -30,6 +30,10 @@ test: $(STAMP)
 # Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
 loadtest: $(STAMP)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}
+
+# Not in CI: ratios against django-import-export's defaults and raw COPY (see BENCHMARKS.md).
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -37,6 +37,25 @@ def notify(
     )
 
 
+def notify_many(
+    *, event: str, proposals: list[ChangeProposal], recipients: Iterable
+) -> None:
+    """One e-mail per recipient about many proposals at once (an import's, say)."""
+    from .tasks import send_digest
+
+    user_ids = sorted({user.pk for user in recipients if user is not None})
+    if not user_ids or not proposals:
+        return
+    transaction.on_commit(
+        partial(
+            send_digest.enqueue,
+            event=event,
+            proposal_ids=[p.pk for p in proposals],
+            user_ids=user_ids,
+        )
+    )
+
+
 def notify_submitter(
     *, event: str, proposal: ChangeProposal, comment: str = ""
 ) -> None:

@@ -44,6 +44,38 @@ def send_notification(
     return sent
 
 
+DIGEST_LISTED = 50
+
+
+@task()
+def send_digest(*, event: str, proposal_ids: list[int], user_ids: list[int]) -> int:
+    """One e-mail per recipient about many proposals; lists the first few of them."""
+    proposals = list(
+        ChangeProposal.objects.filter(pk__in=proposal_ids[:DIGEST_LISTED]).order_by(
+            "object_repr"
+        )
+    )
+    link = settings.SITE_URL.rstrip("/") + reverse("admin:workflow_workitem_changelist")
+    sent = 0
+    for user in (
+        get_user_model()._default_manager.filter(pk__in=user_ids).exclude(email="")
+    ):
+        context = {
+            "event": event,
+            "proposals": proposals,
+            "total": len(proposal_ids),
+            "more": max(0, len(proposal_ids) - len(proposals)),
+            "user": user,
+            "link": link,
+        }
+        subject = " ".join(
+            render_to_string("workflow/email/digest_subject.txt", context).split()
+        )
+        body = render_to_string("workflow/email/digest_body.txt", context)
+        sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    return sent
+
+
 @task()
 def process_escalations() -> int:
     """Escalate every work item past its time limit (run periodically)."""

@@ -334,3 +334,31 @@ def test_imported_proposals_follow_conditions_and_automatic_approval(
     decrease = ChangeProposal.objects.exclude(pk=increase.pk).get()
     assert decrease.state == ProposalState.APPLIED
     assert Customer.objects.get(account="C00002").credit_limit == Decimal("5.00")
+
+
+@pytest.mark.django_db
+def test_an_approver_gets_one_mail_for_all_proposals_of_an_import(
+    importer,
+    approver,
+    approvals_on,
+    active_workflow,
+    write_file,
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    from tests.factories import CustomerFactory
+
+    for n in range(3):
+        CustomerFactory(account=f"D0000{n}", name=f"Digest {n}")
+    text = "account;name;credit_limit\n" + "".join(
+        f"D0000{n};Digest {n};{n + 1}\n" for n in range(3)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report = run(write_file(text), importer, "propose")
+
+    assert report.counts["proposals"] == 3
+    to_approver = [m for m in mail.outbox if m.to == ["approver@example.com"]]
+    assert len(to_approver) == 1
+    assert to_approver[0].subject == "Approval needed: 3 imported changes"
+    assert "D00001 Digest 1" in to_approver[0].body

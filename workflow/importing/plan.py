@@ -385,10 +385,23 @@ class ImportPlanner:
     def _validate(
         self, plan: RowPlan, candidate: models.Model, values: dict[str, object]
     ) -> bool:
+        errors: dict[str, list[str]] = {}
         try:
-            candidate.full_clean(validate_unique=False)
+            # References were looked up for the whole batch already; checking them again
+            # here would cost a query per reference per row.
+            candidate.full_clean(
+                exclude=list(self.lookup_fields), validate_unique=False
+            )
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
+            errors = error.message_dict
+        for name in self.lookup_fields:
+            model_field = self.fields[name]
+            if not model_field.null and getattr(candidate, model_field.attname) is None:
+                errors.setdefault(name, []).append(
+                    str(model_field.error_messages["null"])
+                )
+        if errors:
+            for name, messages in errors.items():
                 column = name if name in self.fields else self.key
                 raw = values.get(
                     name,

@@ -443,9 +443,6 @@ def _submit_in_bulk(
                 },
             )
         )
-        notifications.notify(
-            event=notifications.ASSIGNED, proposal=proposal, recipients=assignees
-        )
     if fast:
         ChangeProposal.objects.bulk_update(
             [p for p, _first, _skipped in fast],
@@ -461,6 +458,15 @@ def _submit_in_bulk(
         )
         WorkItem.objects.bulk_create(items, batch_size=1000)
         audit_write(entries)
+        by_assignee: dict[int, tuple[object, list[ChangeProposal]]] = {}
+        for item in items:
+            by_assignee.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
+                item.proposal
+            )
+        for assignee, assigned in by_assignee.values():
+            notifications.notify_many(
+                event=notifications.ASSIGNED, proposals=assigned, recipients=[assignee]
+            )
     for proposal in slow:
         proposal_submit(proposal=proposal, actor=actor)
 

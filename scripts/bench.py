@@ -1,0 +1,552 @@
+"""make bench: ours against django-import-export's defaults and raw PostgreSQL, side by side.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/custapproval make bench
+
+Builds its own data in a scratch database (test_<name>, dropped at the end), runs each
+measurement at least three times, alternating the contenders, and prints one table of
+medians and ratios, plus peak Python memory of the imports. Not part of CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custapproval.settings.local")
+os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+IBANS = [
+    "NL91ABNA0417164300",
+    "DE89370400440532013000",
+    "NL20INGB0001234567",
+    "BE68539007547034",
+]
+COLUMNS = [
+    "account",
+    "name",
+    "customer_group",
+    "credit_limit",
+    "payment_terms",
+    "bank_account",
+    "phone",
+    "city",
+]
+ROWS: list[list[str]] = []
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+@contextmanager
+def measured(memory: bool = False):
+    """Seconds and queries; with `memory`, the peak of Python allocations (slower)."""
+    from django.db import connection
+
+    counter = QueryCounter()
+    result = {}
+    if memory:
+        tracemalloc.start()
+    start = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        yield result
+    result["seconds"] = time.perf_counter() - start
+    result["queries"] = counter.count
+    if memory:
+        result["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+
+
+def write_csv(
+    path: Path, count: int, *, changed: bool, approval_every: int = 10
+) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(COLUMNS)
+        for n in range(count):
+            limit = 10000 + (n % 50) * 1000
+            if changed and n % approval_every == 0:
+                limit += 500
+            writer.writerow(
+                [
+                    f"B{n:07d}",
+                    f"Bench customer {n}{' (renamed)' if changed else ''}",
+                    "10",
+                    f"{limit}.00",
+                    "Net30",
+                    IBANS[n % len(IBANS)],
+                    f"+31 20 {n:07d}" if not changed else f"+31 30 {n:07d}",
+                    "Utrecht",
+                ]
+            )
+
+
+def sql(statement: str, params=None) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params or [])
+
+
+def reset_bench_rows() -> None:
+    # The audit table refuses DELETE by trigger; a scratch database may be truncated.
+    sql(
+        "TRUNCATE workflow_auditentry, workflow_workitem, workflow_proposedchange, workflow_changeproposal CASCADE"
+    )
+    sql("DELETE FROM customers_customer WHERE account LIKE 'B%%'")
+
+
+def copy_customers(count: int, *, offset: int = 0) -> None:
+    """Raw COPY of `count` customers: the floor no Python import can beat."""
+    from django.db import connection
+
+    from customers.models import CustomerGroup, PaymentTerms
+
+    group = CustomerGroup.objects.get(code="10").pk
+    terms = PaymentTerms.objects.get(code="Net30").pk
+    buffer = io.StringIO()
+    for n in range(offset, offset + count):
+        limit = 10000 + (n % 50) * 1000
+        buffer.write(
+            f"B{n:07d}\tBench customer {n}\t{group}\tEUR\t{limit}.00\tf\t\t\t\t{IBANS[n % len(IBANS)]}\tf\tf\t\t"
+            f"+31 20 {n:07d}\t\t\tUtrecht\tNL\tnow\tnow\t{terms}\n"
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            "COPY customers_customer (account, name, customer_group_id, currency, credit_limit, "
+            "mandatory_credit_limit, credit_rating, payment_specification, tax_exempt_number, bank_account, "
+            "exclude_interest_charges, exclude_collection_fees, email, phone, street, postal_code, city, "
+            "country, created_at, updated_at, payment_terms_id) FROM STDIN",
+            buffer,
+        )
+
+
+def copy_update_from(path: Path) -> None:
+    """Raw COPY into a temporary table and one UPDATE … FROM: the floor for updates."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_in (account text, name text, customer_group text, credit_limit numeric, "
+            "payment_terms text, bank_account text, phone text, city text) ON COMMIT DROP"
+        )
+        with path.open() as handle:
+            cursor.cursor.copy_expert(
+                "COPY bench_in FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true)",
+                handle,
+            )
+        cursor.execute(
+            "UPDATE customers_customer c SET name = b.name, credit_limit = b.credit_limit, phone = b.phone, "
+            "city = b.city, updated_at = now() FROM bench_in b WHERE c.account = b.account"
+        )
+
+
+def plain_resource_import(path: Path, limit: int) -> int:
+    """django-import-export with its defaults: a plain ModelResource, import_data, no bulk."""
+    import tablib
+    from import_export import fields, resources, widgets
+
+    from customers.models import Customer, CustomerGroup, PaymentTerms
+
+    class PlainCustomerResource(resources.ModelResource):
+        customer_group = fields.Field(
+            "customer_group",
+            "customer_group",
+            widgets.ForeignKeyWidget(CustomerGroup, "code"),
+        )
+        payment_terms = fields.Field(
+            "payment_terms",
+            "payment_terms",
+            widgets.ForeignKeyWidget(PaymentTerms, "code"),
+        )
+
+        class Meta:
+            model = Customer
+            import_id_fields = ["account"]
+            fields = COLUMNS
+
+    with path.open() as handle:
+        reader = csv.reader(handle, delimiter=";")
+        header = next(reader)
+        dataset = tablib.Dataset(headers=header)
+        for n, row in enumerate(reader):
+            if n >= limit:
+                break
+            dataset.append(row)
+    result = PlainCustomerResource().import_data(
+        dataset, dry_run=False, raise_errors=True
+    )
+    return result.totals.get("new", 0) + result.totals.get("update", 0)
+
+
+def ours(path: Path, behaviour: str, actor) -> dict:
+    from customers.models import Customer
+    from workflow.importing.plan import ImportOptions
+    from workflow.services import governed_records_import
+
+    report = governed_records_import(
+        model=Customer,
+        path=path,
+        file_name=path.name,
+        options=ImportOptions(behaviour=behaviour),
+        actor=actor,
+        dry_run=False,
+    )
+    if not report.ok:
+        raise SystemExit(f"our import failed: {report.refused or report.errors[:3]}")
+    return report.counts
+
+
+def median_runs(
+    runs: int, contenders: dict[str, Callable[[], dict]], before: Callable[[], None]
+) -> dict:
+    """Each contender `runs` times, in turn (A B C A B C …); medians per contender."""
+    samples: dict[str, list[dict]] = {name: [] for name in contenders}
+    for _ in range(runs):
+        for name, run in contenders.items():
+            before()
+            samples[name].append(run())
+    return {
+        name: {key: statistics.median(s[key] for s in results) for key in results[0]}
+        for name, results in samples.items()
+    }
+
+
+def approvals(on: bool, actor) -> None:
+    from customers.models import Customer
+    from workflow import services
+
+    services.approval_settings_update(
+        model=Customer,
+        approvals_enabled=on,
+        data_entity_behavior="propose",
+        enabled_fields=["credit_limit", "bank_account", "payment_terms"],
+        actor=actor,
+    )
+
+
+def page_timing(client, url: str, runs: int) -> dict:
+    from django.db import connection
+
+    seconds, queries = [], []
+    for _ in range(runs):
+        counter = QueryCounter()
+        start = time.perf_counter()
+        with connection.execute_wrapper(counter):
+            response = client.get(url)
+        seconds.append(time.perf_counter() - start)
+        queries.append(counter.count)
+        assert response.status_code == 200, (url, response.status_code)
+    return {
+        "seconds": statistics.median(seconds),
+        "queries": statistics.median(queries),
+    }
+
+
+def make_work_items(count: int, approver, clerk) -> None:
+    """Pending proposals with one work item each for `approver` (bench data, not a service)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from customers.models import Customer
+    from workflow import selectors
+    from workflow.models import ChangeProposal, ProposedChange, WorkItem
+
+    content_type = ContentType.objects.get_for_model(Customer)
+    workflow = selectors.active_workflow_for(Customer)
+    step = workflow.steps.order_by("sequence").first()
+    customers = list(
+        Customer.objects.filter(account__startswith="B")
+        .order_by("pk")
+        .values_list("pk", "account")[:count]
+    )
+    from workflow.models import ProposalState
+
+    proposals = []
+    for pk, account in customers:
+        proposal = ChangeProposal(
+            content_type=content_type,
+            object_id=pk,
+            object_repr=account,
+            created_by=clerk,
+        )
+        proposal.submit(by=clerk, workflow=workflow)
+        proposal.advance(next_step=step)
+        proposals.append(proposal)
+    assert all(p.state == ProposalState.PENDING for p in proposals)
+    proposals = ChangeProposal.objects.bulk_create(proposals, batch_size=5000)
+    ProposedChange.objects.bulk_create(
+        [
+            ProposedChange(
+                proposal=p,
+                field_name="credit_limit",
+                original_value="1.00",
+                proposed_value="2.00",
+                proposed_by=clerk,
+            )
+            for p in proposals
+        ],
+        batch_size=5000,
+    )
+    WorkItem.objects.bulk_create(
+        [
+            WorkItem(proposal=p, step=step, assignee=approver, submission_round=1)
+            for p in proposals
+        ],
+        batch_size=5000,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--plain-rows", type=int, default=3_000, help="rows for the slow default import"
+    )
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=1_000_000,
+        help="customers for the large changelist",
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print(
+            "Set DATABASE_URL to PostgreSQL; the benchmark compares against COPY.",
+            file=sys.stderr,
+        )
+        return 2
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    original_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    started = time.perf_counter()
+    table: list[tuple[str, str]] = []
+    try:
+        from django.contrib.auth import get_user_model
+
+        call_command("seed_demo", verbosity=0)
+        users = {u.username: u for u in get_user_model().objects.all()}
+        clerk, approver = users["clerk"], users["approver"]
+        work = Path(tempfile.mkdtemp(prefix="bench-"))
+        create_file, update_file, small_update = (
+            work / "create.csv",
+            work / "update.csv",
+            work / "update10k.csv",
+        )
+        write_csv(create_file, args.rows, changed=False)
+        write_csv(update_file, args.rows, changed=True)
+        write_csv(small_update, min(10_000, args.rows), changed=True)
+
+        def timed(run: Callable[[], object], rows: int) -> Callable[[], dict]:
+            def wrapper() -> dict:
+                with measured() as result:
+                    run()
+                result["rows_per_s"] = rows / result["seconds"]
+                return result
+
+            return wrapper
+
+        # 1. Create import, approvals off.
+        approvals(False, users["admin"])
+        results = median_runs(
+            args.runs,
+            {
+                "ours": timed(lambda: ours(create_file, "allow", clerk), args.rows),
+                "plain": timed(
+                    lambda: plain_resource_import(create_file, args.plain_rows),
+                    args.plain_rows,
+                ),
+                "copy": timed(lambda: copy_customers(args.rows), args.rows),
+            },
+            reset_bench_rows,
+        )
+        table += [
+            ("1. create import, rows/s: ours", f"{results['ours']['rows_per_s']:,.0f}"),
+            (
+                "1. create import, rows/s: django-import-export defaults",
+                f"{results['plain']['rows_per_s']:,.0f}",
+            ),
+            (
+                "1. create import, rows/s: raw COPY",
+                f"{results['copy']['rows_per_s']:,.0f}",
+            ),
+            (
+                "1. ours / defaults",
+                f"{results['ours']['rows_per_s'] / results['plain']['rows_per_s']:.1f}x",
+            ),
+            (
+                "1. ours / COPY",
+                f"{results['ours']['rows_per_s'] / results['copy']['rows_per_s']:.2f}",
+            ),
+        ]
+
+        # 2. Update import, 10% of rows touch approval fields, behaviour: propose.
+        approvals(True, users["admin"])
+
+        def fresh_book() -> None:
+            reset_bench_rows()
+            copy_customers(args.rows)
+
+        results = median_runs(
+            args.runs,
+            {
+                "ours": timed(lambda: ours(update_file, "propose", clerk), args.rows),
+                "plain": timed(
+                    lambda: plain_resource_import(update_file, args.plain_rows),
+                    args.plain_rows,
+                ),
+                "copy": timed(lambda: copy_update_from(update_file), args.rows),
+            },
+            fresh_book,
+        )
+        update_queries = results["ours"]["queries"]
+        table += [
+            (
+                "2. update import (10% proposals), rows/s: ours",
+                f"{results['ours']['rows_per_s']:,.0f}",
+            ),
+            (
+                "2. update import, rows/s: defaults (writes every field)",
+                f"{results['plain']['rows_per_s']:,.0f}",
+            ),
+            (
+                "2. update import, rows/s: COPY + UPDATE FROM",
+                f"{results['copy']['rows_per_s']:,.0f}",
+            ),
+            (
+                "2. ours / defaults",
+                f"{results['ours']['rows_per_s'] / results['plain']['rows_per_s']:.1f}x",
+            ),
+            (
+                "2. ours / COPY + UPDATE",
+                f"{results['ours']['rows_per_s'] / results['copy']['rows_per_s']:.2f}",
+            ),
+        ]
+
+        # 3. Queries of an import at 10k and at the full size; memory flat in file size.
+        fresh_book()
+        with measured(memory=True) as small:
+            ours(small_update, "propose", clerk)
+        fresh_book()
+        with measured(memory=True) as full:
+            ours(update_file, "propose", clerk)
+        small_rows = min(10_000, args.rows)
+        table += [
+            (
+                f"3. peak Python memory of our update import, MB: {small_rows:,} / {args.rows:,} rows",
+                f"{small['peak_mb']:.1f} / {full['peak_mb']:.1f}",
+            ),
+            (
+                f"3. queries per 1,000 rows, update import of {small_rows:,}",
+                f"{small['queries'] / small_rows * 1000:,.0f}",
+            ),
+            (
+                f"3. queries per 1,000 rows, update import of {args.rows:,}",
+                f"{update_queries / args.rows * 1000:,.0f}",
+            ),
+        ]
+
+        # 4. Customer list at the full size and at the large size.
+        fresh_book()
+        sql("ANALYZE customers_customer")
+        browser = Client()
+        browser.force_login(clerk)
+        from customers.models import CustomerGroup
+
+        group = CustomerGroup.objects.get(code="10").pk
+        pages = {
+            "unfiltered": "/admin/customers/customer/",
+            "by account": "/admin/customers/customer/?q=B0000123",
+            "by group": f"/admin/customers/customer/?customer_group__id__exact={group}",
+        }
+        small_pages = {
+            name: page_timing(browser, url, args.runs) for name, url in pages.items()
+        }
+        copy_customers(args.large - args.rows, offset=args.rows)
+        sql("ANALYZE customers_customer")
+        large_pages = {
+            name: page_timing(browser, url, args.runs) for name, url in pages.items()
+        }
+        for name in pages:
+            table.append(
+                (
+                    f"4. customer list {name}: ms at {args.rows:,} / {args.large:,}, queries",
+                    f"{small_pages[name]['seconds'] * 1000:.0f} / {large_pages[name]['seconds'] * 1000:.0f} "
+                    f"(ratio {large_pages[name]['seconds'] / small_pages[name]['seconds']:.2f}), "
+                    f"{small_pages[name]['queries']:.0f} / {large_pages[name]['queries']:.0f}",
+                )
+            )
+
+        # 5. My work items with 10k and with 100k pending work items.
+        reset_bench_rows()
+        copy_customers(args.rows)
+        approver_browser = Client()
+        approver_browser.force_login(approver)
+        make_work_items(min(10_000, args.rows), approver, clerk)
+        sql("ANALYZE")
+        few = page_timing(approver_browser, "/admin/workflow/workitem/", args.runs)
+        sql(
+            "TRUNCATE workflow_workitem, workflow_proposedchange, workflow_changeproposal CASCADE"
+        )
+        make_work_items(args.rows, approver, clerk)
+        sql("ANALYZE")
+        many = page_timing(approver_browser, "/admin/workflow/workitem/", args.runs)
+        table.append(
+            (
+                f"5. My work items: ms at {min(10_000, args.rows):,} / {args.rows:,} items, queries",
+                f"{few['seconds'] * 1000:.0f} / {many['seconds'] * 1000:.0f} (ratio {many['seconds'] / few['seconds']:.2f}), "
+                f"{few['queries']:.0f} / {many['queries']:.0f}",
+            )
+        )
+        table.append(
+            (
+                "6. bulk approve of 10k proposals",
+                "not measured: there is no bulk approve yet",
+            )
+        )
+    finally:
+        connection.creation.destroy_test_db(original_name, verbosity=0)
+
+    width = max(len(name) for name, _ in table)
+    print(
+        f"\nBenchmark, {args.runs} alternating runs each (medians), {args.rows:,} rows; "
+        f"total {time.perf_counter() - started:.0f} s\n"
+    )
+    for name, value in table:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
