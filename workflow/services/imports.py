@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -188,6 +188,40 @@ def _display(model_field, raw, displays) -> str:
     return registry.display_value(model_field, raw)
 
 
+def _update_rows(model, instances: list[models.Model], field_names: list[str]) -> None:
+    """Write `field_names` of many rows at once.
+
+    On PostgreSQL one UPDATE … FROM (VALUES …): Django's bulk_update builds a CASE per
+    field and row, which costs more in Python than the whole write costs the database.
+    """
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(instances, field_names, batch_size=500)
+        return
+    fields = [model._meta.get_field(name) for name in field_names]
+    pk = model._meta.pk
+    columns = [pk.column] + [f.column for f in fields]
+    assignments = ", ".join(
+        f'"{f.column}" = v."{f.column}"::{f.db_type(connection)}' for f in fields
+    )
+    statement = (
+        f'UPDATE "{model._meta.db_table}" AS t SET {assignments} FROM (VALUES %s) '
+        f"AS v({', '.join(chr(34) + c + chr(34) for c in columns)}) "
+        f'WHERE t."{pk.column}" = v."{pk.column}"::{pk.db_type(connection)}'
+    )
+    rows = [
+        [obj.pk]
+        + [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+        for obj in instances
+    ]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        values = ", ".join(
+            cursor.cursor.mogrify(placeholders, row).decode() for row in rows
+        )
+        # No parameters: the values are already quoted by the driver, so no % is read twice.
+        cursor.execute(statement.replace("(VALUES %s)", f"(VALUES {values})"))
+
+
 def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
     content_type = ContentType.objects.get_for_model(model)
     fields = {f.name: f for f in model._meta.concrete_fields}
@@ -257,9 +291,7 @@ def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
                 plan.instance.updated_at = now
         if "updated_at" in fields:
             changed_fields.add("updated_at")
-        model._default_manager.bulk_update(
-            [p.instance for p in direct_rows], sorted(changed_fields), batch_size=500
-        )
+        _update_rows(model, [p.instance for p in direct_rows], sorted(changed_fields))
 
     proposing = [p for p in updated if p.proposed]
     if proposing:
@@ -444,7 +476,8 @@ def _submit_in_bulk(
             )
         )
     if fast:
-        ChangeProposal.objects.bulk_update(
+        _update_rows(
+            ChangeProposal,
             [p for p, _first, _skipped in fast],
             [
                 "state",
@@ -454,7 +487,6 @@ def _submit_in_bulk(
                 "current_step",
                 "submission_round",
             ],
-            batch_size=1000,
         )
         WorkItem.objects.bulk_create(items, batch_size=1000)
         audit_write(entries)
