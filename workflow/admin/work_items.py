@@ -72,6 +72,42 @@ class WorkItemAdmin(admin.ModelAdmin):
             "proposal__changes"
         )
 
+    actions = ["approve_selected"]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("workflow.decide_workitem")
+
+    @admin.action(
+        description=gettext_lazy("Approve the selected changes"), permissions=["decide"]
+    )
+    def approve_selected(self, request, queryset):
+        """Approve many at once; each refusal is reported with its reason."""
+        outcome = services.proposals_approve_bulk(
+            proposal_ids=list(queryset.values_list("proposal_id", flat=True)),
+            actor=request.user,
+        )
+        if outcome.approved:
+            self.message_user(
+                request,
+                _(
+                    "Approved %(count)s; %(applied)s of them were applied to their records."
+                )
+                % {"count": len(outcome.approved), "applied": len(outcome.applied)},
+                messages.SUCCESS,
+            )
+        if outcome.conflicts:
+            self.message_user(
+                request,
+                _(
+                    "%(count)s ended in Conflict: a value had changed in the meantime; nothing was written for them."
+                )
+                % {"count": len(outcome.conflicts)},
+                messages.ERROR,
+            )
+        for reason in sorted(set(outcome.refused.values())):
+            count = sum(1 for r in outcome.refused.values() if r == reason)
+            self.message_user(request, f"{count}: {reason}", messages.WARNING)
+
     def has_module_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_staff
 

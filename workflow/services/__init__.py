@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .bulk import BulkApproval, proposals_approve_bulk
 from .decisions import (
     proposal_approve,
     proposal_recall,
@@ -42,6 +43,7 @@ from .records import (
 )
 
 __all__ = [
+    "BulkApproval",
     "RecordChangeOutcome",
     "approval_settings_ensure",
     "approval_settings_update",
@@ -57,6 +59,7 @@ __all__ = [
     "import_job_preview",
     "import_job_run",
     "proposal_approve",
+    "proposals_approve_bulk",
     "proposal_discard",
     "proposal_discard_field",
     "proposal_recall",

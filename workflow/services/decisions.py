@@ -346,6 +346,11 @@ def _step_outcome(step: WorkflowStep, proposal: ChangeProposal) -> WorkItemState
             state__in=COUNTED_STATES,
         ).values_list("state", flat=True)
     )
+    return policy_outcome(step, states)
+
+
+def policy_outcome(step: WorkflowStep, states: list[str]) -> WorkItemState | None:
+    """The completion policy applied to the states of a step's work items."""
     approved = states.count(WorkItemState.APPROVED)
     rejected = states.count(WorkItemState.REJECTED)
     total = len(states)

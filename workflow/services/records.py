@@ -195,6 +195,33 @@ def _write_fields(
     comment="",
 ) -> None:
     model = type(instance)
+    entries = _write_fields_entries(
+        instance=instance,
+        values=values,
+        actor=actor,
+        source=source,
+        proposal=proposal,
+        comment=comment,
+    )
+    update_fields = list(values)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        update_fields.append("updated_at")
+    instance.save(update_fields=update_fields)
+    audit_write(entries)
+
+
+def _write_fields_entries(
+    *,
+    instance: models.Model,
+    values: dict[str, object],
+    actor,
+    source: Source,
+    proposal=None,
+    comment="",
+    governed=None,
+) -> list[AuditEntry]:
+    """Set `values` on `instance` (unsaved) and return the audit rows of the change."""
+    model = type(instance)
     entries = []
     for name, value in values.items():
         model_field = model._meta.get_field(name)
@@ -217,11 +244,7 @@ def _write_fields(
                 comment=comment,
             )
         )
-    update_fields = list(values)
-    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-        update_fields.append("updated_at")
-    instance.save(update_fields=update_fields)
-    audit_write(entries)
+    return entries
 
 
 def _draft_merge(

@@ -1,0 +1,133 @@
+"""Approving many work items at once: the same rules, a few queries in all."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.models import Customer
+from tests.conftest import make_workflow, submit
+from tests.factories import CustomerFactory
+from workflow import services
+from workflow.models import AuditAction, AuditEntry, ProposalState
+
+
+def pending_proposals(count, clerk):
+    return [
+        submit(CustomerFactory(), clerk, credit_limit=Decimal(f"{n + 1}"))
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db
+def test_bulk_approve_applies_each_with_its_audit(
+    clerk, approver, approvals_on, active_workflow
+):
+    proposals = pending_proposals(3, clerk)
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[p.pk for p in proposals], actor=approver
+    )
+
+    assert sorted(outcome.applied) == sorted(p.pk for p in proposals)
+    for n, proposal in enumerate(proposals):
+        proposal.refresh_from_db()
+        assert proposal.state == ProposalState.APPLIED
+        customer = Customer.objects.get(pk=proposal.object_id)
+        assert customer.credit_limit == Decimal(f"{n + 1}.00")
+        assert AuditEntry.objects.filter(
+            proposal=proposal, action=AuditAction.FIELD_CHANGED, actor=approver
+        ).exists()
+        assert AuditEntry.objects.filter(
+            proposal=proposal, action=AuditAction.APPROVED, actor=approver
+        ).exists()
+
+
+@pytest.mark.django_db
+def test_bulk_approve_refuses_with_reasons(
+    clerk, approver, approvals_on, active_workflow, roles
+):
+    clerk.groups.add(roles["Approvers"])
+    mine = submit(CustomerFactory(), clerk, credit_limit=Decimal("1"))
+
+    outcome = services.proposals_approve_bulk(proposal_ids=[mine.pk], actor=clerk)
+    assert "because you proposed or submitted them" in outcome.refused[mine.pk]
+    mine.refresh_from_db()
+    assert mine.state == ProposalState.PENDING
+
+
+@pytest.mark.django_db
+def test_bulk_approve_of_an_already_decided_proposal_says_so(
+    clerk, approver, approver2, approvals_on, active_workflow
+):
+    proposal = pending_proposals(1, clerk)[0]
+    services.proposal_approve(proposal=proposal, actor=approver2)
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert "already decided" in outcome.refused[proposal.pk]
+
+
+@pytest.mark.django_db
+def test_bulk_approve_moves_multi_step_proposals_on(
+    clerk, approver, approver2, approvals_on, approval_admin
+):
+    make_workflow(approval_admin, {"users": [approver]}, {"users": [approver2]})
+    proposal = pending_proposals(1, clerk)[0]
+    services.proposals_approve_bulk(proposal_ids=[proposal.pk], actor=approver)
+    proposal.refresh_from_db()
+    assert (proposal.state, proposal.current_step.sequence) == (
+        ProposalState.PENDING,
+        2,
+    )
+
+
+@pytest.mark.django_db
+def test_bulk_approve_finds_conflicts(clerk, approver, approvals_on, active_workflow):
+    proposal = pending_proposals(1, clerk)[0]
+    Customer.objects.filter(pk=proposal.object_id).update(credit_limit=Decimal("77"))
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert outcome.conflicts == [proposal.pk]
+    assert Customer.objects.get(pk=proposal.object_id).credit_limit == Decimal("77.00")
+
+
+@pytest.mark.django_db
+def test_bulk_approve_queries_do_not_grow_with_the_number_of_proposals(
+    clerk, approver, approvals_on, active_workflow
+):
+    few = pending_proposals(2, clerk)
+    approver.has_perm("workflow.decide_workitem")  # permissions load once per user
+    with CaptureQueriesContext(connection) as small:
+        services.proposals_approve_bulk(
+            proposal_ids=[p.pk for p in few], actor=approver
+        )
+    many = pending_proposals(20, clerk)
+    with CaptureQueriesContext(connection) as large:
+        services.proposals_approve_bulk(
+            proposal_ids=[p.pk for p in many], actor=approver
+        )
+
+    def real(captured):
+        return [q for q in captured if "SAVEPOINT" not in q["sql"]]
+
+    assert len(real(large)) == len(real(small))
+
+
+@pytest.mark.django_db
+def test_the_work_items_page_approves_selected_items(
+    client, clerk, approver, approvals_on, active_workflow
+):
+    proposals = pending_proposals(2, clerk)
+    client.force_login(approver)
+    items = [p.work_items.get(assignee=approver).pk for p in proposals]
+    response = client.post(
+        reverse("admin:workflow_workitem_changelist"),
+        {"action": "approve_selected", "_selected_action": items},
+        follow=True,
+    )
+    assert "Approved 2; 2 of them were applied" in response.content.decode()
