@@ -131,3 +131,26 @@ def test_the_work_items_page_approves_selected_items(
         follow=True,
     )
     assert "Approved 2; 2 of them were applied" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_bulk_approve_skips_later_steps_whose_condition_does_not_hold(
+    clerk, approver, approver2, approvals_on, approval_admin
+):
+    from workflow.conditions import ConditionKind
+
+    make_workflow(
+        approval_admin,
+        {"users": [approver]},
+        {
+            "users": [approver2],
+            "condition_kind": ConditionKind.CHANGES,
+            "condition_field": "bank_account",
+        },
+    )
+    proposal = pending_proposals(1, clerk)[0]
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert outcome.applied == [proposal.pk]
+    assert proposal.audit_entries.filter(action=AuditAction.STEP_SKIPPED).exists()

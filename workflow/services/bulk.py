@@ -19,7 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import notifications, registry, rules
+from .. import conditions, notifications, registry, rules
 from ..audit import audit_for_proposal, audit_write
 from ..exceptions import (
     APPLY_CONFLICT,
@@ -89,16 +89,53 @@ def proposals_approve_bulk(
                 != WorkItemState.APPROVED
             ):
                 continue
-            later = any(
-                s.sequence > proposal.current_step.sequence
+            later = [
+                s
                 for s in proposal.workflow.steps.all()
-            )
-            (going_on if later else finishing).append(proposal)
+                if s.sequence > proposal.current_step.sequence
+            ]
+            changes = {
+                c.field_name: (c.original_value, c.proposed_value)
+                for c in proposal.changes.all()
+            }
+            if any(
+                conditions.condition_holds(
+                    s.condition_kind, s.condition_field, s.condition_value, changes
+                )
+                for s in later
+            ):
+                going_on.append(proposal)
+                continue
+            finishing.append(proposal)
+            governed = registry.get(proposal.content_type.model_class())
+            entries += [
+                audit_for_proposal(
+                    proposal=proposal,
+                    action=AuditAction.STEP_SKIPPED,
+                    actor=None,
+                    source=Source.SYSTEM,
+                    comment=_(
+                        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
+                    )
+                    % {
+                        "step": step,
+                        "condition": conditions.condition_text(
+                            step.condition_kind,
+                            step.condition_field,
+                            step.condition_value,
+                            governed,
+                        ),
+                    },
+                )
+                for step in later
+            ]
         _close_others(finishing)
         entries += _apply_all(finishing, actor, outcome)
         audit_write(entries)
         for proposal in going_on:
             audit_write(_after_decision(proposal, actor))
+            if proposal.state == ProposalState.APPLIED:
+                outcome.applied.append(proposal.pk)
     return outcome
 
 
@@ -225,7 +262,9 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             for name, value in values.items():
                 setattr(candidate, model._meta.get_field(name).attname, value)
             if not conflict:
-                unchanged = [f.name for f in model._meta.concrete_fields if f.name not in values]
+                unchanged = [
+                    f.name for f in model._meta.concrete_fields if f.name not in values
+                ]
                 try:
                     # Only what changes is checked again: the rest was valid and is locked.
                     candidate.full_clean(exclude=unchanged, validate_unique=False)

@@ -194,6 +194,8 @@ def _update_rows(model, instances: list[models.Model], field_names: list[str]) -
     On PostgreSQL one UPDATE … FROM (VALUES …): Django's bulk_update builds a CASE per
     field and row, which costs more in Python than the whole write costs the database.
     """
+    if not instances:
+        return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_update(instances, field_names, batch_size=500)
         return
