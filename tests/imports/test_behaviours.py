@@ -362,3 +362,25 @@ def test_an_approver_gets_one_mail_for_all_proposals_of_an_import(
     assert len(to_approver) == 1
     assert to_approver[0].subject == "Approval needed: 3 imported changes"
     assert "D00001 Digest 1" in to_approver[0].body
+
+
+@pytest.mark.django_db
+def test_an_import_that_proposes_needs_the_submit_permission(
+    customer, approvals_on, active_workflow, approver, write_file, roles
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    editor = UserFactory(username="editor")
+    editor.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="customers",
+            codename__in=["add_customer", "change_customer"],
+        )
+    )
+    report = run(write_file(CHANGE), editor, "propose")
+    assert report.refused == "You do not have permission to do this."
+    assert not ChangeProposal.objects.exists()
+    customer.refresh_from_db()
+    assert customer.phone == ""

@@ -17,7 +17,8 @@ def import_queries(
     tmp_path, actor, rows: int, behaviour: str, *, existing: bool, start: int = 0
 ) -> int:
     lines = "".join(
-        f"Q{n:05d};Query customer {n} renamed;10;{n + 1}\n" for n in range(start, start + rows)
+        f"Q{n:05d};Query customer {n} renamed;10;{n + 1}\n"
+        for n in range(start, start + rows)
     )
     path = tmp_path / f"q{rows}{behaviour}{existing}{start}.csv"
     path.write_text("account;name;customer_group;credit_limit\n" + lines)
@@ -44,7 +45,9 @@ def small_batches(monkeypatch):
 def test_creating_rows_costs_queries_per_batch(
     tmp_path, clerk, small_batches, customer
 ):
-    import_queries(tmp_path, clerk, 1, "allow", existing=False, start=99)  # warms the caches
+    import_queries(
+        tmp_path, clerk, 1, "allow", existing=False, start=99
+    )  # warms the caches
     five = import_queries(tmp_path, clerk, 5, "allow", existing=False)
     Customer.objects.filter(account__startswith="Q").delete()
     ten = import_queries(tmp_path, clerk, 10, "allow", existing=False)

@@ -154,3 +154,81 @@ def test_bulk_approve_skips_later_steps_whose_condition_does_not_hold(
     )
     assert outcome.applied == [proposal.pk]
     assert proposal.audit_entries.filter(action=AuditAction.STEP_SKIPPED).exists()
+
+
+@pytest.mark.django_db
+def test_bulk_approve_refuses_a_record_the_single_path_would_not_write(
+    clerk, approver, approvals_on, active_workflow
+):
+    proposal = pending_proposals(1, clerk)[0]
+    Customer.objects.filter(pk=proposal.object_id).update(email="not an e-mail")
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert outcome.conflicts == [proposal.pk]
+    entry = AuditEntry.objects.get(proposal=proposal, action=AuditAction.CONFLICT)
+    assert "no longer valid" in entry.comment
+
+
+@pytest.mark.django_db
+def test_bulk_conflict_rows_name_the_field_and_mail_the_submitter(
+    clerk, approver, approvals_on, active_workflow, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    proposal = pending_proposals(1, clerk)[0]
+    Customer.objects.filter(pk=proposal.object_id).update(credit_limit=Decimal("77"))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.proposals_approve_bulk(proposal_ids=[proposal.pk], actor=approver)
+    entry = AuditEntry.objects.get(proposal=proposal, action=AuditAction.CONFLICT)
+    assert (entry.field_name, entry.old_value, entry.new_value) == (
+        "credit_limit",
+        "10000.00",
+        "77.00",
+    )
+    assert any(
+        m.to == ["clerk@example.com"] and m.subject.startswith("Conflict")
+        for m in mail.outbox
+    )
+
+
+@pytest.mark.django_db
+def test_one_proposal_that_cannot_go_on_does_not_block_the_others(
+    clerk, approver, approvals_on, approval_admin
+):
+    from workflow.conditions import ConditionKind
+
+    make_workflow(
+        approval_admin,
+        {"users": [approver]},
+        {
+            "users": [clerk],
+            "condition_kind": ConditionKind.CHANGES,
+            "condition_field": "bank_account",
+        },
+    )
+    stuck = submit(CustomerFactory(), clerk, bank_account="DE89370400440532013000")
+    fine = submit(CustomerFactory(), clerk, credit_limit=Decimal("3"))
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[stuck.pk, fine.pk], actor=approver
+    )
+    assert outcome.applied == [fine.pk]
+    assert "Nobody may approve" in outcome.refused[stuck.pk]
+    stuck.refresh_from_db()
+    assert stuck.state == ProposalState.PENDING
+    assert stuck.work_items.get(assignee=approver).state == "open"
+
+
+@pytest.mark.django_db
+def test_bulk_approve_says_already_decided_like_the_single_path(
+    clerk, approver, approver2, approvals_on, approval_admin
+):
+    make_workflow(
+        approval_admin, {"users": [approver, approver2], "completion_policy": "all"}
+    )
+    proposal = pending_proposals(1, clerk)[0]
+    services.proposal_approve(proposal=proposal, actor=approver)
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert outcome.refused[proposal.pk] == "You have already decided on this step."

@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from .. import conditions, notifications, registry, rules
 from ..audit import audit_for_proposal, audit_write
 from ..exceptions import (
-    APPLY_CONFLICT,
+    ALREADY_DECIDED_STEP,
     APPLY_INVALID,
     NO_PERMISSION,
     NOT_ASSIGNED,
     NOT_PENDING,
     ONE_STEP_ONLY,
     OWN_PROPOSAL,
+    WorkflowError,
 )
 from ..models import (
     AuditAction,
@@ -39,7 +40,12 @@ from ..models import (
     WorkItem,
     WorkItemState,
 )
-from .decisions import COUNTED_STATES, _after_decision, policy_outcome
+from .decisions import (
+    COUNTED_STATES,
+    conflict_entries,
+    policy_outcome,
+    proposal_approve,
+)
 from .imports import _update_rows
 from .records import _write_fields_entries
 
@@ -66,28 +72,15 @@ def proposals_approve_bulk(
         for missing in set(proposal_ids) - set(proposals):
             outcome.refused[missing] = str(NOT_ASSIGNED)
         items = _refuse_what_rules_forbid(proposals, actor, outcome)
-        for item in items.values():
-            item.approve(comment=comment)
-        _update_rows(WorkItem, list(items.values()), ["state", "comment", "decided_at"])
-        entries = [
-            audit_for_proposal(
-                proposal=proposals[pid],
-                action=AuditAction.APPROVED,
-                actor=actor,
-                comment=comment,
-                source=Source.BROWSER,
-            )
-            for pid in items
-        ]
-        outcome.approved = list(items)
+        # The step's outcome once this approval counts, known before anything is written,
+        # so that a proposal going on to a later step can take the single path.
         states = _step_states(proposals, items)
-        finishing, going_on = [], []
-        for pid in items:
+        finishing, going_on, skipped = [], [], []
+        for pid in list(items):
             proposal = proposals[pid]
-            if (
-                policy_outcome(proposal.current_step, states[pid])
-                != WorkItemState.APPROVED
-            ):
+            after = list(states[pid])
+            after[after.index(WorkItemState.OPEN)] = WorkItemState.APPROVED
+            if policy_outcome(proposal.current_step, after) != WorkItemState.APPROVED:
                 continue
             later = [
                 s
@@ -105,38 +98,65 @@ def proposals_approve_bulk(
                 for s in later
             ):
                 going_on.append(proposal)
+                del items[pid]
                 continue
             finishing.append(proposal)
-            governed = registry.get(proposal.content_type.model_class())
-            entries += [
-                audit_for_proposal(
-                    proposal=proposal,
-                    action=AuditAction.STEP_SKIPPED,
-                    actor=None,
-                    source=Source.SYSTEM,
-                    comment=_(
-                        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
-                    )
-                    % {
-                        "step": step,
-                        "condition": conditions.condition_text(
-                            step.condition_kind,
-                            step.condition_field,
-                            step.condition_value,
-                            governed,
-                        ),
-                    },
-                )
-                for step in later
-            ]
+            skipped += _skipped_entries(proposal, later)
+        for item in items.values():
+            item.approve(comment=comment)
+        _update_rows(WorkItem, list(items.values()), ["state", "comment", "decided_at"])
+        entries = [
+            audit_for_proposal(
+                proposal=proposals[pid],
+                action=AuditAction.APPROVED,
+                actor=actor,
+                comment=comment,
+                source=Source.BROWSER,
+            )
+            for pid in items
+        ] + skipped
+        outcome.approved = list(items)
         _close_others(finishing)
         entries += _apply_all(finishing, actor, outcome)
         audit_write(entries)
         for proposal in going_on:
-            audit_write(_after_decision(proposal, actor))
+            try:
+                with transaction.atomic():
+                    proposal = proposal_approve(
+                        proposal=proposal, actor=actor, comment=comment
+                    )
+            except WorkflowError as error:
+                outcome.refused[proposal.pk] = error.message
+                continue
+            outcome.approved.append(proposal.pk)
             if proposal.state == ProposalState.APPLIED:
                 outcome.applied.append(proposal.pk)
     return outcome
+
+
+def _skipped_entries(proposal: ChangeProposal, steps) -> list:
+    governed = registry.get(proposal.content_type.model_class())
+    return [
+        audit_for_proposal(
+            proposal=proposal,
+            action=AuditAction.STEP_SKIPPED,
+            actor=None,
+            source=Source.SYSTEM,
+            comment=_(
+                "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
+            )
+            % {
+                "step": step,
+                "condition": conditions.condition_text(
+                    step.condition_kind,
+                    step.condition_field,
+                    step.condition_value,
+                    governed,
+                ),
+            },
+        )
+        for step in steps
+    ]
 
 
 def _lock(proposal_ids: list[int]) -> dict[int, ChangeProposal]:
@@ -196,13 +216,21 @@ def _refuse_what_rules_forbid(
         ):
             item.proposal = proposal
             items[item.proposal_id] = item
+    decided = set(
+        WorkItem.objects.filter(proposal_id__in=candidates, assignee=actor)
+        .exclude(state=WorkItemState.OPEN)
+        .values_list("proposal_id", "step_id", "submission_round")
+    )
     for pid in candidates:
         proposal = proposals[pid]
         if other_steps[pid] - {proposal.current_step.sequence}:
             outcome.refused[pid] = str(ONE_STEP_ONLY)
             items.pop(pid, None)
         elif pid not in items:
-            outcome.refused[pid] = str(NOT_ASSIGNED)
+            current = (pid, proposal.current_step_id, proposal.submission_round)
+            outcome.refused[pid] = str(
+                ALREADY_DECIDED_STEP if current in decided else NOT_ASSIGNED
+            )
     return items
 
 
@@ -252,6 +280,7 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             record = records[proposal.object_id]
             changes: list[ProposedChange] = list(proposal.changes.all())
             conflict = _conflicts(model, record, changes)
+            reason = ""
             candidate = copy.copy(record)
             values = {
                 c.field_name: registry.deserialize_value(
@@ -262,27 +291,27 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             for name, value in values.items():
                 setattr(candidate, model._meta.get_field(name).attname, value)
             if not conflict:
-                unchanged = [
-                    f.name for f in model._meta.concrete_fields if f.name not in values
+                unchanged_references = [
+                    f.name
+                    for f in model._meta.concrete_fields
+                    if f.name not in values and isinstance(f, models.ForeignKey)
                 ]
                 try:
-                    # Only what changes is checked again: the rest was valid and is locked.
-                    candidate.full_clean(exclude=unchanged, validate_unique=False)
+                    # As the single path, less the lookups of references that do not change
+                    # and the uniqueness checks of fields that no change touches.
+                    candidate.full_clean(
+                        exclude=unchanged_references,
+                        validate_unique=_touches_uniqueness(model, values),
+                    )
                 except ValidationError as error:
-                    conflict = [APPLY_INVALID % {"errors": " ".join(error.messages)}]
-            if conflict:
+                    reason = str(APPLY_INVALID % {"errors": " ".join(error.messages)})
+            if conflict or reason:
                 proposal.mark_conflict()
                 outcome.conflicts.append(proposal.pk)
-                entries += [
-                    audit_for_proposal(
-                        proposal=proposal,
-                        action=AuditAction.CONFLICT,
-                        actor=None,
-                        source=Source.SYSTEM,
-                        comment=text,
-                    )
-                    for text in conflict
-                ]
+                entries += conflict_entries(proposal, actor, conflict, reason)
+                notifications.notify_submitter(
+                    event=notifications.CONFLICT, proposal=proposal
+                )
                 continue
             entries += _write_fields_entries(
                 instance=record,
@@ -330,21 +359,24 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
     return entries
 
 
-def _conflicts(model, record, changes) -> list[str]:
-    texts = []
+def _touches_uniqueness(model, values: dict[str, object]) -> bool:
+    unique_sets = [set(fields) for fields in model._meta.unique_together]
+    unique_sets += [
+        set(c.fields)
+        for c in model._meta.constraints
+        if isinstance(c, models.UniqueConstraint)
+    ]
+    return any(model._meta.get_field(n).unique for n in values) or any(
+        s & set(values) for s in unique_sets
+    )
+
+
+def _conflicts(model, record, changes) -> list:
+    """(change, field, current value) of each change whose original value has moved."""
+    moved = []
     for change in changes:
         model_field = model._meta.get_field(change.field_name)
         now = registry.current_value(record, model_field)
         if not registry.values_equal(model_field, now, change.original_value):
-            texts.append(
-                str(
-                    APPLY_CONFLICT
-                    % {
-                        "original": registry.display_value(
-                            model_field, change.original_value
-                        ),
-                        "current": registry.display_value(model_field, now),
-                    }
-                )
-            )
-    return texts
+            moved.append((change, model_field, now))
+    return moved

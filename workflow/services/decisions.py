@@ -687,6 +687,12 @@ def _apply(proposal: ChangeProposal, actor) -> list:
 def _conflict(proposal: ChangeProposal, actor, conflicts, reason: str) -> list:
     proposal.mark_conflict()
     proposal.save(update_fields=["state", "closed_at"])
+    notifications.notify_submitter(event=notifications.CONFLICT, proposal=proposal)
+    return conflict_entries(proposal, actor, conflicts, reason)
+
+
+def conflict_entries(proposal: ChangeProposal, actor, conflicts, reason: str) -> list:
+    """The audit rows of a proposal that ended in Conflict: one per moved value, and why."""
     entries = []
     for change, model_field, now in conflicts:
         original = registry.display_value(model_field, change.original_value)
@@ -705,5 +711,4 @@ def _conflict(proposal: ChangeProposal, actor, conflicts, reason: str) -> list:
         )
     if reason:
         entries.append(_system_audit(proposal, AuditAction.CONFLICT, reason))
-    notifications.notify_submitter(event=notifications.CONFLICT, proposal=proposal)
     return entries

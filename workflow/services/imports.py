@@ -202,9 +202,14 @@ def _update_rows(model, instances: list[models.Model], field_names: list[str]) -
     fields = [model._meta.get_field(name) for name in field_names]
     pk = model._meta.pk
     columns = [pk.column] + [f.column for f in fields]
-    assignments = ", ".join(
-        f'"{f.column}" = v."{f.column}"::{f.db_type(connection)}' for f in fields
-    )
+
+    def cast(model_field) -> str:
+        # Text is cast to text, not varchar(n): an over-long value must fail, not be cut.
+        if isinstance(model_field, (models.CharField, models.TextField)):
+            return "text"
+        return model_field.db_type(connection)
+
+    assignments = ", ".join(f'"{f.column}" = v."{f.column}"::{cast(f)}' for f in fields)
     statement = (
         f'UPDATE "{model._meta.db_table}" AS t SET {assignments} FROM (VALUES %s) '
         f"AS v({', '.join(chr(34) + c + chr(34) for c in columns)}) "
@@ -222,6 +227,10 @@ def _update_rows(model, instances: list[models.Model], field_names: list[str]) -
         )
         # No parameters: the values are already quoted by the driver, so no % is read twice.
         cursor.execute(statement.replace("(VALUES %s)", f"(VALUES {values})"))
+        if cursor.rowcount != len(rows):
+            raise RuntimeError(
+                f"{model._meta.db_table}: {cursor.rowcount} of {len(rows)} rows were updated"
+            )
 
 
 def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
@@ -366,6 +375,8 @@ def _submit_in_bulk(
     path cannot decide alone (automatic approval, an assignee taken from the record) goes
     through `proposal_submit` itself.
     """
+    if not actor.has_perm("workflow.submit_changeproposal"):
+        raise PermissionRefused(NO_PERMISSION)
     workflow = selectors.active_workflow_for(model)
     if workflow is None:
         governed = registry.get(model)
