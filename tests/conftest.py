@@ -55,39 +55,35 @@ def roles(db) -> dict[str, Group]:
     }
 
 
+def member(username: str, group: Group):
+    user = UserFactory(username=username)
+    user.groups.add(group)
+    return user
+
+
 @pytest.fixture
 def clerk(roles):
-    user = UserFactory(username="clerk")
-    user.groups.add(roles[CLERKS])
-    return user
+    return member("clerk", roles[CLERKS])
 
 
 @pytest.fixture
 def clerk2(roles):
-    user = UserFactory(username="clerk2")
-    user.groups.add(roles[CLERKS])
-    return user
+    return member("clerk2", roles[CLERKS])
 
 
 @pytest.fixture
 def approver(roles):
-    user = UserFactory(username="approver")
-    user.groups.add(roles[APPROVERS])
-    return user
+    return member("approver", roles[APPROVERS])
 
 
 @pytest.fixture
 def approver2(roles):
-    user = UserFactory(username="approver2")
-    user.groups.add(roles[APPROVERS])
-    return user
+    return member("approver2", roles[APPROVERS])
 
 
 @pytest.fixture
 def approval_admin(roles):
-    user = UserFactory(username="admin")
-    user.groups.add(roles[APPROVAL_ADMINISTRATORS])
-    return user
+    return member("admin", roles[APPROVAL_ADMINISTRATORS])
 
 
 @pytest.fixture

@@ -233,6 +233,26 @@ def _update_rows(model, instances: list[models.Model], field_names: list[str]) -
             )
 
 
+def _field_entry(action, plan: RowPlan, name: str, old_raw, new_raw, proposal, context):
+    """The audit row of one imported field, written or proposed."""
+    actor, content_type, governed, fields, displays = context
+    return audit_entry_build(
+        action=action,
+        actor=actor,
+        source=Source.IMPORT,
+        content_type=content_type,
+        object_id=plan.instance.pk,
+        object_repr=str(plan.instance),
+        proposal=proposal,
+        field_name=name,
+        field_label=governed.field_label(name),
+        old_value=old_raw,
+        new_value=new_raw,
+        old_display=_display(fields[name], old_raw, displays.get(name, {})),
+        new_display=_display(fields[name], new_raw, displays.get(name, {})),
+    )
+
+
 def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
     content_type = ContentType.objects.get_for_model(model)
     fields = {f.name: f for f in model._meta.concrete_fields}
@@ -269,6 +289,7 @@ def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
             for obj in created
         ]
 
+    context = (actor, content_type, governed, fields, displays)
     direct_rows = [p for p in updated if p.direct]
     if direct_rows:
         changed_fields: set[str] = set()
@@ -279,23 +300,14 @@ def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
                 setattr(plan.instance, fields[name].attname, value)
                 changed_fields.add(name)
                 entries.append(
-                    audit_entry_build(
-                        action=AuditAction.FIELD_CHANGED,
-                        actor=actor,
-                        source=Source.IMPORT,
-                        content_type=content_type,
-                        object_id=plan.instance.pk,
-                        object_repr=str(plan.instance),
-                        field_name=name,
-                        field_label=governed.field_label(name),
-                        old_value=old_raw,
-                        new_value=new_raw,
-                        old_display=_display(
-                            fields[name], old_raw, displays.get(name, {})
-                        ),
-                        new_display=_display(
-                            fields[name], new_raw, displays.get(name, {})
-                        ),
+                    _field_entry(
+                        AuditAction.FIELD_CHANGED,
+                        plan,
+                        name,
+                        old_raw,
+                        new_raw,
+                        None,
+                        context,
                     )
                 )
             if "updated_at" in fields:
@@ -333,24 +345,14 @@ def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
                     )
                 )
                 entries.append(
-                    audit_entry_build(
-                        action=AuditAction.FIELD_PROPOSED,
-                        actor=actor,
-                        source=Source.IMPORT,
-                        content_type=content_type,
-                        object_id=plan.instance.pk,
-                        object_repr=str(plan.instance),
-                        proposal=proposal,
-                        field_name=name,
-                        field_label=governed.field_label(name),
-                        old_value=original,
-                        new_value=proposed,
-                        old_display=_display(
-                            fields[name], original, displays.get(name, {})
-                        ),
-                        new_display=_display(
-                            fields[name], proposed, displays.get(name, {})
-                        ),
+                    _field_entry(
+                        AuditAction.FIELD_PROPOSED,
+                        plan,
+                        name,
+                        original,
+                        proposed,
+                        proposal,
+                        context,
                     )
                 )
         ProposedChange.objects.bulk_create(changes, batch_size=1000)
