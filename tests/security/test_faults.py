@@ -49,7 +49,7 @@ def test_an_audit_failure_part_way_through_an_import_writes_nothing(
     path = tmp_path / "f.csv"
     path.write_text("account;name;customer_group\nC00900;A;10\nC00001;Renamed;10\n")
     monkeypatch.setattr(
-        "workflow.services.imports.audit_write",
+        "workflow.services.imports.audit_rows_write",
         lambda entries: (_ for _ in ()).throw(RuntimeError("disk full")),
     )
     with pytest.raises(RuntimeError, match="disk full"):

@@ -12,8 +12,13 @@ from customers.models import Customer
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["customers", "workflow", "custapproval"]
-# The only modules allowed to write records in bulk or by queryset: the services.
-ALLOWED = {ROOT / "workflow" / "services", ROOT / "workflow" / "audit.py"}
+# The only modules allowed to write records in bulk or by queryset: the services, the
+# audit writer, and the statement builders only the services call.
+ALLOWED = {
+    ROOT / "workflow" / "services",
+    ROOT / "workflow" / "audit.py",
+    ROOT / "workflow" / "bulk_sql.py",
+}
 BULK_WRITES = {
     "update",
     "bulk_update",
@@ -76,3 +81,17 @@ def test_the_customer_admin_offers_no_bulk_write(rf, clerk):
     assert customer_admin.list_editable == ()
     assert "delete_selected" not in customer_admin.get_actions(request)
     assert set(customer_admin.get_actions(request)) <= {"export_admin_action"}
+
+
+def test_the_bulk_statement_builders_are_called_only_by_the_services():
+    """workflow/bulk_sql.py writes rows without any rule: only the services (and the
+    audit writer) may reach it, so the checks before a write cannot be skipped."""
+    callers = set()
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "bulk_sql" in path.read_text() and path.name != "bulk_sql.py":
+                callers.add(path.relative_to(ROOT).as_posix())
+    assert callers
+    assert all(
+        c.startswith("workflow/services/") or c == "workflow/audit.py" for c in callers
+    ), callers

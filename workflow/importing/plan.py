@@ -67,6 +67,7 @@ class RowPlan:
     proposed: dict[str, object] = field(default_factory=dict)
     originals: dict[str, object] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    object_repr: str = ""
 
     def summary(self, governed: registry.GovernedModel) -> dict[str, object]:
         label = governed.field_label
@@ -136,6 +137,9 @@ class ImportPlanner:
             if isinstance(f, models.ForeignKey)
         }
         self.seen: dict[str, int] = {}
+        # Codes of referenced rows (customer groups, terms …) found so far: a reference
+        # table is small and each code is looked up once per import, not once per batch.
+        self.references: dict[str, dict[str, object]] = {}
         self.content_type = ContentType.objects.get_for_model(model)
         self.digest = hashlib.sha256()
 
@@ -262,15 +266,19 @@ class ImportPlanner:
             for name in self.lookup_fields:
                 if name in values:
                     wanted.setdefault(name, set()).add(str(values[name]))
-        resolved = {}
         for name, codes in wanted.items():
+            known = self.references.setdefault(name, {})
+            codes -= known.keys()
+            if not codes:
+                continue
             related = self.fields[name].related_model
             lookup = self.lookup_fields[name]
             rows = related._default_manager.filter(
                 **{f"{lookup}__in": codes}
             ).values_list(lookup, "pk")
-            resolved[name] = {str(code): pk for code, pk in rows}
-        return resolved
+            known.update({code: None for code in codes})
+            known.update({str(code): pk for code, pk in rows})
+        return self.references
 
     def _apply_references(
         self, plan: RowPlan, values: dict[str, object], references
@@ -319,7 +327,7 @@ class ImportPlanner:
         candidate = copy.copy(instance)
         for name, value in changed.items():
             setattr(candidate, self.fields[name].attname, value)
-        if not self._validate(plan, candidate, changed):
+        if not self._validate(plan, candidate, changed, only=changed):
             return
         # Compared again once cleaned: "nl91 abna 0417 1643 00" is the stored IBAN.
         cleaned = {
@@ -383,15 +391,22 @@ class ImportPlanner:
         }
 
     def _validate(
-        self, plan: RowPlan, candidate: models.Model, values: dict[str, object]
+        self,
+        plan: RowPlan,
+        candidate: models.Model,
+        values: dict[str, object],
+        only: dict[str, object] | None = None,
     ) -> bool:
+        """Field checks and the model's own clean(); `only` limits the field checks to
+        the fields a row changes, since the stored values passed them already."""
         errors: dict[str, list[str]] = {}
+        # References were looked up for the whole batch already; checking them again
+        # here would cost a query per reference per row.
+        exclude = set(self.lookup_fields)
+        if only is not None:
+            exclude |= {n for n in self.fields if n not in only}
         try:
-            # References were looked up for the whole batch already; checking them again
-            # here would cost a query per reference per row.
-            candidate.full_clean(
-                exclude=list(self.lookup_fields), validate_unique=False
-            )
+            candidate.full_clean(exclude=exclude, validate_unique=False)
         except ValidationError as error:
             errors = error.message_dict
         for name in self.lookup_fields:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from .. import conditions, notifications, registry, rules
 from ..audit import audit_for_proposal, audit_write
+from ..bulk_sql import rows_update
 from ..exceptions import (
     ALREADY_DECIDED_STEP,
     APPLY_INVALID,
@@ -46,7 +47,6 @@ from .decisions import (
     policy_outcome,
     proposal_approve,
 )
-from .imports import _update_rows
 from .records import _write_fields_entries
 
 
@@ -104,7 +104,7 @@ def proposals_approve_bulk(
             skipped += _skipped_entries(proposal, later)
         for item in items.values():
             item.approve(comment=comment)
-        _update_rows(WorkItem, list(items.values()), ["state", "comment", "decided_at"])
+        rows_update(WorkItem, list(items.values()), ["state", "comment", "decided_at"])
         entries = [
             audit_for_proposal(
                 proposal=proposals[pid],
@@ -262,7 +262,7 @@ def _close_others(proposals: list[ChangeProposal]) -> None:
     )
     for item in others:
         item.close()
-    _update_rows(WorkItem, others, ["state", "decided_at"])
+    rows_update(WorkItem, others, ["state", "decided_at"])
 
 
 def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) -> list:
@@ -346,8 +346,8 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             for row in rows:
                 if stamp:
                     row.updated_at = now
-            _update_rows(model, rows, list(field_names) + stamp)
-        _update_rows(ChangeProposal, group, ["state", "closed_at"])
+            rows_update(model, rows, list(field_names) + stamp)
+        rows_update(ChangeProposal, group, ["state", "closed_at"])
         outcome.applied += [p.pk for p in applied]
         by_submitter = defaultdict(list)
         for proposal in applied:

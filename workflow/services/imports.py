@@ -8,17 +8,19 @@ what a change to a field under approval does: write it, fail the row, or propose
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import conditions, notifications, registry, rules, selectors
-from ..audit import audit_entry_build, audit_for_proposal, audit_write
+from ..audit import audit_row, audit_rows_write
+from ..bulk_sql import instances_insert, rows_update
 from ..exceptions import (
     NO_ACTIVE_WORKFLOW,
     NO_ELIGIBLE_APPROVER,
@@ -117,11 +119,12 @@ def governed_records_import(
             report.refused = _submission_problem(model, actor, report)
             return report
         with transaction.atomic():
+            writer = _ImportWriter(model, actor)
             for batch in planner.batches(table):
                 plans = planner.plan_batch(batch, columns, lock=True)
                 report_add(report, plans, governed)
                 if not report.error_count:
-                    _write_batch(model, governed, plans, actor)
+                    writer.write(plans)
                 if progress:
                     progress(report)
             report.fingerprint = planner.fingerprint()
@@ -170,352 +173,371 @@ def _submission_problem(model, actor, report: ImportReport) -> str:
     return ""
 
 
-def _display_map(model_field: models.Field, raw_values: set) -> dict[object, str]:
-    """How references read, fetched once per field and batch instead of once per cell."""
-    if not isinstance(model_field, models.ForeignKey):
-        return {}
-    related = model_field.related_model._default_manager.filter(
-        pk__in=[v for v in raw_values if v is not None]
-    )
-    return {obj.pk: str(obj) for obj in related}
+class _ImportWriter:
+    """Writes the planned batches of one import.
 
-
-def _display(model_field, raw, displays) -> str:
-    if isinstance(model_field, models.ForeignKey) and raw in displays:
-        return displays[raw]
-    if isinstance(model_field, models.ForeignKey) and raw is not None:
-        return str(raw)
-    return registry.display_value(model_field, raw)
-
-
-def _update_rows(model, instances: list[models.Model], field_names: list[str]) -> None:
-    """Write `field_names` of many rows at once.
-
-    On PostgreSQL one UPDATE … FROM (VALUES …): Django's bulk_update builds a CASE per
-    field and row, which costs more in Python than the whole write costs the database.
+    What stays the same from batch to batch (the workflow and its steps, who may decide,
+    field labels, how references read) is looked up once per import, so a batch costs
+    the same few queries at 10k rows as at 1M.
     """
-    if not instances:
-        return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(instances, field_names, batch_size=500)
-        return
-    fields = [model._meta.get_field(name) for name in field_names]
-    pk = model._meta.pk
-    columns = [pk.column] + [f.column for f in fields]
 
-    def cast(model_field) -> str:
-        # Text is cast to text, not varchar(n): an over-long value must fail, not be cut.
-        if isinstance(model_field, (models.CharField, models.TextField)):
-            return "text"
-        return model_field.db_type(connection)
+    def __init__(self, model: type[models.Model], actor):
+        self.model = model
+        self.actor = actor
+        self.governed = registry.get(model)
+        self.content_type = ContentType.objects.get_for_model(model)
+        self.fields = {f.name: f for f in model._meta.concrete_fields}
+        self.labels = {
+            name: str(self.governed.field_label(name)) for name in self.fields
+        }
+        self.references: dict[str, dict[object, str]] = {}
+        self._submission: _Submission | None = None
 
-    assignments = ", ".join(f'"{f.column}" = v."{f.column}"::{cast(f)}' for f in fields)
-    statement = (
-        f'UPDATE "{model._meta.db_table}" AS t SET {assignments} FROM (VALUES %s) '
-        f"AS v({', '.join(chr(34) + c + chr(34) for c in columns)}) "
-        f'WHERE t."{pk.column}" = v."{pk.column}"::{pk.db_type(connection)}'
-    )
-    rows = [
-        [obj.pk]
-        + [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-        for obj in instances
-    ]
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        values = ", ".join(
-            cursor.cursor.mogrify(placeholders, row).decode() for row in rows
-        )
-        # No parameters: the values are already quoted by the driver, so no % is read twice.
-        cursor.execute(statement.replace("(VALUES %s)", f"(VALUES {values})"))
-        if cursor.rowcount != len(rows):
-            raise RuntimeError(
-                f"{model._meta.db_table}: {cursor.rowcount} of {len(rows)} rows were updated"
-            )
+    # --- reading values ---------------------------------------------------------
 
-
-def _field_entry(action, plan: RowPlan, name: str, old_raw, new_raw, proposal, context):
-    """The audit row of one imported field, written or proposed."""
-    actor, content_type, governed, fields, displays = context
-    return audit_entry_build(
-        action=action,
-        actor=actor,
-        source=Source.IMPORT,
-        content_type=content_type,
-        object_id=plan.instance.pk,
-        object_repr=str(plan.instance),
-        proposal=proposal,
-        field_name=name,
-        field_label=governed.field_label(name),
-        old_value=old_raw,
-        new_value=new_raw,
-        old_display=_display(fields[name], old_raw, displays.get(name, {})),
-        new_display=_display(fields[name], new_raw, displays.get(name, {})),
-    )
-
-
-def _write_batch(model, governed, plans: list[RowPlan], actor) -> None:
-    content_type = ContentType.objects.get_for_model(model)
-    fields = {f.name: f for f in model._meta.concrete_fields}
-    now = timezone.now()
-    new_rows = [p for p in plans if p.kind == NEW]
-    updated = [p for p in plans if p.kind == UPDATED]
-
-    displays: dict[str, dict] = {}
-    for name, model_field in fields.items():
-        if isinstance(model_field, models.ForeignKey):
-            values = set()
-            for plan in updated:
-                for source in (plan.direct, plan.proposed):
-                    if name in source:
-                        values.add(registry.serialize_value(model_field, source[name]))
+    def _learn_references(self, plans: list[RowPlan]) -> None:
+        """How the references of this batch read, fetching only codes not seen before."""
+        for name, model_field in self.fields.items():
+            if not isinstance(model_field, models.ForeignKey):
+                continue
+            known = self.references.setdefault(name, {})
+            wanted = set()
+            for plan in plans:
+                for values in (plan.direct, plan.proposed):
+                    if name in values:
+                        wanted.add(registry.serialize_value(model_field, values[name]))
                 if name in plan.originals:
-                    values.add(plan.originals[name])
-            displays[name] = _display_map(model_field, values) if values else {}
-
-    entries = []
-    if new_rows:
-        created = model._default_manager.bulk_create(
-            [p.instance for p in new_rows], batch_size=500
-        )
-        entries += [
-            audit_entry_build(
-                action=AuditAction.CREATED,
-                actor=actor,
-                source=Source.IMPORT,
-                content_type=content_type,
-                object_id=obj.pk,
-                object_repr=str(obj),
-            )
-            for obj in created
-        ]
-
-    context = (actor, content_type, governed, fields, displays)
-    direct_rows = [p for p in updated if p.direct]
-    if direct_rows:
-        changed_fields: set[str] = set()
-        for plan in direct_rows:
-            for name, value in plan.direct.items():
-                old_raw = plan.originals[name]
-                new_raw = registry.serialize_value(fields[name], value)
-                setattr(plan.instance, fields[name].attname, value)
-                changed_fields.add(name)
-                entries.append(
-                    _field_entry(
-                        AuditAction.FIELD_CHANGED,
-                        plan,
-                        name,
-                        old_raw,
-                        new_raw,
-                        None,
-                        context,
-                    )
+                    wanted.add(plan.originals[name])
+            wanted -= known.keys()
+            wanted.discard(None)
+            if wanted:
+                related = model_field.related_model._default_manager.filter(
+                    pk__in=wanted
                 )
-            if "updated_at" in fields:
-                plan.instance.updated_at = now
-        if "updated_at" in fields:
-            changed_fields.add("updated_at")
-        _update_rows(model, [p.instance for p in direct_rows], sorted(changed_fields))
+                known.update({obj.pk: str(obj) for obj in related})
 
-    proposing = [p for p in updated if p.proposed]
-    if proposing:
-        proposals = ChangeProposal.objects.bulk_create(
-            [
+    def _display(self, name: str, raw) -> str:
+        model_field = self.fields[name]
+        if isinstance(model_field, models.ForeignKey) and raw is not None:
+            return self.references[name].get(raw, str(raw))
+        return registry.display_value(model_field, raw)
+
+    def _field_row(self, action, plan: RowPlan, name, old_raw, new_raw, proposal_id):
+        """The audit row of one imported field, written or proposed."""
+        return audit_row(
+            action=action,
+            actor=self.actor,
+            source=Source.IMPORT,
+            content_type_id=self.content_type.pk,
+            object_id=plan.instance.pk,
+            object_repr=plan.object_repr,
+            proposal_id=proposal_id,
+            field_name=name,
+            field_label=self.labels[name],
+            old_value=old_raw,
+            new_value=new_raw,
+            old_display=self._display(name, old_raw),
+            new_display=self._display(name, new_raw),
+            created_at=self.now,
+        )
+
+    # --- one batch --------------------------------------------------------------
+
+    def write(self, plans: list[RowPlan]) -> None:
+        self.now = timezone.now()
+        fields = self.fields
+        new_rows = [p for p in plans if p.kind == NEW]
+        updated = [p for p in plans if p.kind == UPDATED]
+        self._learn_references(updated)
+        rows = []
+
+        instances_insert(self.model, [p.instance for p in new_rows])
+        rows += [
+            audit_row(
+                action=AuditAction.CREATED,
+                actor=self.actor,
+                source=Source.IMPORT,
+                content_type_id=self.content_type.pk,
+                object_id=p.instance.pk,
+                object_repr=str(p.instance),
+                created_at=self.now,
+            )
+            for p in new_rows
+        ]
+        for plan in updated:
+            plan.object_repr = str(plan.instance)
+
+        direct_rows = [p for p in updated if p.direct]
+        if direct_rows:
+            changed_fields: set[str] = set()
+            for plan in direct_rows:
+                for name, value in plan.direct.items():
+                    new_raw = registry.serialize_value(fields[name], value)
+                    setattr(plan.instance, fields[name].attname, value)
+                    changed_fields.add(name)
+                    rows.append(
+                        self._field_row(
+                            AuditAction.FIELD_CHANGED,
+                            plan,
+                            name,
+                            plan.originals[name],
+                            new_raw,
+                            None,
+                        )
+                    )
+                if "updated_at" in fields:
+                    plan.instance.updated_at = self.now
+            if "updated_at" in fields:
+                changed_fields.add("updated_at")
+            rows_update(
+                self.model, [p.instance for p in direct_rows], sorted(changed_fields)
+            )
+
+        proposing = [p for p in updated if p.proposed]
+        slow: list[ChangeProposal] = []
+        if proposing:
+            proposals = [
                 ChangeProposal(
-                    content_type=content_type,
+                    content_type=self.content_type,
                     object_id=p.instance.pk,
-                    object_repr=governed.object_repr(p.instance),
+                    object_repr=self.governed.object_repr(p.instance),
                     source=Source.IMPORT,
-                    created_by=actor,
+                    created_by=self.actor,
                 )
                 for p in proposing
             ]
-        )
-        changes = []
-        for plan, proposal in zip(proposing, proposals, strict=True):
-            for name, value in plan.proposed.items():
-                original = plan.originals[name]
-                proposed = registry.serialize_value(fields[name], value)
-                changes.append(
-                    ProposedChange(
+            instances_insert(ChangeProposal, proposals)
+            changes = []
+            for plan, proposal in zip(proposing, proposals, strict=True):
+                proposal.prefetched_changes = []
+                for name, value in plan.proposed.items():
+                    original = plan.originals[name]
+                    proposed = registry.serialize_value(fields[name], value)
+                    change = ProposedChange(
                         proposal=proposal,
                         field_name=name,
                         original_value=original,
                         proposed_value=proposed,
-                        proposed_by=actor,
+                        proposed_by=self.actor,
                     )
-                )
-                entries.append(
-                    _field_entry(
-                        AuditAction.FIELD_PROPOSED,
-                        plan,
-                        name,
-                        original,
-                        proposed,
-                        proposal,
-                        context,
+                    changes.append(change)
+                    proposal.prefetched_changes.append(change)
+                    rows.append(
+                        self._field_row(
+                            AuditAction.FIELD_PROPOSED,
+                            plan,
+                            name,
+                            original,
+                            proposed,
+                            proposal.pk,
+                        )
                     )
-                )
-        ProposedChange.objects.bulk_create(changes, batch_size=1000)
-        by_proposal: dict[int, list[ProposedChange]] = {}
-        for change in changes:
-            by_proposal.setdefault(change.proposal_id, []).append(change)
+            instances_insert(ProposedChange, changes)
+            slow = self._submit(proposals, rows)
+        audit_rows_write(rows)
+        # Proposals the fast path leaves to the single path go after their own history.
+        for proposal in slow:
+            proposal_submit(proposal=proposal, actor=self.actor)
+
+    # --- submitting the batch's proposals ---------------------------------------
+
+    def _submission_context(self) -> _Submission:
+        if self._submission is None:
+            self._submission = _Submission.load(self.model, self.actor)
+        return self._submission
+
+    def _submit(
+        self, proposals: list[ChangeProposal], rows: list[tuple]
+    ) -> list[ChangeProposal]:
+        """Submit imported proposals with a few queries in all instead of many each.
+
+        The same rules as `proposal_submit`: the active workflow, automatic approval,
+        step conditions with skips recorded, and assignees who may decide. Returns the
+        proposals the fast path cannot decide alone (automatic approval, an assignee
+        taken from the record): they go through `proposal_submit` itself.
+        """
+        context = self._submission_context()
+        workflow, actor = context.workflow, self.actor
+        fast, slow = [], []
         for proposal in proposals:
-            proposal.prefetched_changes = by_proposal.get(proposal.pk, [])
-        audit_write(entries)
-        entries = []
-        _submit_in_bulk(model, proposals, [p.proposed for p in proposing], actor)
-    audit_write(entries)
-
-
-def _submit_in_bulk(
-    model, proposals: list[ChangeProposal], proposed: list[dict], actor
-) -> None:
-    """Submit a batch of imported proposals with a few queries instead of many per proposal.
-
-    The same rules as `proposal_submit`: the active workflow, automatic approval, step
-    conditions with skips recorded, and assignees who may decide. A proposal the fast
-    path cannot decide alone (automatic approval, an assignee taken from the record) goes
-    through `proposal_submit` itself.
-    """
-    if not actor.has_perm("workflow.submit_changeproposal"):
-        raise PermissionRefused(NO_PERMISSION)
-    workflow = selectors.active_workflow_for(model)
-    if workflow is None:
-        governed = registry.get(model)
-        raise NotSubmittable(
-            NO_ACTIVE_WORKFLOW
-            % {
-                "model": model._meta.verbose_name_plural,
-                "workflows": governed.labels.workflows,
+            changes = {
+                c.field_name: (c.original_value, c.proposed_value)
+                for c in proposal.prefetched_changes
             }
-        )
-    steps = list(workflow.steps.all())
-    auto_rules = list(workflow.auto_approval_rules.all())
-    governed = registry.get(model)
-    assignees_by_step = {
-        step.pk: [
-            u
-            for u in selectors.step_assignees(step, None)
-            if u.pk != actor.pk and u.is_active and u.has_perm(rules.DECIDE_PERMISSION)
-        ]
-        for step in steps
-        if not step.assignee_field
-    }
-    fields = {f.name: f for f in model._meta.concrete_fields}
-    now = timezone.now()
-    fast, slow = [], []
-    for proposal, values in zip(proposals, proposed, strict=True):
-        changes = {
-            name: (None, registry.serialize_value(fields[name], value))
-            for name, value in values.items()
-        }
-        originals = {
-            c.field_name: c.original_value for c in proposal.prefetched_changes
-        }
-        changes = {
-            name: (originals.get(name), new) for name, (_old, new) in changes.items()
-        }
-        first = None
-        skipped = []
-        for step in steps:
-            if conditions.condition_holds(
-                step.condition_kind, step.condition_field, step.condition_value, changes
-            ):
-                first = step
-                break
-            skipped.append(step)
-        automatic = auto_rules and selectors.matching_auto_approval(
-            workflow, changes, auto_rules
-        )
-        if automatic or first is None or first.assignee_field:
-            slow.append(proposal)
-            continue
-        if not assignees_by_step[first.pk]:
-            raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": first.name})
-        fast.append((proposal, first, skipped))
+            first = None
+            skipped = []
+            for step in context.steps:
+                if conditions.condition_holds(
+                    step.condition_kind,
+                    step.condition_field,
+                    step.condition_value,
+                    changes,
+                ):
+                    first = step
+                    break
+                skipped.append(step)
+            automatic = context.auto_rules and selectors.matching_auto_approval(
+                workflow, changes, context.auto_rules
+            )
+            if automatic or first is None or first.assignee_field:
+                slow.append(proposal)
+                continue
+            if not context.assignees_by_step[first.pk]:
+                raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": first.name})
+            fast.append((proposal, first, skipped))
 
-    entries, items = [], []
-    for proposal, first, skipped in fast:
-        proposal.submit(by=actor, workflow=workflow)
-        proposal.advance(next_step=first)
-        due_at = now + first.time_limit if first.time_limit else None
-        assignees = assignees_by_step[first.pk]
-        items += [
-            WorkItem(
-                proposal=proposal,
-                step=first,
-                assignee=user,
-                due_at=due_at,
-                submission_round=proposal.submission_round,
-            )
-            for user in assignees
-        ]
-        entries.append(
-            audit_for_proposal(
-                proposal=proposal,
-                action=AuditAction.SUBMITTED,
-                actor=actor,
-                comment=_("Sent to %(workflow)s.") % {"workflow": workflow},
-            )
-        )
-        for step in skipped:
-            text = conditions.condition_text(
-                step.condition_kind,
-                step.condition_field,
-                step.condition_value,
-                governed,
-            )
-            entries.append(
-                audit_for_proposal(
+        items = []
+        system = {"actor": None, "source": Source.SYSTEM}
+        for proposal, first, skipped in fast:
+            proposal.submit(by=actor, workflow=workflow)
+            proposal.advance(next_step=first)
+            due_at = self.now + first.time_limit if first.time_limit else None
+            assignees = context.assignees_by_step[first.pk]
+            items += [
+                WorkItem(
                     proposal=proposal,
-                    action=AuditAction.STEP_SKIPPED,
-                    actor=None,
-                    source=Source.SYSTEM,
-                    comment=_(
-                        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
-                    )
-                    % {"step": step, "condition": text},
+                    step=first,
+                    assignee=user,
+                    due_at=due_at,
+                    submission_round=proposal.submission_round,
+                )
+                for user in assignees
+            ]
+            rows.append(
+                self._proposal_row(
+                    proposal,
+                    AuditAction.SUBMITTED,
+                    _("Sent to %(workflow)s.") % {"workflow": workflow},
+                    actor=actor,
+                    source=proposal.source,
                 )
             )
-        entries.append(
-            audit_for_proposal(
-                proposal=proposal,
-                action=AuditAction.STEP_STARTED,
-                actor=None,
-                source=Source.SYSTEM,
-                comment=_("Step “%(step)s” assigned to %(users)s.")
+            rows += [
+                self._proposal_row(
+                    proposal,
+                    AuditAction.STEP_SKIPPED,
+                    context.skip_texts[step.pk],
+                    **system,
+                )
+                for step in skipped
+            ]
+            rows.append(
+                self._proposal_row(
+                    proposal,
+                    AuditAction.STEP_STARTED,
+                    context.assigned_texts[first.pk],
+                    **system,
+                )
+            )
+        if fast:
+            rows_update(
+                ChangeProposal,
+                [p for p, _first, _skipped in fast],
+                [
+                    "state",
+                    "submitted_by",
+                    "submitted_at",
+                    "workflow",
+                    "current_step",
+                    "submission_round",
+                ],
+            )
+            instances_insert(WorkItem, items)
+            by_assignee: dict[int, tuple[object, list[ChangeProposal]]] = {}
+            for item in items:
+                by_assignee.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
+                    item.proposal
+                )
+            for assignee, assigned in by_assignee.values():
+                notifications.notify_many(
+                    event=notifications.ASSIGNED,
+                    proposals=assigned,
+                    recipients=[assignee],
+                )
+        return slow
+
+    def _proposal_row(self, proposal, action, comment, *, actor, source) -> tuple:
+        return audit_row(
+            action=action,
+            actor=actor,
+            source=source,
+            content_type_id=self.content_type.pk,
+            object_id=proposal.object_id,
+            object_repr=proposal.object_repr,
+            proposal_id=proposal.pk,
+            comment=comment,
+            created_at=self.now,
+        )
+
+
+@dataclass
+class _Submission:
+    """The active workflow as one import submits to it: steps, rules, who may decide."""
+
+    workflow: object
+    steps: list
+    auto_rules: list
+    assignees_by_step: dict[int, list]
+    skip_texts: dict[int, str]
+    assigned_texts: dict[int, str]
+
+    @classmethod
+    def load(cls, model: type[models.Model], actor) -> _Submission:
+        if not actor.has_perm("workflow.submit_changeproposal"):
+            raise PermissionRefused(NO_PERMISSION)
+        governed = registry.get(model)
+        workflow = selectors.active_workflow_for(model)
+        if workflow is None:
+            raise NotSubmittable(
+                NO_ACTIVE_WORKFLOW
                 % {
-                    "step": first,
-                    "users": ", ".join(u.get_username() for u in assignees),
-                },
+                    "model": model._meta.verbose_name_plural,
+                    "workflows": governed.labels.workflows,
+                }
             )
+        steps = list(workflow.steps.all())
+        assignees_by_step = {
+            step.pk: [
+                u
+                for u in selectors.step_assignees(step, None)
+                if u.pk != actor.pk
+                and u.is_active
+                and u.has_perm(rules.DECIDE_PERMISSION)
+            ]
+            for step in steps
+            if not step.assignee_field
+        }
+        skip_texts = {
+            step.pk: _(
+                "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
+            )
+            % {
+                "step": step,
+                "condition": conditions.condition_text(
+                    step.condition_kind,
+                    step.condition_field,
+                    step.condition_value,
+                    governed,
+                ),
+            }
+            for step in steps
+        }
+        assigned_texts = {
+            pk: _("Step “%(step)s” assigned to %(users)s.")
+            % {
+                "step": next(s for s in steps if s.pk == pk),
+                "users": ", ".join(u.get_username() for u in users),
+            }
+            for pk, users in assignees_by_step.items()
+        }
+        return cls(
+            workflow=workflow,
+            steps=steps,
+            auto_rules=list(workflow.auto_approval_rules.all()),
+            assignees_by_step=assignees_by_step,
+            skip_texts=skip_texts,
+            assigned_texts=assigned_texts,
         )
-    if fast:
-        _update_rows(
-            ChangeProposal,
-            [p for p, _first, _skipped in fast],
-            [
-                "state",
-                "submitted_by",
-                "submitted_at",
-                "workflow",
-                "current_step",
-                "submission_round",
-            ],
-        )
-        WorkItem.objects.bulk_create(items, batch_size=1000)
-        audit_write(entries)
-        by_assignee: dict[int, tuple[object, list[ChangeProposal]]] = {}
-        for item in items:
-            by_assignee.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
-                item.proposal
-            )
-        for assignee, assigned in by_assignee.values():
-            notifications.notify_many(
-                event=notifications.ASSIGNED, proposals=assigned, recipients=[assignee]
-            )
-    for proposal in slow:
-        proposal_submit(proposal=proposal, actor=actor)
 
 
 # --- Import jobs -----------------------------------------------------------------------
