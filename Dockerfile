@@ -4,6 +4,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+RUN for po in locale/*/LC_MESSAGES/*.po; do python scripts/compile_messages.py "$po" "${po%.po}.mo"; done
 # collectstatic needs settings to load; this throwaway key never reaches a running container.
 RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
     python manage.py collectstatic --noinput

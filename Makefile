@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint loadtest bench clean
+# Translations are compiled by the build (polib, so no system gettext is needed to run).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+.PHONY: run test lint loadtest bench screenshots messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -15,29 +18,36 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+locale/%.mo: locale/%.po $(STAMP)
+	$(BIN)/python scripts/compile_messages.py $< $@
+
+run: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl+C stops)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
 # Not in CI: clerks and approvers against gunicorn for LOADTEST_SECONDS, then the invariants.
 # Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
-loadtest: $(STAMP)
+loadtest: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}
 
 # Not in CI: ratios against django-import-export's defaults and raw COPY (see BENCHMARKS.md).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
+# Re-extract the strings after changing texts; then translate what is new in the .po.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l nl --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='scripts/*' --ignore='test-results/*'
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache $(MO_FILES)

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import registry
@@ -280,6 +281,15 @@ class WorkflowStep(models.Model):
             errors["escalate_to_user"] = _("Choose the user or group to escalate to.")
         if errors:
             raise ValidationError(errors)
+
+    def time_limit_text(self) -> str:
+        """The time limit as a person reads it: "1 day", "36 hours"."""
+        count = self.time_limit_value or 0
+        if self.time_limit_unit == TimeUnit.DAYS:
+            text = ngettext("%(count)d day", "%(count)d days", count)
+        else:
+            text = ngettext("%(count)d hour", "%(count)d hours", count)
+        return text % {"count": count}
 
     @property
     def time_limit(self) -> timedelta | None:
@@ -826,3 +836,23 @@ class ImportJob(ConcurrentTransitionMixin, models.Model):
         self.finished_at = timezone.now()
         ok = not report.get("refused") and not report.get("error_count") and not message
         return ImportJobState.APPLIED if ok else ImportJobState.FAILED
+
+
+class UserLanguage(models.Model):
+    """The language a user last worked in, so that e-mails reach them in it too."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=10)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("user language")
+        verbose_name_plural = _("user languages")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -33,6 +33,8 @@ def notify(
             proposal_id=proposal.pk,
             user_ids=user_ids,
             comment=comment,
+            # The step as it is now: by the time the mail goes out it may have moved on.
+            step=proposal.current_step.name if proposal.current_step_id else "",
         )
     )
 

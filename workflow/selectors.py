@@ -17,6 +17,7 @@ from .models import (
     ChangeProposal,
     ImportJob,
     ProposalState,
+    UserLanguage,
     Workflow,
     WorkflowStep,
     WorkItem,
@@ -283,9 +284,7 @@ def workflow_step_summaries(workflow: Workflow) -> list[dict[str, object]]:
                     step.condition_value,
                     governed,
                 ),
-                "time_limit": f"{step.time_limit_value} {step.get_time_limit_unit_display()}"
-                if step.time_limit_value
-                else "",
+                "time_limit": step.time_limit_text() if step.time_limit_value else "",
                 "escalation": step.get_escalation_action_display()
                 if step.escalation_action
                 else "",
@@ -326,3 +325,12 @@ def import_job_of(job_id: int, user, model: type[models.Model]) -> ImportJob | N
         created_by=user,
         content_type=ContentType.objects.get_for_model(model),
     ).first()
+
+
+def user_languages(user_ids) -> dict[int, str]:
+    """The language each user last worked in; users not on record get the default."""
+    return dict(
+        UserLanguage.objects.filter(user_id__in=user_ids).values_list(
+            "user_id", "language"
+        )
+    )

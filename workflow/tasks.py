@@ -7,14 +7,30 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django_tasks import task
 
+from . import selectors
 from .models import ChangeProposal
+
+
+def _recipients(user_ids: list[int]):
+    """Users with an e-mail address, each with the language they last worked in."""
+    users = list(
+        get_user_model()._default_manager.filter(pk__in=user_ids).exclude(email="")
+    )
+    languages = selectors.user_languages([u.pk for u in users])
+    return [(user, languages.get(user.pk, settings.LANGUAGE_CODE)) for user in users]
 
 
 @task()
 def send_notification(
-    *, event: str, proposal_id: int, user_ids: list[int], comment: str = ""
+    *,
+    event: str,
+    proposal_id: int,
+    user_ids: list[int],
+    comment: str = "",
+    step: str = "",
 ) -> int:
     """Send one e-mail per recipient about `event` on the proposal; return how many."""
     proposal = ChangeProposal.objects.select_related(
@@ -26,20 +42,20 @@ def send_notification(
         args=[proposal.object_id],
     )
     sent = 0
-    for user in (
-        get_user_model()._default_manager.filter(pk__in=user_ids).exclude(email="")
-    ):
+    for user, language in _recipients(user_ids):
         context = {
             "event": event,
             "proposal": proposal,
             "user": user,
             "link": link,
             "comment": comment,
+            "step": step or getattr(proposal.current_step, "name", ""),
         }
-        subject = " ".join(
-            render_to_string("workflow/email/subject.txt", context).split()
-        )
-        body = render_to_string("workflow/email/body.txt", context)
+        with translation.override(language):
+            subject = " ".join(
+                render_to_string("workflow/email/subject.txt", context).split()
+            )
+            body = render_to_string("workflow/email/body.txt", context)
         sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
     return sent
 
@@ -57,9 +73,7 @@ def send_digest(*, event: str, proposal_ids: list[int], user_ids: list[int]) -> 
     )
     link = settings.SITE_URL.rstrip("/") + reverse("admin:workflow_workitem_changelist")
     sent = 0
-    for user in (
-        get_user_model()._default_manager.filter(pk__in=user_ids).exclude(email="")
-    ):
+    for user, language in _recipients(user_ids):
         context = {
             "event": event,
             "proposals": proposals,
@@ -68,10 +82,11 @@ def send_digest(*, event: str, proposal_ids: list[int], user_ids: list[int]) -> 
             "user": user,
             "link": link,
         }
-        subject = " ".join(
-            render_to_string("workflow/email/digest_subject.txt", context).split()
-        )
-        body = render_to_string("workflow/email/digest_body.txt", context)
+        with translation.override(language):
+            subject = " ".join(
+                render_to_string("workflow/email/digest_subject.txt", context).split()
+            )
+            body = render_to_string("workflow/email/digest_body.txt", context)
         sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
     return sent
 

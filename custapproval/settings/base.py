@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "workflow.middleware.RememberLanguageMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -130,9 +131,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-# Dutch joins once its translation ships; until then a Dutch browser would get
-# Django's own words in Dutch beside ours in English.
-LANGUAGES = [("en", _("English"))]
+# Picked from the browser (Accept-Language) until the user switches in the header.
+LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True

@@ -92,3 +92,45 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
             raise RuntimeError("the database fails after the submit")
     assert callbacks == []
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_subject_reads_the_name_as_written_not_html_escaped(
+    customer,
+    clerk,
+    approver,
+    approver2,
+    approvals_on,
+    active_workflow,
+    django_capture_on_commit_callbacks,
+):
+    customer.name = "O'Brien & Sons"
+    customer.save(update_fields=["name"])
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(customer, clerk, credit_limit=Decimal("1"))
+
+    assert mail.outbox[0].subject == (
+        f"Approval needed: changes to {customer.account} O'Brien & Sons"
+    )
+
+
+@pytest.mark.django_db
+def test_the_mail_names_the_step_the_item_was_assigned_at_even_if_sent_later(
+    customer,
+    clerk,
+    approver,
+    approver2,
+    approvals_on,
+    active_workflow,
+    django_capture_on_commit_callbacks,
+):
+    """With a task worker the mail may go out after the approver already decided; it
+    still names the step the work item belongs to."""
+    # The callbacks (the mails) run only at the end, after the decision.
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = submit(customer, clerk, credit_limit=Decimal("1"))
+        services.proposal_request_change(proposal=proposal, actor=approver, comment="x")
+
+    step = active_workflow.steps.get().name
+    assigned = [m for m in mail.outbox if m.subject.startswith("Approval needed")]
+    assert assigned and all(f"at step “{step}”" in m.body for m in assigned)

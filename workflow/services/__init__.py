@@ -33,6 +33,7 @@ from .imports import (
     import_job_preview,
     import_job_run,
 )
+from .preferences import user_language_remember
 from .records import (
     RecordChangeOutcome,
     governed_record_create,
@@ -43,6 +44,7 @@ from .records import (
 )
 
 __all__ = [
+    "user_language_remember",
     "BulkApproval",
     "RecordChangeOutcome",
     "approval_settings_ensure",

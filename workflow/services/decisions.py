@@ -577,10 +577,7 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
     )
     if not overdue:
         return False
-    limit = _("%(value)s %(unit)s") % {
-        "value": step.time_limit_value,
-        "unit": step.get_time_limit_unit_display(),
-    }
+    limit = step.time_limit_text()
     if step.escalation_action == EscalationAction.REASSIGN:
         targets = [
             user

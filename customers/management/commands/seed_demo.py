@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from schwifty import IBAN
 
 from customers.models import (
@@ -25,11 +26,12 @@ from customers.models import (
     PaymentTerms,
     SalesTaxGroup,
 )
-from customers.services import customer_create
+from customers.services import customer_create, customer_update
 from workflow import selectors, services
 from workflow.conditions import ConditionKind
 from workflow.models import (
     AutoApprovalRule,
+    ChangeProposal,
     DataEntityBehavior,
     EscalationAction,
     Source,
@@ -250,6 +252,12 @@ class Command(BaseCommand):
             self._reference_data()
             created = self._customers(users["admin"])
             self._approval_setup(users["admin"], groups)
+        # The demo's own history sends no e-mails (the console would fill with them);
+        # they go out after each commit, so the commits happen inside the override.
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"
+        ):
+            self._history(users)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} customers created).")
         )
@@ -429,3 +437,51 @@ class Command(BaseCommand):
             actor=actor,
         )
         services.workflow_activate(workflow=second, actor=actor)
+
+    def _history(self, users: dict[str, object]) -> None:
+        """A few proposals in every state, through the services, so that the dashboard,
+        My work items and the History have something to show on the first visit.
+        Only on a database without proposals; customers C00041 to C00046 only."""
+        if ChangeProposal.objects.exists():
+            return
+        clerk, approver, approver2 = (
+            users["clerk"],
+            users["approver"],
+            users["approver2"],
+        )
+
+        def proposed(account: str, **values):
+            customer = Customer.objects.get(account=account)
+            return customer_update(
+                customer_id=customer.pk, values=values, actor=clerk
+            ).proposal
+
+        def submitted(account: str, **values):
+            return services.proposal_submit(
+                proposal=proposed(account, **values), actor=clerk
+            )
+
+        services.proposal_approve(
+            proposal=submitted("C00041", credit_limit=Decimal("45000")),
+            actor=approver,
+            comment="Confirmed with the account manager.",
+        )
+        services.proposal_reject(
+            proposal=submitted(
+                "C00042", payment_terms=PaymentTerms.objects.get(code="Net60")
+            ),
+            actor=approver,
+            comment="Net 60 is only for key accounts.",
+        )
+        services.proposal_approve(
+            proposal=submitted("C00043", bank_account="NL20INGB0001234567"),
+            actor=approver2,
+            comment="Bank letter received.",
+        )
+        services.proposal_request_change(
+            proposal=submitted("C00044", credit_limit=Decimal("90000")),
+            actor=approver,
+            comment="Please attach the credit check and lower the amount.",
+        )
+        submitted("C00045", credit_limit=Decimal("60000"))
+        proposed("C00046", credit_limit=Decimal("65000"))
