@@ -39,20 +39,18 @@ def notify(
     )
 
 
-def notify_many(
-    *, event: str, proposals: list[ChangeProposal], recipients: Iterable
-) -> None:
+def notify_many(*, event: str, proposal_ids: list[int], recipients: Iterable) -> None:
     """One e-mail per recipient about many proposals at once (an import's, say)."""
     from .tasks import send_digest
 
     user_ids = sorted({user.pk for user in recipients if user is not None})
-    if not user_ids or not proposals:
+    if not user_ids or not proposal_ids:
         return
     transaction.on_commit(
         partial(
             send_digest.enqueue,
             event=event,
-            proposal_ids=[p.pk for p in proposals],
+            proposal_ids=list(proposal_ids),
             user_ids=user_ids,
         )
     )

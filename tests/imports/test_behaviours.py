@@ -345,11 +345,14 @@ def test_an_approver_gets_one_mail_for_all_proposals_of_an_import(
     active_workflow,
     write_file,
     django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
+    """Even when the file is written in several batches: one mail per import."""
     from django.core import mail
 
     from tests.factories import CustomerFactory
 
+    monkeypatch.setattr("workflow.importing.plan.BATCH_SIZE", 2)
     for n in range(3):
         CustomerFactory(account=f"D0000{n}", name=f"Digest {n}")
     text = "account;name;credit_limit\n" + "".join(

@@ -316,6 +316,8 @@ class ImportPlanner:
             if name == self.key:
                 continue
             model_field = self.fields[name]
+            if getattr(instance, model_field.attname) == value:
+                continue  # The same value as stored: no need to compare spellings.
             current = registry.current_value(instance, model_field)
             if not registry.values_equal(
                 model_field, current, registry.serialize_value(model_field, value)
@@ -324,7 +326,7 @@ class ImportPlanner:
         if not changed:
             plan.kind = UNCHANGED
             return
-        candidate = copy.copy(instance)
+        candidate = _clone(instance)
         for name, value in changed.items():
             setattr(candidate, self.fields[name].attname, value)
         if not self._validate(plan, candidate, changed, only=changed):
@@ -454,6 +456,15 @@ class ImportPlanner:
 
     def fingerprint(self) -> str:
         return self.digest.hexdigest()
+
+
+def _clone(instance: models.Model) -> models.Model:
+    """A copy of a loaded row to validate changes on, without copy.copy's pickling."""
+    candidate = instance.__class__.__new__(instance.__class__)
+    candidate.__dict__ = instance.__dict__.copy()
+    candidate._state = copy.copy(instance._state)
+    candidate._state.fields_cache = dict(instance._state.fields_cache)
+    return candidate
 
 
 def report_add(

@@ -354,7 +354,9 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             by_submitter[proposal.submitted_by].append(proposal)
         for submitter, mine in by_submitter.items():
             notifications.notify_many(
-                event=notifications.APPLIED, proposals=mine, recipients=[submitter]
+                event=notifications.APPLIED,
+                proposal_ids=[p.pk for p in mine],
+                recipients=[submitter],
             )
     return entries
 

@@ -127,6 +127,7 @@ def governed_records_import(
                     writer.write(plans)
                 if progress:
                     progress(report)
+            writer.finish()
             report.fingerprint = planner.fingerprint()
             if report.error_count:
                 raise _Rollback
@@ -192,6 +193,8 @@ class _ImportWriter:
         }
         self.references: dict[str, dict[object, str]] = {}
         self._submission: _Submission | None = None
+        # Proposals assigned to each approver, for one e-mail each when the import ends.
+        self.assigned: dict[int, tuple[object, list[int]]] = {}
 
     # --- reading values ---------------------------------------------------------
 
@@ -332,12 +335,21 @@ class _ImportWriter:
                             proposal.pk,
                         )
                     )
-            instances_insert(ProposedChange, changes)
+            instances_insert(ProposedChange, changes, keys=False)
             slow = self._submit(proposals, rows)
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
         for proposal in slow:
             proposal_submit(proposal=proposal, actor=self.actor)
+
+    def finish(self) -> None:
+        """After the last batch: one e-mail per approver about all their new items."""
+        for assignee, proposal_ids in self.assigned.values():
+            notifications.notify_many(
+                event=notifications.ASSIGNED,
+                proposal_ids=proposal_ids,
+                recipients=[assignee],
+            )
 
     # --- submitting the batch's proposals ---------------------------------------
 
@@ -442,18 +454,11 @@ class _ImportWriter:
                     "submission_round",
                 ],
             )
-            instances_insert(WorkItem, items)
-            by_assignee: dict[int, tuple[object, list[ChangeProposal]]] = {}
+            instances_insert(WorkItem, items, keys=False)
             for item in items:
-                by_assignee.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
-                    item.proposal
-                )
-            for assignee, assigned in by_assignee.values():
-                notifications.notify_many(
-                    event=notifications.ASSIGNED,
-                    proposals=assigned,
-                    recipients=[assignee],
-                )
+                self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[
+                    1
+                ].append(item.proposal.pk)
         return slow
 
     def _proposal_row(self, proposal, action, comment, *, actor, source) -> tuple:
