@@ -295,10 +295,17 @@ def workflow_step_summaries(workflow: Workflow) -> list[dict[str, object]]:
 
 def latest_send_back(proposal: ChangeProposal) -> AuditEntry | None:
     """The approver's note when the proposal was last sent back for changes."""
+    return _latest_entry(proposal, [AuditAction.CHANGE_REQUESTED])
+
+
+def latest_rejection(proposal: ChangeProposal) -> AuditEntry | None:
+    """Who rejected the proposal and why (an approver, or the system at a time limit)."""
+    return _latest_entry(proposal, [AuditAction.REJECTED, AuditAction.ESCALATED])
+
+
+def _latest_entry(proposal: ChangeProposal, actions: list[str]) -> AuditEntry | None:
     return (
-        AuditEntry.objects.filter(
-            proposal=proposal, action=AuditAction.CHANGE_REQUESTED
-        )
+        AuditEntry.objects.filter(proposal=proposal, action__in=actions)
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()

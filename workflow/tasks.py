@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
-from . import selectors
+from . import notifications, selectors
 from .models import ChangeProposal
+
+CLOSING_EVENTS = {notifications.APPLIED, notifications.REJECTED, notifications.CONFLICT}
 
 
 def _recipients(user_ids: list[int]):
@@ -37,8 +39,10 @@ def send_notification(
         "content_type", "submitted_by", "current_step"
     ).get(pk=proposal_id)
     content_type = proposal.content_type
+    # Open proposals are acted on at Proposed changes; a closed one is read in History.
+    page = "history" if event in CLOSING_EVENTS else "proposed_changes"
     link = settings.SITE_URL.rstrip("/") + reverse(
-        f"admin:{content_type.app_label}_{content_type.model}_proposed_changes",
+        f"admin:{content_type.app_label}_{content_type.model}_{page}",
         args=[proposal.object_id],
     )
     sent = 0

@@ -1,4 +1,6 @@
-"""The seed page's walk in a real browser: a clerk proposes and submits, an approver approves."""
+"""The seed page's walk in a real browser: a clerk proposes, discards one field and
+submits; an approver finds it in My work items and approves; the clerk sees the new
+values and the approval in the customer's History."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+
+from workflow.models import ChangeProposal, ProposalState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,53 +20,105 @@ def setup(customer, clerk, approver, approver2, approvals_on, active_workflow):
 
 
 def test_clerk_proposes_discards_submits_and_approver_approves(
-    page, live_server, login, setup
+    page, login, customer_url, see_message, open_work_item, decide, workflow_menu, setup
 ):
     customer = setup
-    change_url = f"{live_server.url}/admin/customers/customer/{customer.pk}/change/"
 
+    # The clerk edits a field under approval and one that is not.
     login("clerk")
-    page.goto(change_url)
+    page.goto(customer_url(customer))
+    expect(page.locator(".field-credit_limit .needs-approval")).to_have_text(
+        "Changes to this field need approval."
+    )
+    expect(page.locator(".field-name .needs-approval")).to_have_count(0)
     page.fill("#id_name", "Contoso Retail BV")
     page.fill("#id_credit_limit", "25000")
     page.fill("#id_bank_account", "DE89 3704 0044 0532 0130 00")
     page.click("input[name=_save]")
 
-    expect(page.locator(".messagelist")).to_contain_text(
-        "Your changes have not been submitted."
-    )
+    # The name is saved at once; the governed fields land on Proposed changes.
+    see_message("Saved: Name.")
+    see_message("Your changes have not been submitted.")
+    expect(page.locator("#content h1")).to_have_text("Proposed changes")
+    expect(page.locator(".workflow-status")).to_contain_text("Changes not submitted")
     rows = page.locator("table.proposed-changes tbody tr")
     expect(rows).to_have_count(2)
-    expect(page.locator("tr[data-field=credit_limit]")).to_contain_text("10000.00")
-    expect(page.locator("tr[data-field=credit_limit]")).to_contain_text("25000.00")
-    page.locator("tr[data-field=bank_account] button", has_text="Discard").click()
+    credit_row = page.locator("tr[data-field=credit_limit]")
+    expect(credit_row.locator("td").nth(0)).to_have_text("10000.00")
+    expect(credit_row.locator("td").nth(1)).to_have_text("25000.00")
+    customer.refresh_from_db()
+    assert customer.name == "Contoso Retail BV"
+    assert customer.credit_limit == Decimal("10000.00")
+
+    page.get_by_role("button", name="Discard Bank account (IBAN)").click()
+    see_message("The proposed change was discarded.")
     expect(rows).to_have_count(1)
-    page.click("text=OK")
+    expect(page.locator("tr[data-field=bank_account]")).to_have_count(0)
+    page.get_by_role("link", name="OK", exact=True).click()
 
-    page.click("summary:has-text('Workflow')")
-    page.click("button:has-text('Submit')")
-    expect(page.locator(".workflow-status")).to_contain_text("Changes pending approval")
+    workflow_menu("Submit")
+    see_message("Changes pending approval.")
+    expect(page.locator(".workflow-status")).to_contain_text(
+        "Status: Changes pending approval"
+    )
+    proposal = ChangeProposal.objects.get()
+    assert proposal.state == ProposalState.PENDING
+    assert list(proposal.changes.values_list("field_name", flat=True)) == [
+        "credit_limit"
+    ]
 
+    # The approver finds it in My work items and approves.
     login("approver")
-    page.goto(f"{live_server.url}/admin/")
     expect(page.locator("#my-work-items")).to_contain_text(
         "1 change waiting for your approval"
     )
     page.click("#my-work-items a.section")
-    page.click(f"text={customer.account} {customer.name}")
-    page.click("a:has-text('Approve')")
-    page.fill("#id_comment", "Agreed with sales")
-    page.click("button:has-text('Approve')")
-    expect(page.locator(".messagelist")).to_contain_text("The changes were applied")
+    item = page.locator("#result_list tbody tr")
+    expect(item).to_have_count(1)
+    expect(item.locator("td.field-record")).to_contain_text(customer.account)
+    expect(item.locator("td.field-fields_changed")).to_have_text("Credit limit")
+    expect(item.locator("td.field-submitted_by")).to_have_text("clerk")
+    open_work_item(customer.account)
+    expect(page.locator(".workflow-status")).to_contain_text(
+        "This proposal is waiting for your approval."
+    )
+    expect(page.locator("tr[data-field=credit_limit]")).to_contain_text("25000.00")
+    decide("Approve", "Agreed with sales")
+    see_message("Approved. The changes were applied to the record.")
+    expect(page.locator("#content h1")).to_have_text("My work items")
+    expect(page.locator("#result_list")).to_have_count(0)
 
     customer.refresh_from_db()
     assert customer.credit_limit == Decimal("25000.00")
     assert customer.name == "Contoso Retail BV"
     assert customer.bank_account == "NL91ABNA0417164300"
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.APPLIED
 
+    # The clerk sees the new values, and the approval in the History.
     login("clerk")
-    page.goto(change_url)
+    page.goto(customer_url(customer))
     expect(page.locator("#id_credit_limit")).to_have_value("25000.00")
+    expect(page.locator("#id_name")).to_have_value("Contoso Retail BV")
+    expect(page.locator("#id_bank_account")).to_have_value("NL91ABNA0417164300")
+    expect(page.locator(".workflow-status")).to_have_count(0)
     page.click("a.historylink")
-    expect(page.locator("#history")).to_contain_text("Agreed with sales")
-    expect(page.locator("#history")).to_contain_text("Applied")
+    expect(page.locator("#content h1")).to_have_text("History")
+    proposals = page.locator("#proposal-list tbody tr")
+    expect(proposals).to_have_count(1)
+    expect(proposals).to_contain_text("Applied")
+    expect(proposals).to_contain_text("Credit limit")
+    history = page.locator("#history")
+    approved = history.locator("tr.action-approved")
+    expect(approved).to_contain_text("approver")
+    expect(approved).to_contain_text("Agreed with sales")
+    expect(history.locator("tr.action-applied")).to_have_count(1)
+    written = history.locator("tr.action-field_changed", has_text="Credit limit")
+    expect(written).to_contain_text("approver")
+    expect(written).to_contain_text("10000.00")
+    expect(written).to_contain_text("25000.00")
+    expect(written).to_contain_text(f"Applied from proposal {proposal.pk}.")
+    name_row = history.locator("tr.action-field_changed", has_text="Name")
+    expect(name_row).to_contain_text("clerk")
+    expect(name_row).to_contain_text("Contoso Retail BV")
+    expect(history.locator("tr.action-field_discarded")).to_contain_text("Bank account")

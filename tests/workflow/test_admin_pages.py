@@ -293,3 +293,26 @@ def test_a_workflow_with_conditions_and_rules_is_saved_from_the_page(
     assert workflow.auto_approval_rules.get().kind == "decreases"
     page = client.get(response["Location"]).content.decode()
     assert "Credit limit: the value increases by more than (%) 50" in page
+
+
+@pytest.mark.django_db
+def test_after_a_rejection_the_customer_page_says_who_rejected_and_why(
+    client, customer, clerk, approver, approver2, approvals_on, active_workflow
+):
+    from decimal import Decimal
+
+    from tests.conftest import submit
+    from workflow import services
+
+    proposal = submit(customer, clerk, credit_limit=Decimal("99000"))
+    services.proposal_reject(
+        proposal=proposal, actor=approver, comment="Net 60 only for key accounts"
+    )
+    client.force_login(clerk)
+    page = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+
+    status = page.content.decode()
+    assert "Status: Rejected" in status
+    assert "approver rejected the last proposed changes on" in status
+    assert "“Net 60 only for key accounts”" in status
+    assert "The record was left unchanged." in status

@@ -155,3 +155,18 @@ def test_an_emptied_draft_is_discarded_with_an_audit_row(customer, clerk, approv
     assert AuditEntry.objects.filter(
         proposal=first.proposal, action=AuditAction.PROPOSAL_DISCARDED
     ).exists()
+
+
+@pytest.mark.django_db
+def test_the_proposal_names_the_record_as_renamed_in_the_same_or_a_later_save(
+    customer, clerk, approvals_on
+):
+    """My work items and the mails show the record's current name, not the old one."""
+    outcome = edit(
+        customer, clerk, name="Contoso Retail BV", credit_limit=Decimal("25000")
+    )
+    assert outcome.proposal.object_repr == f"{customer.account} Contoso Retail BV"
+
+    edit(customer, clerk, name="Contoso Benelux")
+    outcome.proposal.refresh_from_db()
+    assert outcome.proposal.object_repr == f"{customer.account} Contoso Benelux"

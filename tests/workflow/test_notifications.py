@@ -134,3 +134,27 @@ def test_the_mail_names_the_step_the_item_was_assigned_at_even_if_sent_later(
     step = active_workflow.steps.get().name
     assigned = [m for m in mail.outbox if m.subject.startswith("Approval needed")]
     assert assigned and all(f"at step “{step}”" in m.body for m in assigned)
+
+
+@pytest.mark.django_db
+def test_the_rejection_mail_says_why(
+    customer,
+    clerk,
+    approver,
+    approver2,
+    approvals_on,
+    active_workflow,
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = submit(customer, clerk, credit_limit=Decimal("1"))
+        mail.outbox.clear()
+        services.proposal_reject(
+            proposal=proposal, actor=approver, comment="Credit check failed"
+        )
+
+    (to_clerk,) = [m for m in mail.outbox if m.to == ["clerk@example.com"]]
+    assert to_clerk.subject.startswith("Rejected:")
+    assert "Comment: Credit check failed" in to_clerk.body
+    # A closed proposal is read in the record's History, not at Proposed changes.
+    assert f"/admin/customers/customer/{customer.pk}/history/" in to_clerk.body

@@ -266,7 +266,10 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             "last_closed_proposal": None,
         }
         if proposal is None:
-            context["last_closed_proposal"] = selectors.latest_closed_proposal_for(obj)
+            closed = selectors.latest_closed_proposal_for(obj)
+            context["last_closed_proposal"] = closed
+            if closed is not None and closed.state == ProposalState.REJECTED:
+                context["rejection"] = selectors.latest_rejection(closed)
             return context
         editable = proposal.state in EDITABLE_PROPOSAL_STATES
         pending = proposal.state == ProposalState.PENDING

@@ -316,12 +316,14 @@ def proposal_reject(*, proposal: ChangeProposal, actor, comment: str) -> ChangeP
                 source=Source.BROWSER,
             )
         ]
-        entries += _after_decision(proposal, actor)
+        entries += _after_decision(proposal, actor, comment=comment)
         audit_write(entries)
     return proposal
 
 
-def _after_decision(proposal: ChangeProposal, actor) -> list:
+def _after_decision(proposal: ChangeProposal, actor, comment: str = "") -> list:
+    """The step's outcome once a decision is recorded; `comment` is the decision's,
+    passed on to the submitter when it ends the proposal."""
     outcome = _step_outcome(proposal.current_step, proposal)
     if outcome == WorkItemState.APPROVED:
         _close_open_items(proposal)
@@ -332,7 +334,9 @@ def _after_decision(proposal: ChangeProposal, actor) -> list:
         _close_open_items(proposal)
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
-        notifications.notify_submitter(event=notifications.REJECTED, proposal=proposal)
+        notifications.notify_submitter(
+            event=notifications.REJECTED, proposal=proposal, comment=comment
+        )
     return []
 
 
@@ -626,15 +630,13 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
     else:
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
-        entries = [
-            _system_audit(
-                proposal,
-                AuditAction.ESCALATED,
-                _("The time limit of %(limit)s passed; rejected by the system.")
-                % {"limit": limit},
-            )
-        ]
-        notifications.notify_submitter(event=notifications.REJECTED, proposal=proposal)
+        reason = _("The time limit of %(limit)s passed; rejected by the system.") % {
+            "limit": limit
+        }
+        entries = [_system_audit(proposal, AuditAction.ESCALATED, reason)]
+        notifications.notify_submitter(
+            event=notifications.REJECTED, proposal=proposal, comment=reason
+        )
     audit_write(entries)
     return True
 

@@ -125,6 +125,14 @@ def governed_record_update(
             elif not registry.values_equal(model_field, current[name], new_raw):
                 direct[name] = value
 
+        # Fields without approval first, so that a proposal made in the same save
+        # names the record as it now reads (a renamed customer by its new name).
+        if direct:
+            _write_fields(instance=instance, values=direct, actor=actor, source=source)
+            outcome.saved_fields = list(direct)
+            if proposal is not None:
+                _rename_open_proposal(governed, proposal, instance)
+
         if governed_values:
             if proposal is not None and proposal.state == ProposalState.PENDING:
                 for name, new_raw in governed_values.items():
@@ -146,11 +154,15 @@ def governed_record_update(
                     outcome=outcome,
                 )
                 outcome.proposal = proposal
-
-        if direct:
-            _write_fields(instance=instance, values=direct, actor=actor, source=source)
-            outcome.saved_fields = list(direct)
     return outcome
+
+
+def _rename_open_proposal(governed, proposal: ChangeProposal, instance) -> None:
+    """Work items and mails show a proposal by the record's name: keep it current."""
+    name = governed.object_repr(instance)
+    if proposal.object_repr != name:
+        proposal.object_repr = name
+        proposal.save(update_fields=["object_repr"])
 
 
 def _require_model_permission(actor, model: type[models.Model], action: str) -> None:
