@@ -45,6 +45,10 @@ bench: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l nl --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='scripts/*' --ignore='test-results/*'
 
+# The main pages in English and Dutch, into docs/screenshots/ (needs Debian's chromium).
+screenshots: $(STAMP) $(MO_FILES)
+	$(BIN)/python scripts/screenshots.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
