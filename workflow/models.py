@@ -430,7 +430,11 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"]),
+            # The dashboard counts open proposals and those closed lately, by state.
+            models.Index(fields=["state", "closed_at"]),
+        ]
         permissions = [
             ("submit_changeproposal", _("Can submit change proposals")),
             ("reassign_workitem", _("Can reassign work items of others")),
@@ -533,6 +537,8 @@ class ProposedChange(models.Model):
                 fields=["proposal", "field_name"], name="proposedchange_one_per_field"
             ),
         ]
+        # The dashboard's most changed fields of the last 30 days.
+        indexes = [models.Index(fields=["proposed_at"])]
 
     def __str__(self) -> str:
         return self.field_name
