@@ -246,9 +246,30 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(scratch, ignore_errors=True)
+    write_index(written)
     for path in written:
         print(path.relative_to(ROOT))
     return 0
+
+
+def write_index(written: list[Path]) -> None:
+    """docs/screenshots/README.md: each page once, English beside Dutch."""
+    names = sorted({path.stem for path in written})
+    lines = [
+        "# Screenshots",
+        "",
+        "Made by `make screenshots` (scripts/screenshots.py): the demo data with a month of",
+        "history, each page as the role that uses it, in English and in Dutch.",
+        "",
+        "| page | English | Dutch |",
+        "|---|---|---|",
+    ]
+    for name in names:
+        title = name.split("-", 1)[1].replace("-", " ")
+        lines.append(
+            f"| {title} | ![{title}](en/{name}.png) | ![{title}](nl/{name}.png) |"
+        )
+    (OUTPUT / "README.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

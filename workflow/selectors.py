@@ -208,12 +208,18 @@ def open_work_items_for(user) -> QuerySet[WorkItem]:
     )
 
 
+WORK_ITEM_COUNT_CAP = 10_000
+
+
 def open_work_item_count(user) -> int:
+    """How many open work items `user` has, counted up to WORK_ITEM_COUNT_CAP + 1: a
+    number above the cap means "more than" it and costs no more to find."""
     if not user.is_authenticated:
         return 0
+    cap = WORK_ITEM_COUNT_CAP
     return WorkItem.objects.filter(
         assignee=user, state=WorkItemState.OPEN, proposal__state=ProposalState.PENDING
-    ).count()
+    )[: cap + 1].count()
 
 
 def open_work_item_of(proposal: ChangeProposal, user) -> WorkItem | None:

@@ -316,3 +316,32 @@ def test_after_a_rejection_the_customer_page_says_who_rejected_and_why(
     assert "approver rejected the last proposed changes on" in status
     assert "“Net 60 only for key accounts”" in status
     assert "The record was left unchanged." in status
+
+
+@pytest.mark.django_db
+def test_a_queue_longer_than_the_cap_reads_more_than_and_is_not_counted_whole(
+    client, clerk, approver, approver2, approvals_on, active_workflow, monkeypatch
+):
+    from decimal import Decimal
+
+    from tests.conftest import submit
+    from tests.factories import CustomerFactory
+
+    monkeypatch.setattr(selectors, "WORK_ITEM_COUNT_CAP", 3)
+    for _ in range(5):
+        submit(CustomerFactory(), clerk, credit_limit=Decimal("1"))
+    client.force_login(approver)
+
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "More than 3 changes waiting for your approval" in home
+    items = client.get(reverse("admin:workflow_workitem_changelist")).content.decode()
+    assert "more than 3 work items" in items
+    assert "Select all of them (more than 3)" in items
+    # All five are listed all the same: only the count stops at the cap.
+    assert items.count('name="_selected_action"') == 5
+
+    monkeypatch.setattr(selectors, "WORK_ITEM_COUNT_CAP", 10)
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "5 changes waiting for your approval" in home
+    items = client.get(reverse("admin:workflow_workitem_changelist")).content.decode()
+    assert "5 my work items" in items and "more than" not in items

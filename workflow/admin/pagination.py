@@ -6,6 +6,8 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
+from .. import selectors
+
 EXACT_BELOW = 10_000
 
 
@@ -27,3 +29,18 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] >= EXACT_BELOW:
                 return int(row[0])
         return super().count
+
+
+class CappedCountPaginator(Paginator):
+    """Counts exactly up to WORK_ITEM_COUNT_CAP rows and stops there, so a queue of 100,000 items
+    pages as fast as one of 10,000; `capped` says the list is longer (shown as
+    "more than 10,000")."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        cap = selectors.WORK_ITEM_COUNT_CAP
+        counted = self.object_list[: cap + 1].count()
+        self.capped = counted > cap
+        return min(counted, cap)

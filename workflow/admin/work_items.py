@@ -25,7 +25,7 @@ from .. import registry, selectors, services
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
-from .pagination import EstimatedCountPaginator
+from .pagination import CappedCountPaginator, EstimatedCountPaginator
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -66,6 +66,7 @@ class WorkItemAdmin(admin.ModelAdmin):
     search_fields = ["proposal__object_repr", "proposal__submitted_by__username"]
     ordering = ["created_at", "id"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def get_queryset(self, request):
         return selectors.open_work_items_for(request.user).prefetch_related(

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from workflow import charts, selectors, selectors_dashboard
@@ -21,9 +22,20 @@ WIDE_CHART = 560
 
 
 @register.simple_tag(takes_context=True)
-def open_work_item_count(context) -> int:
+def open_work_items_text(context) -> str:
+    """ "3 changes waiting for your approval", or "more than 10,000" for a long queue."""
     request = context.get("request")
-    return selectors.open_work_item_count(request.user) if request is not None else 0
+    count = selectors.open_work_item_count(request.user) if request is not None else 0
+    cap = selectors.WORK_ITEM_COUNT_CAP
+    if count > cap:
+        return _("More than %(count)s changes waiting for your approval") % {
+            "count": number_format(cap, force_grouping=True)
+        }
+    return ngettext(
+        "%(count)s change waiting for your approval",
+        "%(count)s changes waiting for your approval",
+        count,
+    ) % {"count": count}
 
 
 @register.inclusion_tag("admin/workflow/dashboard/dashboard.html", takes_context=True)
