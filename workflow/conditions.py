@@ -118,3 +118,15 @@ def condition_text(
         if value is not None and kind in KINDS_WITH_VALUE
         else text
     )
+
+
+def skipped_step_text(step, governed: registry.GovernedModel) -> str:
+    """The audit comment of a step whose condition does not hold for a proposal."""
+    return _(
+        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
+    ) % {
+        "step": step,
+        "condition": condition_text(
+            step.condition_kind, step.condition_field, step.condition_value, governed
+        ),
+    }

@@ -142,18 +142,7 @@ def _skipped_entries(proposal: ChangeProposal, steps) -> list:
             action=AuditAction.STEP_SKIPPED,
             actor=None,
             source=Source.SYSTEM,
-            comment=_(
-                "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
-            )
-            % {
-                "step": step,
-                "condition": conditions.condition_text(
-                    step.condition_kind,
-                    step.condition_field,
-                    step.condition_value,
-                    governed,
-                ),
-            },
+            comment=conditions.skipped_step_text(step, governed),
         )
         for step in steps
     ]

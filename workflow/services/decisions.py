@@ -10,7 +10,7 @@ import logging
 import math
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
@@ -86,6 +86,20 @@ def _system_audit(proposal: ChangeProposal, action: AuditAction, comment: str):
 # --- Submit ----------------------------------------------------------------------
 
 
+def active_workflow_required(model: type[models.Model]):
+    """The workflow proposals of `model` go to now; refuses when none is active."""
+    workflow = selectors.active_workflow_for(model)
+    if workflow is None:
+        raise NotSubmittable(
+            NO_ACTIVE_WORKFLOW
+            % {
+                "model": model._meta.verbose_name_plural,
+                "workflows": registry.get(model).labels.workflows,
+            }
+        )
+    return workflow
+
+
 def proposal_submit(*, proposal: ChangeProposal, actor) -> ChangeProposal:
     """Send a draft, or a proposal sent back for changes, to the active workflow.
 
@@ -103,16 +117,7 @@ def proposal_submit(*, proposal: ChangeProposal, actor) -> ChangeProposal:
         if not changes:
             raise NotSubmittable(NOTHING_TO_SUBMIT)
         model = proposal.content_type.model_class()
-        governed = registry.get(model)
-        workflow = selectors.active_workflow_for(model)
-        if workflow is None:
-            raise NotSubmittable(
-                NO_ACTIVE_WORKFLOW
-                % {
-                    "model": model._meta.verbose_name_plural,
-                    "workflows": governed.labels.workflows,
-                }
-            )
+        workflow = active_workflow_required(model)
         if not workflow.steps.exists():
             raise NotSubmittable(EMPTY_WORKFLOW % {"workflow": workflow.name})
         resubmission = proposal.state == ProposalState.CHANGES_REQUESTED
@@ -166,20 +171,11 @@ def _start_next_step(proposal: ChangeProposal, *, after_sequence: int, actor) ->
         if not conditions.condition_holds(
             step.condition_kind, step.condition_field, step.condition_value, changes
         ):
-            text = conditions.condition_text(
-                step.condition_kind,
-                step.condition_field,
-                step.condition_value,
-                governed,
-            )
             entries.append(
                 _system_audit(
                     proposal,
                     AuditAction.STEP_SKIPPED,
-                    _(
-                        "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
-                    )
-                    % {"step": step, "condition": text},
+                    conditions.skipped_step_text(step, governed),
                 )
             )
             continue

@@ -22,7 +22,6 @@ from .. import conditions, notifications, registry, rules, selectors
 from ..audit import audit_row, audit_rows_write
 from ..bulk_sql import instances_insert, rows_update
 from ..exceptions import (
-    NO_ACTIVE_WORKFLOW,
     NO_ELIGIBLE_APPROVER,
     NO_PERMISSION,
     NotSubmittable,
@@ -49,7 +48,7 @@ from ..models import (
     Source,
     WorkItem,
 )
-from .decisions import proposal_submit
+from .decisions import active_workflow_required, proposal_submit
 
 ALLOW_NOT_PERMITTED = gettext_lazy(
     "The %(parameters)s do not let imports change fields under approval without approval. "
@@ -156,15 +155,10 @@ def _submission_problem(model, actor, report: ImportReport) -> str:
     """Why the proposals a preview plans could not be submitted, or ""."""
     if not report.counts.get("proposals"):
         return ""
-    if selectors.active_workflow_for(model) is None:
-        governed = registry.get(model)
-        return str(
-            NO_ACTIVE_WORKFLOW
-            % {
-                "model": model._meta.verbose_name_plural,
-                "workflows": governed.labels.workflows,
-            }
-        )
+    try:
+        active_workflow_required(model)
+    except NotSubmittable as refused:
+        return str(refused.message)
     if not actor.has_perm("workflow.submit_changeproposal"):
         return str(
             _(
@@ -491,15 +485,7 @@ class _Submission:
         if not actor.has_perm("workflow.submit_changeproposal"):
             raise PermissionRefused(NO_PERMISSION)
         governed = registry.get(model)
-        workflow = selectors.active_workflow_for(model)
-        if workflow is None:
-            raise NotSubmittable(
-                NO_ACTIVE_WORKFLOW
-                % {
-                    "model": model._meta.verbose_name_plural,
-                    "workflows": governed.labels.workflows,
-                }
-            )
+        workflow = active_workflow_required(model)
         steps = list(workflow.steps.all())
         assignees_by_step = {
             step.pk: [
@@ -513,19 +499,7 @@ class _Submission:
             if not step.assignee_field
         }
         skip_texts = {
-            step.pk: _(
-                "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."
-            )
-            % {
-                "step": step,
-                "condition": conditions.condition_text(
-                    step.condition_kind,
-                    step.condition_field,
-                    step.condition_value,
-                    governed,
-                ),
-            }
-            for step in steps
+            step.pk: conditions.skipped_step_text(step, governed) for step in steps
         }
         assigned_texts = {
             pk: _("Step “%(step)s” assigned to %(users)s.")
