@@ -11,14 +11,14 @@ from workflow.importing.plan import ImportOptions
 from workflow.services import governed_records_import
 
 
-def run(path, actor, **options):
+def run(path, actor, dry_run=False, **options):
     return governed_records_import(
         model=Customer,
         path=path,
         file_name=path,
         options=ImportOptions(behaviour="allow", **options),
         actor=actor,
-        dry_run=False,
+        dry_run=dry_run,
     )
 
 
@@ -103,6 +103,24 @@ def test_the_same_account_twice_cites_both_lines(importer, write_file, customer)
     assert report.errors[0]["line"] == 4
     assert "on line 2 and on line 4" in report.errors[0]["message"]
     assert not Customer.objects.filter(account="C00500").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_key_repeated_batches_later_is_caught_in_the_preview_and_the_run(
+    importer, write_file, customer, monkeypatch, dry_run
+):
+    monkeypatch.setattr("workflow.importing.plan.BATCH_SIZE", 2)
+    rows = "".join(f"C0060{n};Row {n};10\n" for n in range(5)) + "C00601;Again;10\n"
+    report = run(
+        write_file("account;name;customer_group\n" + rows), importer, dry_run=dry_run
+    )
+
+    assert [(e["line"], e["column"], e["value"]) for e in report.errors] == [
+        (7, "account", "C00601")
+    ]
+    assert "on line 3 and on line 7" in report.errors[0]["message"]
+    assert not Customer.objects.filter(account__startswith="C0060").exists()
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -136,7 +137,7 @@ class ImportPlanner:
             for name, f in self.fields.items()
             if isinstance(f, models.ForeignKey)
         }
-        self.seen: dict[str, int] = {}
+        self.seen = SeenKeys()
         # Codes of referenced rows (customer groups, terms …) found so far: a reference
         # table is small and each code is looked up once per import, not once per batch.
         self.references: dict[str, dict[str, object]] = {}
@@ -191,6 +192,7 @@ class ImportPlanner:
         self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
     ) -> list[RowPlan]:
         parsed = [self._parse(row, columns) for row in rows]
+        self._refuse_repeated_keys(parsed)
         references = self._resolve_references(parsed)
         keys = [plan.key for plan, _values in parsed if plan.key]
         manager = self.model._default_manager
@@ -244,21 +246,31 @@ class ImportPlanner:
             plan.errors.append(
                 RowError(row.line, self.key, "", _("The key column is empty."))
             )
-        elif plan.key in self.seen:
+        return plan, values
+
+    def _refuse_repeated_keys(self, parsed) -> None:
+        """A key may appear once in the file: a second row with it is an error that
+        names the first, whether it came in this batch or a thousand rows before."""
+        keyed = [plan for plan, _values in parsed if plan.key]
+        first_lines = self.seen.first_lines({plan.key for plan in keyed})
+        new = {}
+        for plan in keyed:
+            first = first_lines.get(plan.key)
+            if first is None:
+                first_lines[plan.key] = new[plan.key] = plan.line
+                continue
             plan.errors.append(
                 RowError(
-                    row.line,
+                    plan.line,
                     self.key,
                     plan.key,
                     _(
                         "“%(key)s” appears twice in the file: on line %(first)s and on line %(line)s."
                     )
-                    % {"key": plan.key, "first": self.seen[plan.key], "line": row.line},
+                    % {"key": plan.key, "first": first, "line": plan.line},
                 )
             )
-        elif plan.key:
-            self.seen[plan.key] = row.line
-        return plan, values
+        self.seen.add(new)
 
     def _resolve_references(self, parsed) -> dict[str, dict[str, object]]:
         wanted: dict[str, set[str]] = {}
@@ -456,6 +468,49 @@ class ImportPlanner:
 
     def fingerprint(self) -> str:
         return self.digest.hexdigest()
+
+    def close(self) -> None:
+        """Lets go of the keys seen (a temporary file)."""
+        self.seen.close()
+
+
+class SeenKeys:
+    """The keys met so far in a file, with the line of each, in a temporary SQLite file
+    (deleted when closed): memory stays flat however many rows the file has."""
+
+    def __init__(self) -> None:
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            # "" opens a private temporary database on disk with a small page cache.
+            self._connection = sqlite3.connect("")
+            self._connection.execute(
+                "CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER)"
+            )
+        return self._connection
+
+    def first_lines(self, keys: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                self._db.execute(
+                    f"SELECT key, line FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return found
+
+    def add(self, lines: dict[str, int]) -> None:
+        self._db.executemany("INSERT INTO seen VALUES (?, ?)", lines.items())
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def _clone(instance: models.Model) -> models.Model:

@@ -139,6 +139,8 @@ def governed_records_import(
         report.refused = refused.message
     except WorkflowError as error:
         report.refused = error.message
+    finally:
+        planner.close()
     return report
 
 
