@@ -130,6 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The home page's approvals dashboard is computed at most this often (per process).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+
 LANGUAGE_CODE = "en"
 # Picked from the browser (Accept-Language) until the user switches in the header.
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]

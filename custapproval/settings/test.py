@@ -13,3 +13,5 @@ LANGUAGE_CODE = "en"
 DATABASES.pop("progress", None)  # noqa: F405
 # Most tests log in with force_login; the lockout tests switch axes on themselves.
 AXES_ENABLED = False
+# Tests read the dashboard as the data stands; its cache has a test of its own.
+DASHBOARD_CACHE_SECONDS = 0

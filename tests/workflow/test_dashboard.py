@@ -75,7 +75,8 @@ def dashboard_of(client, user) -> _Tables:
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
     parsed = _Tables()
-    parsed.feed(response.content.decode())
+    parsed.html = response.content.decode()
+    parsed.feed(parsed.html)
     return parsed
 
 
@@ -290,3 +291,30 @@ def test_the_dashboard_reads_in_five_queries(
 ):
     with at(NOW), django_assert_num_queries(5):
         selectors_dashboard.approvals_dashboard()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_counted_again_after_its_minute_and_per_language(
+    client, clerk, approver, approvals_on, active_workflow, settings
+):
+    """With many proposals the counts cost time: the home page reuses them for a
+    minute (DASHBOARD_CACHE_SECONDS), and says of when they are."""
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    submit(CustomerFactory(), clerk, credit_limit=Decimal("1"))
+    with at(NOW):
+        first = dashboard_of(client, approver)
+        submit(CustomerFactory(), clerk, credit_limit=Decimal("2"))
+        again = dashboard_of(client, approver)
+        dutch = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="nl")
+    assert first.tables["figures"]["dashboard-open"] == "1"
+    assert again.tables["figures"]["dashboard-open"] == "1"
+    assert "Figures as of 12:00" in again.html
+    assert "Wijzigingen in afwachting van goedkeuring" in dutch.content.decode()
+
+    cache.clear()
+    later = dashboard_of(client, approver)
+    assert later.tables["figures"]["dashboard-open"] == "2"
+    cache.clear()

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
@@ -44,8 +43,8 @@ def approvals_dashboard(context) -> dict[str, object]:
     request = context.get("request")
     if request is None or not selectors_dashboard.dashboard_visible_to(request.user):
         return {"dashboard": None}
-    now = timezone.now()
-    dashboard = selectors_dashboard.approvals_dashboard(now=now)
+    dashboard = selectors_dashboard.approvals_dashboard_recent()
+    now = dashboard.as_of
     changelist = reverse("admin:workflow_changeproposal_changelist")
     open_proposals = dashboard.open_proposals
     states = [
