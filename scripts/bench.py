@@ -28,6 +28,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "custapproval.settings.local")
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The home page is timed computing its dashboard, not reading it from the cache.
+os.environ["DASHBOARD_CACHE_SECONDS"] = "0"
 
 IBANS = [
     "NL91ABNA0417164300",
@@ -582,7 +584,7 @@ def main() -> int:
         )
         table.append(
             (
-                f"5. home page with the dashboard: ms at {min(10_000, args.rows):,} / {args.rows:,} proposals, queries",
+                f"5. home page, dashboard counted anew: ms at {min(10_000, args.rows):,} / {args.rows:,} proposals, queries",
                 f"{few_home['seconds'] * 1000:.0f} / {many_home['seconds'] * 1000:.0f} "
                 f"(ratio {many_home['seconds'] / few_home['seconds']:.2f}), "
                 f"{few_home['queries']:.0f} / {many_home['queries']:.0f}",
