@@ -109,7 +109,9 @@ def preview_import(*, job_id: int) -> str:
     from .models import ImportJob
     from .services import import_job_preview
 
-    return import_job_preview(job=ImportJob.objects.get(pk=job_id)).state
+    job = ImportJob.objects.get(pk=job_id)
+    with translation.override(_language_of(job.created_by_id)):
+        return import_job_preview(job=job).state
 
 
 @task()
@@ -118,4 +120,12 @@ def run_import(*, job_id: int) -> str:
     from .models import ImportJob
     from .services import import_job_run
 
-    return import_job_run(job=ImportJob.objects.get(pk=job_id)).state
+    job = ImportJob.objects.get(pk=job_id)
+    with translation.override(_language_of(job.created_by_id)):
+        return import_job_run(job=job).state
+
+
+def _language_of(user_id: int) -> str:
+    """A worker has no browser: its messages (import errors, history comments) are
+    written in the language the user who started the work last used."""
+    return selectors.user_languages([user_id]).get(user_id, settings.LANGUAGE_CODE)

@@ -133,7 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # The home page's approvals dashboard is computed at most this often (per process).
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 
-LANGUAGE_CODE = "en"
+# The language of browsers asking for none we have, of background work (escalations,
+# imports run by the worker) and of e-mails to users who never logged in.
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
 # Picked from the browser (Accept-Language) until the user switches in the header.
 LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

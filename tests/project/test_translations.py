@@ -120,3 +120,54 @@ def test_e_mails_reach_each_approver_in_the_language_they_work_in(
     subjects = {m.to[0]: m.subject for m in mailoutbox}
     assert subjects[approver.email].startswith("Goedkeuring nodig: wijzigingen in")
     assert subjects[approver2.email].startswith("Approval needed: changes to")
+
+
+@pytest.mark.django_db
+def test_the_history_reads_in_the_readers_language_whoever_wrote_it(
+    client, customer, clerk, approver, approver2, approvals_on, active_workflow
+):
+    """Field labels and values of the audit trail are shown in the reader's language
+    and number format, though the rows were written in English."""
+    from decimal import Decimal
+
+    from tests.conftest import submit
+    from workflow import services
+
+    proposal = submit(customer, clerk, credit_limit=Decimal("25000"))
+    services.proposal_approve(proposal=proposal, actor=approver)
+    client.force_login(clerk)
+    url = reverse("admin:customers_customer_history", args=[customer.pk])
+
+    dutch = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Kredietlimiet" in dutch
+    assert "25000,00" in dutch and "10000,00" in dutch
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Credit limit" in english and "25000.00" in english
+
+
+@pytest.mark.django_db
+def test_a_worker_checks_a_file_in_the_language_of_who_uploaded_it(
+    clerk, customer, settings, tmp_path
+):
+    """The worker has no browser: import errors are written in the uploader's language."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    from customers.models import Customer
+    from workflow import services
+    from workflow.importing.plan import ImportOptions
+    from workflow.tasks import preview_import
+
+    settings.MEDIA_ROOT = tmp_path
+    services.user_language_remember(user=clerk, language="nl")
+    job = services.import_job_create(
+        model=Customer,
+        upload=SimpleUploadedFile("f.csv", b"account;name\n;Nameless\n"),
+        options=ImportOptions(behaviour="allow"),
+        actor=clerk,
+    )
+    with translation.override("en"):
+        preview_import.call(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.preview["errors"][0]["message"] == "De sleutelkolom is leeg."
