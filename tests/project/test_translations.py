@@ -171,3 +171,14 @@ def test_a_worker_checks_a_file_in_the_language_of_who_uploaded_it(
 
     job.refresh_from_db()
     assert job.preview["errors"][0]["message"] == "De sleutelkolom is leeg."
+
+
+@pytest.mark.django_db
+def test_the_language_can_be_switched_before_logging_in(client):
+    login = reverse("admin:login")
+    dutch = client.get(login, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert 'id="language-switch"' in dutch and "Gebruikersnaam" in dutch
+
+    client.post(reverse("set_language"), {"language": "en", "next": login})
+    english = client.get(login, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Username" in english
