@@ -184,20 +184,16 @@ def _start_next_step(proposal: ChangeProposal, *, after_sequence: int, actor) ->
             raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": step.name})
         proposal.advance(next_step=step)
         proposal.save(update_fields=["state", "current_step"])
-        _open_work_items(proposal, step, assignees)
         entries.append(
-            _system_audit(
+            _assign(
                 proposal,
-                AuditAction.STEP_STARTED,
-                _("Step “%(step)s” assigned to %(users)s.")
-                % {
-                    "step": step,
-                    "users": ", ".join(u.get_username() for u in assignees),
-                },
+                step,
+                assignees,
+                action=AuditAction.STEP_STARTED,
+                comment=_("Step “%(step)s” assigned to %(users)s.")
+                % {"step": step, "users": _usernames(assignees)},
+                event=notifications.ASSIGNED,
             )
-        )
-        notifications.notify(
-            event=notifications.ASSIGNED, proposal=proposal, recipients=assignees
         )
         return entries
     return entries + _apply(proposal, actor=actor)
@@ -214,6 +210,26 @@ def _eligible_assignees(step: WorkflowStep, proposal: ChangeProposal) -> list:
         for user in selectors.step_assignees(step, record)
         if rules.handover_refusal(proposal, user, step) is None
     ]
+
+
+def _assign(
+    proposal: ChangeProposal,
+    step: WorkflowStep,
+    users: list,
+    *,
+    action: AuditAction,
+    comment: str,
+    event: str,
+):
+    """Give each of `users` a work item at `step` and mail them; returns the audit row
+    that says so, for the caller to write with its others."""
+    _open_work_items(proposal, step, users)
+    notifications.notify(event=event, proposal=proposal, recipients=users)
+    return _system_audit(proposal, action, comment)
+
+
+def _usernames(users) -> str:
+    return ", ".join(u.get_username() for u in users)
 
 
 def _open_work_items(
@@ -589,22 +605,20 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
         for item in overdue:
             item.escalate()
             item.save(update_fields=["state", "decided_at"])
-        _open_work_items(proposal, step, targets, due_at=None)
         audit_write(
             [
-                _system_audit(
+                _assign(
                     proposal,
-                    AuditAction.ESCALATED,
-                    _("The time limit of %(limit)s passed; reassigned to %(users)s.")
-                    % {
-                        "limit": limit,
-                        "users": ", ".join(u.get_username() for u in targets),
-                    },
+                    step,
+                    targets,
+                    action=AuditAction.ESCALATED,
+                    comment=_(
+                        "The time limit of %(limit)s passed; reassigned to %(users)s."
+                    )
+                    % {"limit": limit, "users": _usernames(targets)},
+                    event=notifications.ESCALATED,
                 )
             ]
-        )
-        notifications.notify(
-            event=notifications.ESCALATED, proposal=proposal, recipients=targets
         )
         return True
     for item in overdue:
