@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .bulk_sql import rows_insert
 from .models import AuditAction, AuditEntry, ChangeProposal, Source
@@ -29,7 +31,38 @@ AUDIT_ROW_FIELDS = (
     "old_display",
     "new_display",
     "comment",
+    "comment_translations",
 )
+
+
+class Translated(NamedTuple):
+    """A sentence of the system in the current language and in every language."""
+
+    text: str
+    translations: dict[str, str]
+
+
+SystemComment = Callable[[], str]
+
+
+def in_every_language(make: SystemComment) -> Translated:
+    """Runs `make` (which builds a sentence with gettext) once per language of the site,
+    so that the audit trail can show it to each reader in their own language."""
+    translations = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translations[code] = str(make())
+    return Translated(str(make()), translations)
+
+
+def _comment_columns(
+    comment: str | SystemComment | Translated,
+) -> tuple[str, dict | None]:
+    if callable(comment):
+        comment = in_every_language(comment)
+    if isinstance(comment, Translated):
+        return comment.text, comment.translations
+    return str(comment), None
 
 
 def audit_row(
@@ -47,10 +80,14 @@ def audit_row(
     new_value: object = None,
     old_display: str = "",
     new_display: str = "",
-    comment: str = "",
+    comment: str | SystemComment | Translated = "",
     created_at=None,
 ) -> tuple:
-    """One audit row as plain values: what the bulk paths write without model instances."""
+    """One audit row as plain values: what the bulk paths write without model instances.
+
+    A comment the system writes is given as a function building it (or its `Translated`
+    form), so that it is kept in every language; a person's comment as text.
+    """
     return (
         created_at or timezone.now(),
         str(action),
@@ -67,7 +104,7 @@ def audit_row(
         new_value,
         old_display,
         new_display,
-        str(comment),
+        *_comment_columns(comment),
     )
 
 
@@ -91,7 +128,7 @@ def audit_entry_build(
     new_value: object = None,
     old_display: str = "",
     new_display: str = "",
-    comment: str = "",
+    comment: str | SystemComment | Translated = "",
 ) -> AuditEntry:
     entry = AuditEntry(
         **dict(
@@ -135,7 +172,12 @@ def audit_write(entries: Iterable[AuditEntry]) -> None:
 
 
 def audit_for_proposal(
-    *, proposal: ChangeProposal, action: AuditAction, actor, comment: str = "", **fields
+    *,
+    proposal: ChangeProposal,
+    action: AuditAction,
+    actor,
+    comment: str | SystemComment | Translated = "",
+    **fields,
 ) -> AuditEntry:
     return audit_entry_build(
         action=action,

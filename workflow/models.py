@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
@@ -742,6 +742,11 @@ class AuditEntry(models.Model):
     old_display = models.TextField(_("original value"), blank=True)
     new_display = models.TextField(_("new value"), blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    # A comment the system wrote, in every language of the site, so that each reader
+    # reads it in theirs; `comment` holds it in the language it was written in.
+    comment_translations = models.JSONField(
+        _("comment in each language"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("audit entry")
@@ -760,6 +765,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditEntryImmutable(_("Audit entries cannot be deleted."))
+
+    def comment_for_reader(self) -> str:
+        """The comment in the reader's language when the system wrote it, else as typed."""
+        translations = self.comment_translations or {}
+        return translations.get(translation.get_language() or "", self.comment)
 
 
 class AuditEntryImmutable(Exception):

@@ -141,8 +141,14 @@ def test_the_history_reads_in_the_readers_language_whoever_wrote_it(
     dutch = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Kredietlimiet" in dutch
     assert "25000,00" in dutch and "10000,00" in dutch
+    # What the system wrote (in English, here) reads in Dutch too.
+    step = active_workflow.steps.get()
+    assert f"Verzonden naar {active_workflow}." in dutch
+    assert f"Stap “{step}” toegewezen aan approver, approver2." in dutch
+    assert f"Toegepast vanuit voorstel {proposal.pk}." in dutch
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Credit limit" in english and "25000.00" in english
+    assert f"Sent to {active_workflow}." in english
 
 
 @pytest.mark.django_db

@@ -301,10 +301,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         "old_display",
         "new_display",
         "source",
-        "comment",
+        "comment_for_reader",
     ]
     list_filter = ["action", "source", "content_type"]
     search_fields = ["object_repr", "actor_name", "field_name"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description=gettext_lazy("comment"))
+    def comment_for_reader(self, entry: AuditEntry) -> str:
+        return entry.comment_for_reader()

@@ -142,7 +142,7 @@ def _skipped_entries(proposal: ChangeProposal, steps) -> list:
             action=AuditAction.STEP_SKIPPED,
             actor=None,
             source=Source.SYSTEM,
-            comment=conditions.skipped_step_text(step, governed),
+            comment=lambda step=step: conditions.skipped_step_text(step, governed),
         )
         for step in steps
     ]
@@ -311,7 +311,9 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
                 actor=actor,
                 source=proposal.source,
                 proposal=proposal,
-                comment=_("Applied from proposal %(id)s.") % {"id": proposal.pk},
+                comment=lambda proposal=proposal: (
+                    _("Applied from proposal %(id)s.") % {"id": proposal.pk}
+                ),
                 governed=governed,
             )
             to_write[tuple(sorted(values))].append(record)

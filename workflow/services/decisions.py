@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
 from .. import conditions, notifications, registry, rules, selectors
-from ..audit import audit_for_proposal, audit_write
+from ..audit import (
+    SystemComment,
+    Translated,
+    audit_for_proposal,
+    audit_write,
+    in_every_language,
+)
 from ..exceptions import (
     ALREADY_DECIDED_STEP,
     APPLY_CONFLICT,
@@ -73,7 +79,11 @@ def _lock_record(proposal: ChangeProposal):
     )
 
 
-def _system_audit(proposal: ChangeProposal, action: AuditAction, comment: str):
+def _system_audit(
+    proposal: ChangeProposal,
+    action: AuditAction,
+    comment: str | SystemComment | Translated,
+):
     return audit_for_proposal(
         proposal=proposal,
         action=action,
@@ -139,18 +149,19 @@ def proposal_submit(*, proposal: ChangeProposal, actor) -> ChangeProposal:
                 if resubmission
                 else AuditAction.SUBMITTED,
                 actor=actor,
-                comment=_("Sent to %(workflow)s.") % {"workflow": workflow},
+                comment=lambda: _("Sent to %(workflow)s.") % {"workflow": workflow},
             )
         ]
-        rule_text = selectors.matching_auto_approval(
-            workflow, selectors.change_map(proposal)
-        )
-        if rule_text:
+        changes = selectors.change_map(proposal)
+        if selectors.matching_auto_approval(workflow, changes):
             entries.append(
                 _system_audit(
                     proposal,
                     AuditAction.AUTO_APPROVED,
-                    _("No approval needed: %(rule)s.") % {"rule": rule_text},
+                    lambda: (
+                        _("No approval needed: %(rule)s.")
+                        % {"rule": selectors.matching_auto_approval(workflow, changes)}
+                    ),
                 )
             )
             entries += _apply(proposal, actor=None)
@@ -175,7 +186,7 @@ def _start_next_step(proposal: ChangeProposal, *, after_sequence: int, actor) ->
                 _system_audit(
                     proposal,
                     AuditAction.STEP_SKIPPED,
-                    conditions.skipped_step_text(step, governed),
+                    lambda step=step: conditions.skipped_step_text(step, governed),
                 )
             )
             continue
@@ -190,8 +201,10 @@ def _start_next_step(proposal: ChangeProposal, *, after_sequence: int, actor) ->
                 step,
                 assignees,
                 action=AuditAction.STEP_STARTED,
-                comment=_("Step “%(step)s” assigned to %(users)s.")
-                % {"step": step, "users": _usernames(assignees)},
+                comment=lambda step=step, users=assignees: (
+                    _("Step “%(step)s” assigned to %(users)s.")
+                    % {"step": step, "users": _usernames(users)}
+                ),
                 event=notifications.ASSIGNED,
             )
         )
@@ -593,7 +606,6 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
     )
     if not overdue:
         return False
-    limit = step.time_limit_text()
     if step.escalation_action == EscalationAction.REASSIGN:
         targets = [
             user
@@ -612,10 +624,15 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
                     step,
                     targets,
                     action=AuditAction.ESCALATED,
-                    comment=_(
-                        "The time limit of %(limit)s passed; reassigned to %(users)s."
-                    )
-                    % {"limit": limit, "users": _usernames(targets)},
+                    comment=lambda: (
+                        _(
+                            "The time limit of %(limit)s passed; reassigned to %(users)s."
+                        )
+                        % {
+                            "limit": step.time_limit_text(),
+                            "users": _usernames(targets),
+                        }
+                    ),
                     event=notifications.ESCALATED,
                 )
             ]
@@ -630,22 +647,27 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
             _system_audit(
                 proposal,
                 AuditAction.ESCALATED,
-                _(
-                    "The time limit of %(limit)s passed; step “%(step)s” approved by the system."
-                )
-                % {"limit": limit, "step": step},
+                lambda: (
+                    _(
+                        "The time limit of %(limit)s passed; step “%(step)s” approved by the system."
+                    )
+                    % {"limit": step.time_limit_text(), "step": step}
+                ),
             )
         ]
         entries += _start_next_step(proposal, after_sequence=step.sequence, actor=None)
     else:
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
-        reason = _("The time limit of %(limit)s passed; rejected by the system.") % {
-            "limit": limit
-        }
+        reason = in_every_language(
+            lambda: (
+                _("The time limit of %(limit)s passed; rejected by the system.")
+                % {"limit": step.time_limit_text()}
+            )
+        )
         entries = [_system_audit(proposal, AuditAction.ESCALATED, reason)]
         notifications.notify_submitter(
-            event=notifications.REJECTED, proposal=proposal, comment=reason
+            event=notifications.REJECTED, proposal=proposal, comment=reason.text
         )
     audit_write(entries)
     return True
@@ -685,7 +707,7 @@ def _apply(proposal: ChangeProposal, actor) -> list:
         actor=actor,
         source=proposal.source,
         proposal=proposal,
-        comment=_("Applied from proposal %(id)s.") % {"id": proposal.pk},
+        comment=lambda: _("Applied from proposal %(id)s.") % {"id": proposal.pk},
     )
     proposal.apply()
     proposal.save(update_fields=["state", "closed_at"])
@@ -704,8 +726,13 @@ def conflict_entries(proposal: ChangeProposal, actor, conflicts, reason: str) ->
     """The audit rows of a proposal that ended in Conflict: one per moved value, and why."""
     entries = []
     for change, model_field, now in conflicts:
-        original = registry.display_value(model_field, change.original_value)
-        current = registry.display_value(model_field, now)
+
+        def reason_of_field(change=change, model_field=model_field, now=now) -> str:
+            return APPLY_CONFLICT % {
+                "original": registry.display_value(model_field, change.original_value),
+                "current": registry.display_value(model_field, now),
+            }
+
         entries.append(
             _field_audit(
                 proposal,
@@ -715,7 +742,7 @@ def conflict_entries(proposal: ChangeProposal, actor, conflicts, reason: str) ->
                 change.original_value,
                 now,
                 source=Source.SYSTEM,
-                comment=APPLY_CONFLICT % {"original": original, "current": current},
+                comment=reason_of_field,
             )
         )
     if reason:

@@ -167,7 +167,7 @@ def workflow_save(*, workflow: Workflow, actor) -> Workflow:
                     workflow,
                     actor,
                     AuditAction.WORKFLOW_CHANGED,
-                    _("Created.") if created else _("Changed."),
+                    (lambda: _("Created.")) if created else (lambda: _("Changed.")),
                 )
             ]
         )
@@ -186,7 +186,7 @@ def workflow_step_save(*, step: WorkflowStep, actor) -> WorkflowStep:
                     step.workflow,
                     actor,
                     AuditAction.WORKFLOW_CHANGED,
-                    _("Step “%(step)s” saved.") % {"step": step},
+                    lambda: _("Step “%(step)s” saved.") % {"step": step},
                 )
             ]
         )
@@ -203,7 +203,7 @@ def workflow_step_delete(*, step: WorkflowStep, actor) -> None:
                     step.workflow,
                     actor,
                     AuditAction.WORKFLOW_CHANGED,
-                    _("Step “%(step)s” removed.") % {"step": step},
+                    lambda: _("Step “%(step)s” removed.") % {"step": step},
                 )
             ]
         )
@@ -240,7 +240,7 @@ def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRul
                     rule.workflow,
                     actor,
                     AuditAction.WORKFLOW_CHANGED,
-                    _("Automatic approval rule saved."),
+                    lambda: _("Automatic approval rule saved."),
                 )
             ]
         )
@@ -256,7 +256,7 @@ def auto_approval_rule_delete(*, rule: AutoApprovalRule, actor) -> None:
                     rule.workflow,
                     actor,
                     AuditAction.WORKFLOW_CHANGED,
-                    _("Automatic approval rule removed."),
+                    lambda: _("Automatic approval rule removed."),
                 )
             ]
         )
@@ -314,12 +314,15 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
             rule.pk = None
             rule.workflow = copy
             rule.save()
-        comment = (
-            _("Version %(version)s of %(name)s.")
-            % {"version": copy.version, "name": source.name}
-            if as_new_version
-            else _("Copied from %(workflow)s.") % {"workflow": source}
-        )
+
+        def comment() -> str:
+            if as_new_version:
+                return _("Version %(version)s of %(name)s.") % {
+                    "version": copy.version,
+                    "name": source.name,
+                }
+            return _("Copied from %(workflow)s.") % {"workflow": source}
+
         audit_write(
             [_workflow_audit(copy, actor, AuditAction.WORKFLOW_CHANGED, comment)]
         )
@@ -345,12 +348,14 @@ def workflow_activate(*, workflow: Workflow, actor) -> Workflow:
             old.save(update_fields=["is_active"])
         workflow.is_active = True
         workflow.save(update_fields=["is_active"])
-        comment = (
-            _("Replaces %(workflows)s.")
-            % {"workflows": ", ".join(str(w) for w in previous)}
-            if previous
-            else ""
-        )
+
+        def comment() -> str:
+            if not previous:
+                return ""
+            return _("Replaces %(workflows)s.") % {
+                "workflows": ", ".join(str(w) for w in previous)
+            }
+
         audit_write(
             [_workflow_audit(workflow, actor, AuditAction.WORKFLOW_ACTIVATED, comment)]
         )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import conditions, notifications, registry, rules, selectors
-from ..audit import audit_row, audit_rows_write
+from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
 from ..exceptions import (
     NO_ELIGIBLE_APPROVER,
@@ -415,7 +415,7 @@ class _ImportWriter:
                 self._proposal_row(
                     proposal,
                     AuditAction.SUBMITTED,
-                    _("Sent to %(workflow)s.") % {"workflow": workflow},
+                    context.sent_text,
                     actor=actor,
                     source=proposal.source,
                 )
@@ -479,8 +479,10 @@ class _Submission:
     steps: list
     auto_rules: list
     assignees_by_step: dict[int, list]
-    skip_texts: dict[int, str]
-    assigned_texts: dict[int, str]
+    # The audit comments, built once per import in every language.
+    sent_text: Translated
+    skip_texts: dict[int, Translated]
+    assigned_texts: dict[int, Translated]
 
     @classmethod
     def load(cls, model: type[models.Model], actor) -> _Submission:
@@ -501,14 +503,21 @@ class _Submission:
             if not step.assignee_field
         }
         skip_texts = {
-            step.pk: conditions.skipped_step_text(step, governed) for step in steps
+            step.pk: in_every_language(
+                lambda step=step: conditions.skipped_step_text(step, governed)
+            )
+            for step in steps
         }
         assigned_texts = {
-            pk: _("Step “%(step)s” assigned to %(users)s.")
-            % {
-                "step": next(s for s in steps if s.pk == pk),
-                "users": ", ".join(u.get_username() for u in users),
-            }
+            pk: in_every_language(
+                lambda pk=pk, users=users: (
+                    _("Step “%(step)s” assigned to %(users)s.")
+                    % {
+                        "step": next(s for s in steps if s.pk == pk),
+                        "users": ", ".join(u.get_username() for u in users),
+                    }
+                )
+            )
             for pk, users in assignees_by_step.items()
         }
         return cls(
@@ -516,6 +525,9 @@ class _Submission:
             steps=steps,
             auto_rules=list(workflow.auto_approval_rules.all()),
             assignees_by_step=assignees_by_step,
+            sent_text=in_every_language(
+                lambda: _("Sent to %(workflow)s.") % {"workflow": workflow}
+            ),
             skip_texts=skip_texts,
             assigned_texts=assigned_texts,
         )

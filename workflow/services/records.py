@@ -337,7 +337,7 @@ def _discard_emptied(proposal: ChangeProposal, actor, source) -> AuditEntry:
         action=AuditAction.PROPOSAL_DISCARDED,
         actor=actor,
         source=source,
-        comment=_("No proposed change was left."),
+        comment=lambda: _("No proposed change was left."),
     )
 
 
