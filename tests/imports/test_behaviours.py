@@ -388,3 +388,15 @@ def test_an_import_that_proposes_needs_the_submit_permission(
     assert not ChangeProposal.objects.exists()
     customer.refresh_from_db()
     assert customer.phone == ""
+
+
+@pytest.mark.django_db
+def test_a_proposal_is_refused_at_preview_when_the_stored_record_no_longer_passes(
+    customer, importer, approvals_on, active_workflow, write_file
+):
+    """Else the approval would end in Conflict, after the approver's work."""
+    Customer.objects.filter(pk=customer.pk).update(bank_account="NL00BANK0000000000")
+    report = run(write_file(CHANGE), importer, "propose", dry_run=True)
+
+    assert report.error_count
+    assert {e["column"] for e in report.errors} == {"bank_account"}

@@ -341,7 +341,12 @@ class ImportPlanner:
         candidate = _clone(instance)
         for name, value in changed.items():
             setattr(candidate, self.fields[name].attname, value)
-        if not self._validate(plan, candidate, changed, only=changed):
+        # A change that will be proposed is checked with the whole record, as its
+        # approval will be: a stored value that no longer passes fails it here, not there.
+        proposes = self.approvals_on and any(n in self.enabled for n in changed)
+        if not self._validate(
+            plan, candidate, changed, only=None if proposes else changed
+        ):
             return
         # Compared again once cleaned: "nl91 abna 0417 1643 00" is the stored IBAN.
         cleaned = {
