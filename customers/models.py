@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workflow.enforcement import GovernedRecord
 from workflow.models import ApprovalSettings, Workflow
 
 from .validators import (
@@ -82,7 +83,7 @@ class CreditRating(models.TextChoices):
     POOR = "D", _("D – Poor")
 
 
-class Customer(models.Model):
+class Customer(GovernedRecord):
     account = models.CharField(_("customer account"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
     customer_group = models.ForeignKey(

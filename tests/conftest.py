@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, transaction
 
 from customers.management.commands.seed_demo import (
     APPROVAL_ADMINISTRATORS,
@@ -15,6 +15,7 @@ from customers.management.commands.seed_demo import (
 from customers.models import AccountsReceivableWorkflow, Customer
 from tests.factories import CustomerFactory, UserFactory
 from workflow import services
+from workflow.enforcement import engine_writes
 from workflow.models import DataEntityBehavior, WorkflowStep
 
 GOVERNED_FIELDS = ["credit_limit", "bank_account", "payment_terms"]
@@ -145,3 +146,11 @@ def submit(customer, actor, **values):
     return services.proposal_submit(
         proposal=propose(customer, actor, **values), actor=actor
     )
+
+
+def store_around_approval(instance, **values):
+    """Store values as a write the parameters allowed at the time would have (approvals
+    off then, an import in "allow"): the way a proposed field's value can move, or a
+    stored value stop passing today's checks, while a proposal waits."""
+    with transaction.atomic(), engine_writes():
+        type(instance)._default_manager.filter(pk=instance.pk).update(**values)

@@ -32,14 +32,14 @@ ONLY_SUBMITTER_RECALLS = _(
     "Only the person who submitted these changes can recall them."
 )
 ONE_STEP_ONLY = _(
-    "You already approved another step of this proposal; a different approver has to "
+    "You already decided another step of this proposal; a different approver has to "
     "decide this one."
 )
 HANDOVER_TO_PROPOSER = _(
     "%(user)s proposed or submitted these changes, so the work item cannot go to them."
 )
 HANDOVER_TO_EARLIER_APPROVER = _(
-    "%(user)s already approved another step of this proposal, so the work item cannot "
+    "%(user)s already decided another step of this proposal, so the work item cannot "
     "go to them."
 )
 HANDOVER_TO_HOLDER = _("%(user)s already has or has decided this work item.")
@@ -72,6 +72,14 @@ WORKFLOW_WITHOUT_STEPS = _(
     "A workflow needs at least one approval step before it can be active."
 )
 STALE_DRAFT_FIELD = _("%(field)s is not part of the proposed changes.")
+IMPORT_REJECTS = _(
+    "%(field)s needs approval, and this import rejects changes to such fields "
+    "(Reject changes)."
+)
+IMPORT_OPEN_PROPOSAL = _(
+    "%(record)s already has open proposed changes (%(state)s); decide or withdraw them "
+    "before importing new ones."
+)
 
 
 class WorkflowError(Exception):

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import registry
-from .conditions import ConditionKind, condition_errors
+from .core.conditions import ConditionKind, condition_errors
 
 
 class Source(models.TextChoices):
@@ -455,7 +455,6 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED],
         target=ProposalState.PENDING,
-        permission="workflow.submit_changeproposal",
     )
     def submit(self, *, by, workflow: Workflow) -> None:
         self.submitted_by = by
@@ -628,7 +627,6 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=WorkItemState.OPEN,
         target=WorkItemState.APPROVED,
-        permission="workflow.decide_workitem",
     )
     def approve(self, *, comment: str) -> None:
         self.comment = comment
@@ -638,7 +636,6 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=WorkItemState.OPEN,
         target=WorkItemState.REJECTED,
-        permission="workflow.decide_workitem",
     )
     def reject(self, *, comment: str) -> None:
         self.comment = comment
@@ -648,7 +645,6 @@ class WorkItem(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=WorkItemState.OPEN,
         target=WorkItemState.SENT_BACK,
-        permission="workflow.decide_workitem",
     )
     def send_back(self, *, comment: str) -> None:
         self.comment = comment

@@ -44,11 +44,6 @@ class GovernedModel:
     def label(self) -> str:
         return self.model._meta.label_lower
 
-    def get_field(self, name: str) -> models.Field:
-        if name not in self.governable_field_names:
-            raise KeyError(name)
-        return self.model._meta.get_field(name)
-
     def governable_fields(self) -> list[models.Field]:
         return [
             self.model._meta.get_field(name) for name in self.governable_field_names

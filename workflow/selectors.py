@@ -6,8 +6,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from . import conditions, registry, rules
+from . import registry
+from .core import actions, changes, conditions
+from .core.refusals import Refusal
+from .core.separation import ExclusionReason, exclusions
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
@@ -23,6 +27,7 @@ from .models import (
     WorkItem,
     WorkItemState,
 )
+from .selectors_facts import actor_facts, candidate_facts, proposal_facts
 
 
 def approval_settings_for(model: type[models.Model]) -> ApprovalSettings:
@@ -32,13 +37,13 @@ def approval_settings_for(model: type[models.Model]) -> ApprovalSettings:
     return found or ApprovalSettings(content_type=content_type)
 
 
-def enabled_fields_for(model: type[models.Model]) -> set[str]:
+def enabled_fields_for(model: type[models.Model]) -> frozenset[str]:
     """The fields whose changes need approval now (none while approvals are off)."""
     settings_row = approval_settings_for(model)
-    if not settings_row.approvals_enabled:
-        return set()
-    return set(settings_row.enabled_fields) & set(
-        registry.get(model).governable_field_names
+    return changes.enabled_fields(
+        settings_row.approvals_enabled,
+        settings_row.enabled_fields,
+        registry.get(model).governable_field_names,
     )
 
 
@@ -144,14 +149,21 @@ def escalation_targets(step: WorkflowStep) -> list:
 
 def handover_candidates(proposal: ChangeProposal) -> list:
     """Users the current work item may be delegated or reassigned to."""
-    user_model = get_user_model()
-    users = user_model._default_manager.filter(is_active=True, is_staff=True).order_by(
-        "username"
-    )
     step = proposal.current_step
-    return [
-        u for u in users if step and rules.handover_refusal(proposal, u, step) is None
-    ]
+    if step is None:
+        return []
+    users = list(
+        get_user_model()
+        ._default_manager.filter(is_active=True, is_staff=True)
+        .order_by("username")
+    )
+    allowed = {
+        c.user_id
+        for c in actions.eligible(
+            proposal_facts(proposal), candidate_facts(users), step.sequence
+        )
+    }
+    return [u for u in users if u.pk in allowed]
 
 
 def change_map(proposal: ChangeProposal) -> dict[str, tuple[object, object]]:
@@ -162,36 +174,72 @@ def change_map(proposal: ChangeProposal) -> dict[str, tuple[object, object]]:
     }
 
 
-def matching_auto_approval(
-    workflow: Workflow,
-    changes: dict[str, tuple[object, object]],
-    rules_list: list[AutoApprovalRule] | None = None,
-) -> str:
-    """The rules that approve every change of a proposal, as text; "" if one change needs approval."""
-    rules_by_field: dict[str, list[AutoApprovalRule]] = {}
-    for rule in (
-        rules_list if rules_list is not None else workflow.auto_approval_rules.all()
-    ):
-        rules_by_field.setdefault(rule.field_name, []).append(rule)
-    if not changes or not rules_by_field:
-        return ""
+def auto_approval_text(workflow: Workflow, rules: tuple[AutoApprovalRule, ...]) -> str:
+    """The automatic approval rules that approved a proposal, as one sentence."""
     governed = registry.get(workflow.content_type.model_class())
-    matched = []
-    for field_name in changes:
-        rule = next(
-            (
-                r
-                for r in rules_by_field.get(field_name, [])
-                if conditions.condition_holds(r.kind, r.field_name, r.value, changes)
-            ),
-            None,
+    return "; ".join(
+        conditions.condition_text(rule.kind, rule.field_name, rule.value, governed)
+        for rule in rules
+    )
+
+
+def action_refusals(
+    proposal: ChangeProposal, user, actions_wanted
+) -> dict[str, Refusal | None]:
+    """For each action, why `user` may not take it on the proposal now (None: they may),
+    asked of the same rule the services apply."""
+    facts = proposal_facts(proposal)
+    actor = actor_facts(user)
+    content_type = proposal.content_type
+    result: dict[str, Refusal | None] = {}
+    for action in actions_wanted:
+        refusal = actions.action_refusal(
+            action,
+            facts,
+            actor,
+            app_label=content_type.app_label,
+            model_name=content_type.model,
+            state_label=proposal.get_state_display(),
         )
-        if rule is None:
-            return ""
-        matched.append(
-            conditions.condition_text(rule.kind, rule.field_name, rule.value, governed)
-        )
-    return "; ".join(matched)
+        result[str(action)] = refusal
+    return result
+
+
+def decision_exclusions(proposal: ChangeProposal) -> list[dict[str, object]]:
+    """Who may not decide the proposal's current step, each with why in words."""
+    step = proposal.current_step
+    found = exclusions(
+        proposal_facts(proposal), step.sequence if step is not None else None
+    )
+    if not found:
+        return []
+    governed = registry.get(proposal.content_type.model_class())
+    users = get_user_model()._default_manager.in_bulk(list(found))
+    rows = []
+    for user_id, reasons in found.items():
+        user = users.get(user_id)
+        if user is None:
+            continue
+        texts = []
+        for reason in reasons:
+            if reason.reason == ExclusionReason.PROPOSED:
+                texts.append(
+                    _("proposed or withdrew %(field)s")
+                    % {"field": governed.field_label(reason.field_name)}
+                    if reason.field_name
+                    else _("started the proposal")
+                )
+            elif reason.reason == ExclusionReason.SUBMITTED:
+                texts.append(
+                    _("submitted it (round %(round)s)")
+                    % {"round": reason.submission_round}
+                )
+            else:
+                texts.append(
+                    _("decided step %(step)s") % {"step": reason.step_sequence}
+                )
+        rows.append({"user": user, "reasons": list(dict.fromkeys(texts))})
+    return sorted(rows, key=lambda row: row["user"].get_username())
 
 
 def open_work_items_for(user) -> QuerySet[WorkItem]:

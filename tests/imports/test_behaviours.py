@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer
+from tests.conftest import store_around_approval
 from tests.factories import PaymentTermsFactory
 from workflow.importing.plan import ImportOptions
 from workflow.models import (
@@ -301,7 +302,7 @@ def test_imported_proposals_follow_conditions_and_automatic_approval(
     from tests.conftest import make_workflow
     from tests.factories import CustomerFactory
     from workflow import services
-    from workflow.conditions import ConditionKind
+    from workflow.core.conditions import ConditionKind
 
     CustomerFactory(account="C00002", name="Second")
     workflow = make_workflow(
@@ -395,7 +396,7 @@ def test_a_proposal_is_refused_at_preview_when_the_stored_record_no_longer_passe
     customer, importer, approvals_on, active_workflow, write_file
 ):
     """Else the approval would end in Conflict, after the approver's work."""
-    Customer.objects.filter(pk=customer.pk).update(bank_account="NL00BANK0000000000")
+    store_around_approval(customer, bank_account="NL00BANK0000000000")
     report = run(write_file(CHANGE), importer, "propose", dry_run=True)
 
     assert report.error_count

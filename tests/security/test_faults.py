@@ -25,7 +25,7 @@ def test_an_audit_failure_during_apply_rolls_everything_back(
     def broken_audit(entries):
         raise RuntimeError("the audit table is full")
 
-    monkeypatch.setattr("workflow.services.records.audit_write", broken_audit)
+    monkeypatch.setattr("workflow.services.common.audit_write", broken_audit)
     with pytest.raises(RuntimeError):
         services.proposal_approve(proposal=proposal, actor=approver)
 

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import make_workflow, submit
 from workflow import services
-from workflow.conditions import ConditionKind
+from workflow.core.conditions import ConditionKind
 from workflow.exceptions import NotSubmittable
 from workflow.models import AuditAction, AutoApprovalRule, ProposalState, WorkflowStep
 

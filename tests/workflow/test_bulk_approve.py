@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer
-from tests.conftest import make_workflow, submit
+from tests.conftest import make_workflow, store_around_approval, submit
 from tests.factories import CustomerFactory
 from workflow import services
 from workflow.models import AuditAction, AuditEntry, ProposalState
@@ -88,7 +88,7 @@ def test_bulk_approve_moves_multi_step_proposals_on(
 @pytest.mark.django_db
 def test_bulk_approve_finds_conflicts(clerk, approver, approvals_on, active_workflow):
     proposal = pending_proposals(1, clerk)[0]
-    Customer.objects.filter(pk=proposal.object_id).update(credit_limit=Decimal("77"))
+    store_around_approval(Customer(pk=proposal.object_id), credit_limit=Decimal("77"))
     outcome = services.proposals_approve_bulk(
         proposal_ids=[proposal.pk], actor=approver
     )
@@ -138,7 +138,7 @@ def test_the_work_items_page_approves_selected_items(
 def test_bulk_approve_skips_later_steps_whose_condition_does_not_hold(
     clerk, approver, approver2, approvals_on, approval_admin
 ):
-    from workflow.conditions import ConditionKind
+    from workflow.core.conditions import ConditionKind
 
     make_workflow(
         approval_admin,
@@ -162,7 +162,7 @@ def test_bulk_approve_refuses_a_record_the_single_path_would_not_write(
     clerk, approver, approvals_on, active_workflow
 ):
     proposal = pending_proposals(1, clerk)[0]
-    Customer.objects.filter(pk=proposal.object_id).update(email="not an e-mail")
+    store_around_approval(Customer(pk=proposal.object_id), email="not an e-mail")
     outcome = services.proposals_approve_bulk(
         proposal_ids=[proposal.pk], actor=approver
     )
@@ -178,7 +178,7 @@ def test_bulk_conflict_rows_name_the_field_and_mail_the_submitter(
     from django.core import mail
 
     proposal = pending_proposals(1, clerk)[0]
-    Customer.objects.filter(pk=proposal.object_id).update(credit_limit=Decimal("77"))
+    store_around_approval(Customer(pk=proposal.object_id), credit_limit=Decimal("77"))
     with django_capture_on_commit_callbacks(execute=True):
         services.proposals_approve_bulk(proposal_ids=[proposal.pk], actor=approver)
     entry = AuditEntry.objects.get(proposal=proposal, action=AuditAction.CONFLICT)
@@ -197,7 +197,7 @@ def test_bulk_conflict_rows_name_the_field_and_mail_the_submitter(
 def test_one_proposal_that_cannot_go_on_does_not_block_the_others(
     clerk, approver, approvals_on, approval_admin
 ):
-    from workflow.conditions import ConditionKind
+    from workflow.core.conditions import ConditionKind
 
     make_workflow(
         approval_admin,

@@ -9,7 +9,7 @@ import pytest
 from customers.models import Customer
 from tests.conftest import make_workflow, submit
 from workflow import registry
-from workflow.conditions import ConditionKind, condition_errors, condition_holds
+from workflow.core.conditions import ConditionKind, condition_errors, condition_holds
 from workflow.models import AuditAction, ProposalState
 
 CREDIT_UP = {"credit_limit": ("10000.00", "16000.00")}

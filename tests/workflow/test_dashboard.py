@@ -13,8 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Customer
-from tests.conftest import make_workflow, member, propose, submit
+from tests.conftest import make_workflow, member, propose, store_around_approval, submit
 from tests.factories import CustomerFactory
 from workflow import selectors_dashboard, services
 from workflow.models import ProposalState, TimeUnit
@@ -129,7 +128,7 @@ def history(clerk, approver, approvals_on, active_workflow):
     with at(NOW - timedelta(days=4)):
         moved = CustomerFactory()
         conflict = submit(moved, clerk, credit_limit=Decimal("16000"))
-        Customer.objects.filter(pk=moved.pk).update(credit_limit=Decimal("1"))
+        store_around_approval(moved, credit_limit=Decimal("1"))
         approve(conflict, approver)
     conflict.refresh_from_db()
     assert conflict.state == ProposalState.CONFLICT

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from customers.models import Customer
 from customers.services import customer_update
+from tests.conftest import store_around_approval
 from workflow import services
 from workflow.models import AuditAction, AuditEntry, ChangeProposal, ProposalState
 
@@ -95,7 +96,7 @@ def test_after_a_conflict_the_customer_can_get_a_new_proposal(
     customer, clerk, approver, approvals_on, active_workflow, approval_admin
 ):
     proposal = submit_credit_limit(customer, clerk)
-    Customer.objects.filter(pk=customer.pk).update(credit_limit=Decimal("1"))
+    store_around_approval(customer, credit_limit=Decimal("1"))
     assert (
         services.proposal_approve(proposal=proposal, actor=approver).state
         == ProposalState.CONFLICT

@@ -85,7 +85,7 @@ def test_delegating_to_the_approver_of_an_earlier_step_is_refused(
         services.work_item_delegate(
             proposal=proposal, actor=approver2, to_user=approver
         )
-    assert "already approved another step" in refused.value.message
+    assert "already decided another step" in refused.value.message
 
 
 @pytest.mark.django_db

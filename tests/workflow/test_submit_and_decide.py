@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 
 from customers.services import customer_update
-from tests.conftest import make_workflow
+from tests.conftest import make_workflow, member
 from workflow import services
 from workflow.exceptions import (
     COMMENT_REQUIRED_TO_REJECT,
+    NO_PERMISSION,
     NOT_ASSIGNED,
     OWN_PROPOSAL,
     AlreadyDecided,
@@ -143,7 +144,19 @@ def test_a_clerk_who_proposed_a_field_cannot_approve_it_after_another_submits(
 def test_only_an_assigned_approver_may_decide(pending, clerk2, roles):
     with pytest.raises(PermissionRefused) as refused:
         services.proposal_approve(proposal=pending, actor=clerk2)
+    assert refused.value.message == NO_PERMISSION
+
+
+@pytest.mark.django_db
+def test_joining_the_group_after_the_step_started_gives_no_say_in_it(pending, roles):
+    """The step's work items went to the group's members when it started; a newcomer
+    to the group holds none, so cannot decide this proposal."""
+    newcomer = member("newcomer", roles["Approvers"])
+    with pytest.raises(PermissionRefused) as refused:
+        services.proposal_approve(proposal=pending, actor=newcomer)
     assert refused.value.message == NOT_ASSIGNED
+    pending.refresh_from_db()
+    assert pending.state == ProposalState.PENDING
 
 
 @pytest.mark.django_db

@@ -17,9 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from .. import registry, rules, selectors, services
+from .. import registry, selectors, services
+from ..core.permissions import Action
+from ..core.refusals import RefusalKind
 from ..exceptions import PermissionRefused, WorkflowError
-from ..models import EDITABLE_PROPOSAL_STATES, ChangeProposal, ProposalState
+from ..models import ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
 from .pagination import EstimatedCountPaginator
 
@@ -271,24 +273,29 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             if closed is not None and closed.state == ProposalState.REJECTED:
                 context["rejection"] = selectors.latest_rejection(closed)
             return context
-        editable = proposal.state in EDITABLE_PROPOSAL_STATES
         pending = proposal.state == ProposalState.PENDING
-        may_edit = rules.can_edit_governed_model(request.user, proposal.content_type)
-        work_item = selectors.open_work_item_of(proposal, request.user)
+        # The buttons come from the same rule the services apply when they are pressed.
+        refusals = selectors.action_refusals(
+            proposal,
+            request.user,
+            [Action.EDIT_DRAFT, Action.SUBMIT, Action.RECALL, Action.APPROVE],
+        )
+        approve = refusals[Action.APPROVE]
         context.update(
             {
                 "change_rows": selectors.proposal_change_rows(proposal),
-                "can_edit_draft": editable and may_edit,
-                "can_submit": editable
-                and may_edit
-                and request.user.has_perm("workflow.submit_changeproposal"),
-                "can_recall": proposal.state
-                in (ProposalState.PENDING, ProposalState.CHANGES_REQUESTED)
-                and proposal.submitted_by_id == request.user.pk,
-                "work_item": work_item,
-                "decision_refusal": rules.decision_refusal(proposal, request.user)
-                if pending
+                "can_edit_draft": refusals[Action.EDIT_DRAFT] is None,
+                "can_submit": refusals[Action.SUBMIT] is None,
+                "can_recall": refusals[Action.RECALL] is None,
+                "work_item": selectors.open_work_item_of(proposal, request.user)
+                if approve is None
                 else None,
+                "decision_refusal": str(approve)
+                if approve is not None and approve.kind == RefusalKind.SEPARATION
+                else None,
+                "exclusions": selectors.decision_exclusions(proposal)
+                if pending
+                else [],
                 "sent_back": selectors.latest_send_back(proposal)
                 if proposal.state == ProposalState.CHANGES_REQUESTED
                 else None,

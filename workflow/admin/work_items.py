@@ -251,6 +251,9 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
             "record_url": _record_url(proposal, "change"),
             "change_rows": selectors.proposal_change_rows(proposal),
             "work_items": selectors.work_items_of(proposal),
+            "exclusions": selectors.decision_exclusions(proposal)
+            if proposal.state == ProposalState.PENDING
+            else [],
             "entries": selectors.proposal_audit_entries(proposal),
             "may_reassign": may_reassign and proposal.state == ProposalState.PENDING,
             "candidates": selectors.handover_candidates(proposal)

@@ -7,7 +7,6 @@ that has gone stale is never applied.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import sqlite3
@@ -16,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext as _
 
 from .. import registry, selectors
+from ..core import applicability, changes
 from ..models import OPEN_PROPOSAL_STATES, ChangeProposal, DataEntityBehavior
 from .reading import FileRefused, SourceRow, TableFile
 from .values import CellError, is_blank, lookup_field_of, parse_cell
@@ -128,9 +127,8 @@ class ImportPlanner:
             for f in model._meta.concrete_fields
             if f.editable and not f.primary_key
         }
-        settings_row = selectors.approval_settings_for(model)
         self.enabled = selectors.enabled_fields_for(model)
-        self.approvals_on = settings_row.approvals_enabled
+        self.labels = {name: self.governed.field_label(name) for name in self.fields}
         business_keys = {g.model: g.business_key for g in registry.all_governed()}
         self.lookup_fields = {
             name: lookup_field_of(f, business_keys)
@@ -316,11 +314,19 @@ class ImportPlanner:
 
     def _plan_new(self, plan: RowPlan, values: dict[str, object]) -> None:
         candidate = self.model(**{self.fields[n].attname: v for n, v in values.items()})
-        if not self._validate(plan, candidate, values):
+        # The key is new and once in the file: the planner checked that already.
+        problems = applicability.record_problems(
+            candidate,
+            values,
+            references_resolved=self.lookup_fields,
+            uniqueness_checked=True,
+        )
+        if problems:
+            self._add_problems(plan, problems, candidate, values)
             return
         plan.kind = NEW
         plan.instance = candidate
-        plan.direct = {n: getattr(candidate, self.fields[n].attname) for n in values}
+        plan.direct = applicability.cleaned(candidate, values)
 
     def _plan_update(self, plan, values, instance, open_proposal) -> None:
         changed = {}
@@ -338,15 +344,12 @@ class ImportPlanner:
         if not changed:
             plan.kind = UNCHANGED
             return
-        candidate = _clone(instance)
-        for name, value in changed.items():
-            setattr(candidate, self.fields[name].attname, value)
-        # A change that will be proposed is checked with the whole record, as its
-        # approval will be: a stored value that no longer passes fails it here, not there.
-        proposes = self.approvals_on and any(n in self.enabled for n in changed)
-        if not self._validate(
-            plan, candidate, changed, only=None if proposes else changed
-        ):
+        candidate = applicability.with_values(instance, changed)
+        problems = applicability.record_problems(
+            candidate, changed, references_resolved=self.lookup_fields
+        )
+        if problems:
+            self._add_problems(plan, problems, candidate, changed)
             return
         # Compared again once cleaned: "nl91 abna 0417 1643 00" is the stored IBAN.
         cleaned = {
@@ -361,96 +364,55 @@ class ImportPlanner:
         if not cleaned:
             plan.kind = UNCHANGED
             return
-        governed_changes = {n: v for n, v in cleaned.items() if n in self.enabled}
-        behaviour = self.options.behaviour
-        if governed_changes and behaviour == DataEntityBehavior.REJECT:
-            for name in governed_changes:
+        routing = changes.route_changes(
+            cleaned,
+            enabled=self.enabled,
+            behaviour=self.options.behaviour,
+            open_proposal_state=open_proposal.state if open_proposal else None,
+            open_proposal_label=open_proposal.get_state_display()
+            if open_proposal
+            else "",
+            labels=self.labels,
+            record=str(instance),
+            model_name=str(self.model._meta.verbose_name),
+        )
+        if routing.row_refusal is not None:
+            refused = routing.refused or {
+                next(n for n in cleaned if n in self.enabled): routing.row_refusal
+            }
+            for name, refusal in refused.items():
                 plan.errors.append(
-                    RowError(
-                        plan.line,
-                        name,
-                        str(values[name]),
-                        _(
-                            "%(field)s needs approval, and this import rejects changes to "
-                            "such fields (Reject changes)."
-                        )
-                        % {"field": self.governed.field_label(name)},
-                    )
+                    RowError(plan.line, name, str(values[name]), str(refusal))
                 )
             return
-        if governed_changes and behaviour == DataEntityBehavior.PROPOSE:
-            if open_proposal is not None:
-                plan.errors.append(
-                    RowError(
-                        plan.line,
-                        next(iter(governed_changes)),
-                        str(values[next(iter(governed_changes))]),
-                        _(
-                            "%(record)s already has open proposed changes (%(state)s); decide or "
-                            "withdraw them before importing new ones."
-                        )
-                        % {
-                            "record": instance,
-                            "state": open_proposal.get_state_display(),
-                        },
-                    )
-                )
-                return
-            plan.proposed = governed_changes
-            plan.direct = {
-                n: v for n, v in cleaned.items() if n not in governed_changes
-            }
-        else:
-            plan.direct = cleaned
         plan.kind = UPDATED
         plan.instance = instance
+        plan.direct = {n: cleaned[n] for n in routing.direct}
+        plan.proposed = {n: cleaned[n] for n in routing.proposed}
         plan.originals = {
             n: registry.current_value(instance, self.fields[n])
             for n in list(plan.direct) + list(plan.proposed)
         }
 
-    def _validate(
+    def _add_problems(
         self,
         plan: RowPlan,
+        problems: dict[str, list[str]],
         candidate: models.Model,
         values: dict[str, object],
-        only: dict[str, object] | None = None,
-    ) -> bool:
-        """Field checks and the model's own clean(); `only` limits the field checks to
-        the fields a row changes, since the stored values passed them already."""
-        errors: dict[str, list[str]] = {}
-        # References were looked up for the whole batch already; checking them again
-        # here would cost a query per reference per row.
-        exclude = set(self.lookup_fields)
-        if only is not None:
-            exclude |= {n for n in self.fields if n not in only}
-        try:
-            candidate.full_clean(exclude=exclude, validate_unique=False)
-        except ValidationError as error:
-            errors = error.message_dict
-        for name in self.lookup_fields:
-            model_field = self.fields[name]
-            if not model_field.null and getattr(candidate, model_field.attname) is None:
-                errors.setdefault(name, []).append(
-                    str(model_field.error_messages["null"])
+    ) -> None:
+        for name, messages in problems.items():
+            column = name if name in self.fields else self.key
+            raw = values.get(
+                name,
+                getattr(candidate, self.fields[name].attname, "")
+                if name in self.fields
+                else "",
+            )
+            for message in messages:
+                plan.errors.append(
+                    RowError(plan.line, column, "" if raw is None else str(raw), message)
                 )
-        if errors:
-            for name, messages in errors.items():
-                column = name if name in self.fields else self.key
-                raw = values.get(
-                    name,
-                    getattr(candidate, self.fields[name].attname, "")
-                    if name in self.fields
-                    else "",
-                )
-                for message in messages:
-                    plan.errors.append(
-                        RowError(
-                            plan.line, column, "" if raw is None else str(raw), message
-                        )
-                    )
-            return False
-        return True
 
     def _fingerprint(self, plan: RowPlan) -> None:
         def raw(values: dict[str, object]) -> dict[str, object]:
@@ -516,15 +478,6 @@ class SeenKeys:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-
-def _clone(instance: models.Model) -> models.Model:
-    """A copy of a loaded row to validate changes on, without copy.copy's pickling."""
-    candidate = instance.__class__.__new__(instance.__class__)
-    candidate.__dict__ = instance.__dict__.copy()
-    candidate._state = copy.copy(instance._state)
-    candidate._state.fields_cache = dict(instance._state.fields_cache)
-    return candidate
 
 
 def report_add(

@@ -1,21 +1,18 @@
 """A proposal's way through its workflow: submit, decide, hand over, escalate, apply.
 
-Lock order everywhere: the governed record first, then its proposal, then work items,
-so that an approval, a clerk's edit and the escalation run never deadlock.
+Every rule is the decision core's: these functions lock, load the facts, ask the core,
+and write what it concluded (lock order in `common`).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 
-from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import has_transition_perm
 
-from .. import conditions, notifications, registry, rules, selectors
+from .. import notifications, registry, selectors
 from ..audit import (
     SystemComment,
     Translated,
@@ -23,20 +20,19 @@ from ..audit import (
     audit_write,
     in_every_language,
 )
+from ..core import completion, routing
+from ..core.actions import eligible, handover_refusal
+from ..core.conditions import skipped_step_text
+from ..core.permissions import Action
 from ..exceptions import (
-    ALREADY_DECIDED_STEP,
     APPLY_CONFLICT,
-    APPLY_INVALID,
     COMMENT_REQUIRED,
     COMMENT_REQUIRED_TO_REJECT,
     EMPTY_WORKFLOW,
     NO_ACTIVE_WORKFLOW,
     NO_ELIGIBLE_APPROVER,
-    NO_PERMISSION,
-    NOT_ASSIGNED,
     NOT_PENDING,
     NOTHING_TO_SUBMIT,
-    ONLY_SUBMITTER_RECALLS,
     AlreadyDecided,
     NotSubmittable,
     PermissionRefused,
@@ -45,7 +41,6 @@ from ..exceptions import (
 from ..models import (
     AuditAction,
     ChangeProposal,
-    CompletionPolicy,
     EscalationAction,
     ProposalState,
     Source,
@@ -53,30 +48,17 @@ from ..models import (
     WorkItem,
     WorkItemState,
 )
-from .records import (
-    _field_audit,
-    _lock_proposal,
-    _require_draft_editor,
-    _validated_values,
-    _write_fields,
+from ..selectors_facts import candidate_facts, proposal_facts
+from .common import (
+    applicability_of,
+    field_audit,
+    lock_proposal,
+    lock_record,
+    require_action,
+    write_fields,
 )
 
 logger = logging.getLogger(__name__)
-
-COUNTED_STATES = (
-    WorkItemState.OPEN,
-    WorkItemState.APPROVED,
-    WorkItemState.REJECTED,
-    WorkItemState.CLOSED,
-    WorkItemState.SENT_BACK,
-)
-
-
-def _lock_record(proposal: ChangeProposal):
-    model = proposal.content_type.model_class()
-    return (
-        model._default_manager.select_for_update().filter(pk=proposal.object_id).first()
-    )
 
 
 def _system_audit(
@@ -110,25 +92,26 @@ def active_workflow_required(model: type[models.Model]):
     return workflow
 
 
-def proposal_submit(*, proposal: ChangeProposal, actor) -> ChangeProposal:
+def proposal_submit(
+    *, proposal: ChangeProposal, actor, source: Source | None = None
+) -> ChangeProposal:
     """Send a draft, or a proposal sent back for changes, to the active workflow.
 
     The proposal is pinned to the workflow version active now. Automatic approval
     rules may approve it at once; otherwise the first step whose condition holds gets
-    its work items and the steps before it are recorded as skipped.
+    its work items and the steps before it are recorded as skipped. `source` is where
+    the submission comes from (by default, where the proposal came from).
     """
     with transaction.atomic():
-        _lock_record(proposal)
-        proposal = _lock_proposal(proposal)
-        _require_draft_editor(proposal, actor)
-        if not has_transition_perm(proposal.submit, actor):
-            raise PermissionRefused(NO_PERMISSION)
-        changes = list(proposal.changes.all())
-        if not changes:
+        lock_record(proposal)
+        proposal = lock_proposal(proposal)
+        require_action(Action.SUBMIT, proposal, actor)
+        if not proposal.changes.exists():
             raise NotSubmittable(NOTHING_TO_SUBMIT)
         model = proposal.content_type.model_class()
         workflow = active_workflow_required(model)
-        if not workflow.steps.exists():
+        steps = list(workflow.steps.all())
+        if not steps:
             raise NotSubmittable(EMPTY_WORKFLOW % {"workflow": workflow.name})
         resubmission = proposal.state == ProposalState.CHANGES_REQUESTED
         proposal.submit(by=actor, workflow=workflow)
@@ -142,74 +125,78 @@ def proposal_submit(*, proposal: ChangeProposal, actor) -> ChangeProposal:
                 "submission_round",
             ]
         )
-        entries = [
-            audit_for_proposal(
-                proposal=proposal,
-                action=AuditAction.RESUBMITTED
-                if resubmission
-                else AuditAction.SUBMITTED,
-                actor=actor,
-                comment=lambda: _("Sent to %(workflow)s.") % {"workflow": workflow},
-            )
-        ]
+        # Written at once: who submitted is a fact the assignment below reads.
+        audit_write(
+            [
+                audit_for_proposal(
+                    proposal=proposal,
+                    action=AuditAction.RESUBMITTED
+                    if resubmission
+                    else AuditAction.SUBMITTED,
+                    actor=actor,
+                    source=source or proposal.source,
+                    comment=lambda: _("Sent to %(workflow)s.") % {"workflow": workflow},
+                )
+            ]
+        )
         changes = selectors.change_map(proposal)
-        if selectors.matching_auto_approval(workflow, changes):
-            entries.append(
+        automatic = routing.automatic_approval(
+            list(workflow.auto_approval_rules.all()), changes
+        )
+        if automatic:
+            text = selectors.auto_approval_text(workflow, automatic)
+            entries = [
                 _system_audit(
                     proposal,
                     AuditAction.AUTO_APPROVED,
-                    lambda: (
-                        _("No approval needed: %(rule)s.")
-                        % {"rule": selectors.matching_auto_approval(workflow, changes)}
-                    ),
+                    lambda: _("No approval needed: %(rule)s.") % {"rule": text},
                 )
-            )
+            ]
             entries += _apply(proposal, actor=None)
         else:
-            entries += _start_next_step(proposal, after_sequence=0, actor=actor)
+            entries = _start_next_step(
+                proposal, steps=steps, after_sequence=0, actor=actor
+            )
         audit_write(entries)
     return proposal
 
 
-def _start_next_step(proposal: ChangeProposal, *, after_sequence: int, actor) -> list:
+def _start_next_step(
+    proposal: ChangeProposal, *, steps: list[WorkflowStep], after_sequence: int, actor
+) -> list:
     """Open the next step whose condition holds; with none left, apply the changes."""
-    changes = selectors.change_map(proposal)
+    route = routing.next_step(steps, after_sequence, selectors.change_map(proposal))
     governed = registry.get(proposal.content_type.model_class())
-    entries = []
-    for step in proposal.workflow.steps.filter(sequence__gt=after_sequence).order_by(
-        "sequence"
-    ):
-        if not conditions.condition_holds(
-            step.condition_kind, step.condition_field, step.condition_value, changes
-        ):
-            entries.append(
-                _system_audit(
-                    proposal,
-                    AuditAction.STEP_SKIPPED,
-                    lambda step=step: conditions.skipped_step_text(step, governed),
-                )
-            )
-            continue
-        assignees = _eligible_assignees(step, proposal)
-        if not assignees:
-            raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": step.name})
-        proposal.advance(next_step=step)
-        proposal.save(update_fields=["state", "current_step"])
-        entries.append(
-            _assign(
-                proposal,
-                step,
-                assignees,
-                action=AuditAction.STEP_STARTED,
-                comment=lambda step=step, users=assignees: (
-                    _("Step “%(step)s” assigned to %(users)s.")
-                    % {"step": step, "users": _usernames(users)}
-                ),
-                event=notifications.ASSIGNED,
-            )
+    entries = [
+        _system_audit(
+            proposal,
+            AuditAction.STEP_SKIPPED,
+            lambda step=step: skipped_step_text(step, governed),
         )
-        return entries
-    return entries + _apply(proposal, actor=actor)
+        for step in route.skipped
+    ]
+    step = route.step
+    if step is None:
+        return entries + _apply(proposal, actor=actor)
+    assignees = _eligible_assignees(step, proposal)
+    if not assignees:
+        raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": step.name})
+    proposal.advance(next_step=step)
+    proposal.save(update_fields=["state", "current_step"])
+    entries.append(
+        _assign(
+            proposal,
+            step,
+            assignees,
+            action=AuditAction.STEP_STARTED,
+            comment=lambda: (
+                _("Step “%(step)s” assigned to %(users)s.")
+                % {"step": step, "users": _usernames(assignees)}
+            ),
+            event=notifications.ASSIGNED,
+        )
+    )
+    return entries
 
 
 def _eligible_assignees(step: WorkflowStep, proposal: ChangeProposal) -> list:
@@ -218,11 +205,18 @@ def _eligible_assignees(step: WorkflowStep, proposal: ChangeProposal) -> list:
         ._default_manager.filter(pk=proposal.object_id)
         .first()
     )
-    return [
-        user
-        for user in selectors.step_assignees(step, record)
-        if rules.handover_refusal(proposal, user, step) is None
-    ]
+    return _eligible(proposal, selectors.step_assignees(step, record), step)
+
+
+def _eligible(proposal: ChangeProposal, users: list, step: WorkflowStep) -> list:
+    """The users a work item of `step` may go to, as the core decides."""
+    allowed = {
+        c.user_id
+        for c in eligible(
+            proposal_facts(proposal), candidate_facts(users), step.sequence
+        )
+    }
+    return [u for u in users if u.pk in allowed]
 
 
 def _assign(
@@ -231,7 +225,7 @@ def _assign(
     users: list,
     *,
     action: AuditAction,
-    comment: str,
+    comment: SystemComment,
     event: str,
 ):
     """Give each of `users` a work item at `step` and mail them; returns the audit row
@@ -268,43 +262,37 @@ def _open_work_items(
 
 
 def _lock_for_decision(
-    proposal: ChangeProposal, actor
+    proposal: ChangeProposal, actor, action: Action
 ) -> tuple[ChangeProposal, WorkItem]:
-    _lock_record(proposal)
-    proposal = (
-        ChangeProposal.objects.select_for_update(of=("self",))
-        .select_related("content_type", "workflow", "current_step")
-        .get(pk=proposal.pk)
-    )
-    if proposal.state != ProposalState.PENDING:
-        raise AlreadyDecided(NOT_PENDING % {"state": proposal.get_state_display()})
-    refusal = rules.decision_refusal(proposal, actor)
-    if refusal:
-        raise PermissionRefused(refusal)
-    items = list(
-        WorkItem.objects.select_for_update().filter(
+    """Lock the proposal, ask the core whether `actor` may take `action`, and return
+    their open work item of the current step."""
+    lock_record(proposal)
+    proposal = lock_proposal(proposal)
+    require_action(action, proposal, actor)
+    work_item = (
+        WorkItem.objects.select_for_update()
+        .filter(
             proposal=proposal,
             step=proposal.current_step,
             assignee=actor,
             submission_round=proposal.submission_round,
+            state=WorkItemState.OPEN,
         )
+        .first()
     )
-    open_items = [item for item in items if item.state == WorkItemState.OPEN]
-    if open_items:
-        return proposal, open_items[0]
-    if items:
-        raise AlreadyDecided(ALREADY_DECIDED_STEP)
-    raise PermissionRefused(NOT_ASSIGNED)
+    return proposal, work_item
 
 
 def proposal_approve(
-    *, proposal: ChangeProposal, actor, comment: str = ""
+    *,
+    proposal: ChangeProposal,
+    actor,
+    comment: str = "",
+    source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Approve the current step as `actor`; the step's policy decides when it is done."""
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor)
-        if not has_transition_perm(work_item.approve, actor):
-            raise PermissionRefused(NO_PERMISSION)
+        proposal, work_item = _lock_for_decision(proposal, actor, Action.APPROVE)
         work_item.approve(comment=comment.strip())
         work_item.save(update_fields=["state", "comment", "decided_at"])
         entries = [
@@ -313,7 +301,7 @@ def proposal_approve(
                 action=AuditAction.APPROVED,
                 actor=actor,
                 comment=work_item.comment,
-                source=Source.BROWSER,
+                source=source,
             )
         ]
         entries += _after_decision(proposal, actor)
@@ -321,15 +309,19 @@ def proposal_approve(
     return proposal
 
 
-def proposal_reject(*, proposal: ChangeProposal, actor, comment: str) -> ChangeProposal:
+def proposal_reject(
+    *,
+    proposal: ChangeProposal,
+    actor,
+    comment: str,
+    source: Source = Source.BROWSER,
+) -> ChangeProposal:
     """Reject as `actor`. A comment is required; the record is left untouched."""
     comment = (comment or "").strip()
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED_TO_REJECT)
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor)
-        if not has_transition_perm(work_item.reject, actor):
-            raise PermissionRefused(NO_PERMISSION)
+        proposal, work_item = _lock_for_decision(proposal, actor, Action.REJECT)
         work_item.reject(comment=comment)
         work_item.save(update_fields=["state", "comment", "decided_at"])
         entries = [
@@ -338,7 +330,7 @@ def proposal_reject(*, proposal: ChangeProposal, actor, comment: str) -> ChangeP
                 action=AuditAction.REJECTED,
                 actor=actor,
                 comment=comment,
-                source=Source.BROWSER,
+                source=source,
             )
         ]
         entries += _after_decision(proposal, actor, comment=comment)
@@ -349,13 +341,17 @@ def proposal_reject(*, proposal: ChangeProposal, actor, comment: str) -> ChangeP
 def _after_decision(proposal: ChangeProposal, actor, comment: str = "") -> list:
     """The step's outcome once a decision is recorded; `comment` is the decision's,
     passed on to the submitter when it ends the proposal."""
-    outcome = _step_outcome(proposal.current_step, proposal)
-    if outcome == WorkItemState.APPROVED:
+    step = proposal.current_step
+    outcome = step_votes_outcome(proposal)
+    if outcome == completion.APPROVED:
         _close_open_items(proposal)
         return _start_next_step(
-            proposal, after_sequence=proposal.current_step.sequence, actor=actor
+            proposal,
+            steps=list(proposal.workflow.steps.all()),
+            after_sequence=step.sequence,
+            actor=actor,
         )
-    if outcome == WorkItemState.REJECTED:
+    if outcome == completion.REJECTED:
         _close_open_items(proposal)
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
@@ -365,39 +361,20 @@ def _after_decision(proposal: ChangeProposal, actor, comment: str = "") -> list:
     return []
 
 
-def _step_outcome(step: WorkflowStep, proposal: ChangeProposal) -> WorkItemState | None:
-    """Whether the step is decided, by its completion policy, from its work items."""
+def step_votes_outcome(proposal: ChangeProposal) -> str | None:
+    """Whether the current step is decided, by its completion policy, from its items."""
+    step = proposal.current_step
     states = list(
         WorkItem.objects.filter(
             proposal=proposal,
             step=step,
             submission_round=proposal.submission_round,
-            state__in=COUNTED_STATES,
+            state__in=completion.COUNTED_STATES,
         ).values_list("state", flat=True)
     )
-    return policy_outcome(step, states)
-
-
-def policy_outcome(step: WorkflowStep, states: list[str]) -> WorkItemState | None:
-    """The completion policy applied to the states of a step's work items."""
-    approved = states.count(WorkItemState.APPROVED)
-    rejected = states.count(WorkItemState.REJECTED)
-    total = len(states)
-    if step.completion_policy == CompletionPolicy.SINGLE:
-        if rejected:
-            return WorkItemState.REJECTED
-        needed = 1
-    elif step.completion_policy == CompletionPolicy.ALL:
-        needed = total
-    elif step.completion_policy == CompletionPolicy.MAJORITY:
-        needed = total // 2 + 1
-    else:
-        needed = max(1, math.ceil(total * (step.approval_percentage or 100) / 100))
-    if approved >= needed:
-        return WorkItemState.APPROVED
-    if total - rejected < needed:
-        return WorkItemState.REJECTED
-    return None
+    return completion.step_outcome(
+        step.completion_policy, step.approval_percentage, states
+    )
 
 
 def _close_open_items(proposal: ChangeProposal) -> None:
@@ -412,16 +389,18 @@ def _close_open_items(proposal: ChangeProposal) -> None:
 
 
 def proposal_request_change(
-    *, proposal: ChangeProposal, actor, comment: str
+    *,
+    proposal: ChangeProposal,
+    actor,
+    comment: str,
+    source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Send the proposal back to its submitter, who edits and resubmits it."""
     comment = (comment or "").strip()
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED)
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor)
-        if not has_transition_perm(work_item.send_back, actor):
-            raise PermissionRefused(NO_PERMISSION)
+        proposal, work_item = _lock_for_decision(proposal, actor, Action.REQUEST_CHANGE)
         work_item.send_back(comment=comment)
         work_item.save(update_fields=["state", "comment", "decided_at"])
         _close_open_items(proposal)
@@ -434,7 +413,7 @@ def proposal_request_change(
                     action=AuditAction.CHANGE_REQUESTED,
                     actor=actor,
                     comment=comment,
-                    source=Source.BROWSER,
+                    source=source,
                 )
             ]
         )
@@ -445,19 +424,17 @@ def proposal_request_change(
 
 
 def proposal_recall(
-    *, proposal: ChangeProposal, actor, comment: str = ""
+    *,
+    proposal: ChangeProposal,
+    actor,
+    comment: str = "",
+    source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """The submitter takes a pending proposal back; nothing is written to the record."""
     with transaction.atomic():
-        _lock_record(proposal)
-        proposal = _lock_proposal(proposal)
-        if proposal.state not in (
-            ProposalState.PENDING,
-            ProposalState.CHANGES_REQUESTED,
-        ):
-            raise AlreadyDecided(NOT_PENDING % {"state": proposal.get_state_display()})
-        if proposal.submitted_by_id != actor.pk:
-            raise PermissionRefused(ONLY_SUBMITTER_RECALLS)
+        lock_record(proposal)
+        proposal = lock_proposal(proposal)
+        require_action(Action.RECALL, proposal, actor)
         _close_open_items(proposal)
         proposal.recall()
         proposal.save(update_fields=["state", "current_step", "closed_at"])
@@ -468,7 +445,7 @@ def proposal_recall(
                     action=AuditAction.RECALLED,
                     actor=actor,
                     comment=comment.strip(),
-                    source=Source.BROWSER,
+                    source=source,
                 )
             ]
         )
@@ -476,11 +453,16 @@ def proposal_recall(
 
 
 def work_item_delegate(
-    *, proposal: ChangeProposal, actor, to_user, comment: str = ""
+    *,
+    proposal: ChangeProposal,
+    actor,
+    to_user,
+    comment: str = "",
+    source: Source = Source.BROWSER,
 ) -> WorkItem:
     """Hand the actor's work item on this proposal to another user, who then holds it."""
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor)
+        proposal, work_item = _lock_for_decision(proposal, actor, Action.DELEGATE)
         return _hand_over(
             proposal,
             work_item,
@@ -489,23 +471,25 @@ def work_item_delegate(
             comment,
             AuditAction.DELEGATED,
             work_item.delegate,
+            source,
         )
 
 
 def work_item_reassign(
-    *, work_item: WorkItem, actor, to_user, comment: str = ""
+    *,
+    work_item: WorkItem,
+    actor,
+    to_user,
+    comment: str = "",
+    source: Source = Source.BROWSER,
 ) -> WorkItem:
     """An approval administrator moves someone's open work item to another user."""
-    if not actor.has_perm("workflow.reassign_workitem"):
-        raise PermissionRefused(NO_PERMISSION)
     with transaction.atomic():
-        _lock_record(work_item.proposal)
-        proposal = _lock_proposal(work_item.proposal)
+        lock_record(work_item.proposal)
+        proposal = lock_proposal(work_item.proposal)
+        require_action(Action.REASSIGN, proposal, actor)
         work_item = WorkItem.objects.select_for_update().get(pk=work_item.pk)
-        if (
-            proposal.state != ProposalState.PENDING
-            or work_item.state != WorkItemState.OPEN
-        ):
+        if work_item.state != WorkItemState.OPEN:
             raise AlreadyDecided(NOT_PENDING % {"state": work_item.get_state_display()})
         return _hand_over(
             proposal,
@@ -515,15 +499,20 @@ def work_item_reassign(
             comment,
             AuditAction.REASSIGNED,
             work_item.reassign,
+            source,
         )
 
 
 def _hand_over(
-    proposal, work_item, actor, to_user, comment, action, transition
+    proposal, work_item, actor, to_user, comment, action, transition, source
 ) -> WorkItem:
-    refusal = rules.handover_refusal(proposal, to_user, work_item.step)
-    if refusal:
-        raise PermissionRefused(refusal)
+    refusal = handover_refusal(
+        proposal_facts(proposal),
+        candidate_facts([to_user])[0],
+        work_item.step.sequence,
+    )
+    if refusal is not None:
+        raise PermissionRefused(str(refusal))
     transition(to=to_user, comment=comment.strip())
     work_item.save(update_fields=["state", "handed_over_to", "comment", "decided_at"])
     new_item = WorkItem.objects.create(
@@ -540,7 +529,7 @@ def _hand_over(
                 action=action,
                 actor=actor,
                 comment=comment.strip(),
-                source=Source.BROWSER,
+                source=source,
                 old_display=work_item.assignee.get_username(),
                 new_display=to_user.get_username(),
             )
@@ -586,12 +575,8 @@ def work_items_escalate_overdue(*, now=None) -> int:
 
 
 def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
-    _lock_record(proposal)
-    proposal = (
-        ChangeProposal.objects.select_for_update(of=("self",))
-        .select_related("content_type", "workflow", "current_step")
-        .get(pk=proposal.pk)
-    )
+    lock_record(proposal)
+    proposal = lock_proposal(proposal)
     if proposal.state != ProposalState.PENDING:
         return False
     step = proposal.current_step
@@ -607,11 +592,7 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
     if not overdue:
         return False
     if step.escalation_action == EscalationAction.REASSIGN:
-        targets = [
-            user
-            for user in selectors.escalation_targets(step)
-            if rules.handover_refusal(proposal, user, step) is None
-        ]
+        targets = _eligible(proposal, selectors.escalation_targets(step), step)
         if not targets:
             return False
         for item in overdue:
@@ -655,7 +636,12 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
                 ),
             )
         ]
-        entries += _start_next_step(proposal, after_sequence=step.sequence, actor=None)
+        entries += _start_next_step(
+            proposal,
+            steps=list(proposal.workflow.steps.all()),
+            after_sequence=step.sequence,
+            actor=None,
+        )
     else:
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
@@ -677,33 +663,15 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
 
 
 def _apply(proposal: ChangeProposal, actor) -> list:
-    """Write all proposed values at once, or nothing if any original value has moved."""
+    """Write all proposed values at once, or nothing if they no longer apply."""
     model = proposal.content_type.model_class()
     instance = model._default_manager.select_for_update().get(pk=proposal.object_id)
-    changes = list(proposal.changes.all())
-    conflicts = []
-    for change in changes:
-        model_field = model._meta.get_field(change.field_name)
-        now = registry.current_value(instance, model_field)
-        if not registry.values_equal(model_field, now, change.original_value):
-            conflicts.append((change, model_field, now))
-    if conflicts:
-        return _conflict(proposal, actor, conflicts, "")
-    values = {
-        c.field_name: registry.deserialize_value(
-            model._meta.get_field(c.field_name), c.proposed_value
-        )
-        for c in changes
-    }
-    try:
-        values = _validated_values(instance, values)
-    except ValidationError as error:
-        return _conflict(
-            proposal, actor, [], APPLY_INVALID % {"errors": " ".join(error.messages)}
-        )
-    _write_fields(
+    found = applicability_of(instance, list(proposal.changes.all()))
+    if not found.applies:
+        return _conflict(proposal, actor, found.moved, found.reason)
+    write_fields(
         instance=instance,
-        values=values,
+        values=found.values,
         actor=actor,
         source=proposal.source,
         proposal=proposal,
@@ -734,7 +702,7 @@ def conflict_entries(proposal: ChangeProposal, actor, conflicts, reason: str) ->
             }
 
         entries.append(
-            _field_audit(
+            field_audit(
                 proposal,
                 AuditAction.CONFLICT,
                 actor,

@@ -18,9 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import conditions, notifications, registry, rules, selectors
+from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
+from ..core import changes, routing
+from ..core.actions import eligible
+from ..core.conditions import skipped_step_text
+from ..core.facts import Part, Participation, ProposalFacts
+from ..core.permissions import Action, required_permissions
+from ..enforcement import engine_writes
 from ..exceptions import (
     NO_ELIGIBLE_APPROVER,
     NO_PERMISSION,
@@ -41,13 +47,14 @@ from ..importing.reading import FileRefused, TableFile
 from ..models import (
     AuditAction,
     ChangeProposal,
-    DataEntityBehavior,
     ImportJob,
     ImportJobState,
     ProposedChange,
     Source,
     WorkItem,
 )
+from ..selectors_facts import actor_facts, candidate_facts
+from .common import require_model_permission
 from .decisions import active_workflow_required, proposal_submit
 
 ALLOW_NOT_PERMITTED = gettext_lazy(
@@ -66,13 +73,17 @@ class _Rollback(Exception):
 
 
 def _require_import_permission(actor, model: type[models.Model]) -> None:
+    """An import always runs as a person: its rows and proposals are theirs."""
+    if actor is None:
+        raise PermissionRefused(str(NO_PERMISSION))
+    require_model_permission(actor, model, Action.IMPORT)
+
+
+def _may_submit(actor, model: type[models.Model]) -> bool:
     opts = model._meta
-    needed = [
-        f"{opts.app_label}.add_{opts.model_name}",
-        f"{opts.app_label}.change_{opts.model_name}",
-    ]
-    if actor is None or not all(actor.has_perm(p) for p in needed):
-        raise PermissionRefused(NO_PERMISSION)
+    return actor_facts(actor).holds(
+        *required_permissions(Action.SUBMIT, opts.app_label, opts.model_name)
+    )
 
 
 def governed_records_import(
@@ -145,12 +156,11 @@ def governed_records_import(
 
 
 def behaviour_permitted(model: type[models.Model], behaviour: str) -> bool:
-    """An import may be stricter than the parameters, never looser: "Allow changes
-    without approval" only where the parameters allow it (or approvals are off)."""
+    """Whether the parameters let an import of `model` follow `behaviour`."""
     settings_row = selectors.approval_settings_for(model)
-    if behaviour != DataEntityBehavior.ALLOW or not settings_row.approvals_enabled:
-        return True
-    return settings_row.data_entity_behavior == DataEntityBehavior.ALLOW
+    return changes.behaviour_permitted(
+        settings_row.approvals_enabled, settings_row.data_entity_behavior, behaviour
+    )
 
 
 def _submission_problem(model, actor, report: ImportReport) -> str:
@@ -161,7 +171,7 @@ def _submission_problem(model, actor, report: ImportReport) -> str:
         active_workflow_required(model)
     except NotSubmittable as refused:
         return str(refused.message)
-    if not actor.has_perm("workflow.submit_changeproposal"):
+    if not _may_submit(actor, model):
         return str(
             _(
                 "The file proposes changes that need approval, and you may not submit changes for approval."
@@ -288,9 +298,12 @@ class _ImportWriter:
                     plan.instance.updated_at = self.now
             if "updated_at" in fields:
                 changed_fields.add("updated_at")
-            rows_update(
-                self.model, [p.instance for p in direct_rows], sorted(changed_fields)
-            )
+            with engine_writes():
+                rows_update(
+                    self.model,
+                    [p.instance for p in direct_rows],
+                    sorted(changed_fields),
+                )
 
         proposing = [p for p in updated if p.proposed]
         slow: list[ChangeProposal] = []
@@ -368,31 +381,19 @@ class _ImportWriter:
         workflow, actor = context.workflow, self.actor
         fast, slow = [], []
         for proposal in proposals:
-            changes = {
+            proposed = {
                 c.field_name: (c.original_value, c.proposed_value)
                 for c in proposal.prefetched_changes
             }
-            first = None
-            skipped = []
-            for step in context.steps:
-                if conditions.condition_holds(
-                    step.condition_kind,
-                    step.condition_field,
-                    step.condition_value,
-                    changes,
-                ):
-                    first = step
-                    break
-                skipped.append(step)
-            automatic = context.auto_rules and selectors.matching_auto_approval(
-                workflow, changes, context.auto_rules
-            )
+            route = routing.next_step(context.steps, 0, proposed)
+            first = route.step
+            automatic = routing.automatic_approval(context.auto_rules, proposed)
             if automatic or first is None or first.assignee_field:
                 slow.append(proposal)
                 continue
             if not context.assignees_by_step[first.pk]:
                 raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": first.name})
-            fast.append((proposal, first, skipped))
+            fast.append((proposal, first, route.skipped))
 
         items = []
         system = {"actor": None, "source": Source.SYSTEM}
@@ -486,25 +487,36 @@ class _Submission:
 
     @classmethod
     def load(cls, model: type[models.Model], actor) -> _Submission:
-        if not actor.has_perm("workflow.submit_changeproposal"):
-            raise PermissionRefused(NO_PERMISSION)
+        if not _may_submit(actor, model):
+            raise PermissionRefused(str(NO_PERMISSION))
         governed = registry.get(model)
         workflow = active_workflow_required(model)
         steps = list(workflow.steps.all())
-        assignees_by_step = {
-            step.pk: [
-                u
-                for u in selectors.step_assignees(step, None)
-                if u.pk != actor.pk
-                and u.is_active
-                and u.has_perm(rules.DECIDE_PERMISSION)
-            ]
-            for step in steps
-            if not step.assignee_field
-        }
+        # Every proposal of the import has the same history so far: the importer
+        # proposed and submitted it. So who may decide each step is asked once.
+        facts = ProposalFacts(
+            state="pending",
+            created_by_id=actor.pk,
+            submitted_by_id=actor.pk,
+            submission_round=1,
+            participations=(
+                Participation(actor.pk, Part.PROPOSED),
+                Participation(actor.pk, Part.SUBMITTED, submission_round=1),
+            ),
+        )
+        assignees_by_step = {}
+        for step in steps:
+            if step.assignee_field:
+                continue
+            users = selectors.step_assignees(step, None)
+            allowed = {
+                c.user_id
+                for c in eligible(facts, candidate_facts(users), step.sequence)
+            }
+            assignees_by_step[step.pk] = [u for u in users if u.pk in allowed]
         skip_texts = {
             step.pk: in_every_language(
-                lambda step=step: conditions.skipped_step_text(step, governed)
+                lambda step=step: skipped_step_text(step, governed)
             )
             for step in steps
         }
@@ -604,6 +616,7 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
 
 def import_job_confirm(*, job: ImportJob, actor) -> ImportJob:
     """The user confirms a preview: queue the import of exactly what it showed."""
+    _require_import_permission(actor, job.content_type.model_class())
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.created_by_id != actor.pk:

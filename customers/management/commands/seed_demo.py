@@ -28,7 +28,7 @@ from customers.models import (
 )
 from customers.services import customer_create, customer_update
 from workflow import selectors, services
-from workflow.conditions import ConditionKind
+from workflow.core.conditions import ConditionKind
 from workflow.models import (
     AutoApprovalRule,
     ChangeProposal,

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import registry
+from .. import registry
 
 
 class ConditionKind(models.TextChoices):

@@ -1,0 +1,106 @@
+"""What needs approval: which changed fields are written at once, proposed, or refused.
+
+One function for every path. A person's edit in the browser (`behaviour` None) writes
+the fields without approval and proposes the others into the record's draft. An import
+follows the data entity behaviour: write everything, fail the row, or propose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..exceptions import IMPORT_OPEN_PROPOSAL, IMPORT_REJECTS, PENDING_EDIT_REFUSED
+from .refusals import Refusal, RefusalKind
+
+ALLOW, REJECT, PROPOSE = "allow", "reject", "propose"
+OPEN_STATES = frozenset({"draft", "pending", "changes_requested"})
+DRAFT_STATES = frozenset({"draft", "changes_requested"})
+
+
+def enabled_fields(
+    approvals_enabled: bool, enabled: Iterable[str], governable: Iterable[str]
+) -> frozenset[str]:
+    """The fields whose changes need approval now: none while approvals are off."""
+    if not approvals_enabled:
+        return frozenset()
+    return frozenset(enabled) & frozenset(governable)
+
+
+def behaviour_permitted(
+    approvals_enabled: bool, parameters_behaviour: str, requested: str
+) -> bool:
+    """An import may be stricter than the parameters, never looser: "Allow changes
+    without approval" only where the parameters allow it (or approvals are off)."""
+    if requested != ALLOW or not approvals_enabled:
+        return True
+    return parameters_behaviour == ALLOW
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What becomes of each changed field. With `row_refusal`, nothing is written."""
+
+    direct: tuple[str, ...] = ()
+    proposed: tuple[str, ...] = ()
+    refused: dict[str, Refusal] = field(default_factory=dict)
+    row_refusal: Refusal | None = None
+
+
+def route_changes(
+    changed: Iterable[str],
+    *,
+    enabled: frozenset[str],
+    behaviour: str | None,
+    open_proposal_state: str | None,
+    open_proposal_label: str = "",
+    labels: dict[str, str],
+    record: str,
+    model_name: str,
+) -> Routing:
+    """Split the changed fields of one record by what the rules let happen to them.
+
+    `open_proposal_state` is the state of the record's open proposal, if any, and
+    `open_proposal_label` how a person reads it; `labels` are the field labels and
+    `record` the record's name, for the refusals.
+    """
+    changed = tuple(changed)
+    if behaviour == ALLOW:
+        return Routing(direct=changed)
+    direct = tuple(n for n in changed if n not in enabled)
+    governed = tuple(n for n in changed if n in enabled)
+    if not governed:
+        return Routing(direct=direct)
+    if behaviour == REJECT:
+        return Routing(
+            refused={
+                n: Refusal(RefusalKind.INPUT, IMPORT_REJECTS % {"field": labels[n]})
+                for n in governed
+            },
+            row_refusal=Refusal(
+                RefusalKind.INPUT, IMPORT_REJECTS % {"field": labels[governed[0]]}
+            ),
+        )
+    if behaviour == PROPOSE:
+        if open_proposal_state in OPEN_STATES:
+            # An import submits what it proposes; it never adds to someone's draft.
+            return Routing(
+                row_refusal=Refusal(
+                    RefusalKind.INPUT,
+                    IMPORT_OPEN_PROPOSAL
+                    % {"record": record, "state": open_proposal_label},
+                )
+            )
+        return Routing(direct=direct, proposed=governed)
+    if open_proposal_state is not None and open_proposal_state not in DRAFT_STATES:
+        return Routing(
+            direct=direct,
+            refused={
+                n: Refusal(
+                    RefusalKind.STATE,
+                    PENDING_EDIT_REFUSED % {"field": labels[n], "model": model_name},
+                )
+                for n in governed
+            },
+        )
+    return Routing(direct=direct, proposed=governed)

@@ -1,0 +1,136 @@
+"""The facts the decision core decides on, read from the database a few queries at a
+time, whether for one proposal or for ten thousand."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q
+
+from .core.facts import ActorFacts, ItemFacts, Part, Participation, ProposalFacts
+from .core.permissions import DECIDE_PERMISSION
+from .models import AuditAction, AuditEntry, ChangeProposal, WorkItem
+
+# The audit rows that record a person's part in a proposal before any decision.
+PARTS = {
+    AuditAction.FIELD_PROPOSED: Part.PROPOSED,
+    AuditAction.FIELD_DISCARDED: Part.PROPOSED,
+    AuditAction.SUBMITTED: Part.SUBMITTED,
+    AuditAction.RESUBMITTED: Part.SUBMITTED,
+}
+
+
+def proposal_facts_many(
+    proposals: Iterable[ChangeProposal],
+) -> dict[int, ProposalFacts]:
+    """The facts of each proposal, by primary key, in two queries in all.
+
+    Who took part is read from the audit trail, which nobody can change or wipe: a
+    person stays excluded after their value was overwritten, withdrawn or resubmitted
+    by someone else.
+    """
+    proposals = list(proposals)
+    ids = [p.pk for p in proposals]
+    parts: dict[int, list[Participation]] = defaultdict(list)
+    rounds: dict[int, int] = defaultdict(int)
+    rows = (
+        AuditEntry.objects.filter(
+            proposal_id__in=ids, action__in=list(PARTS), actor__isnull=False
+        )
+        .order_by("created_at", "id")
+        .values_list("proposal_id", "actor_id", "action", "field_name")
+    )
+    for proposal_id, actor_id, action, field_name in rows:
+        part = PARTS[action]
+        if part == Part.SUBMITTED:
+            rounds[proposal_id] += 1
+        parts[proposal_id].append(
+            Participation(
+                user_id=actor_id,
+                part=part,
+                field_name=field_name,
+                submission_round=rounds[proposal_id] if part == Part.SUBMITTED else 0,
+            )
+        )
+    items: dict[int, list[ItemFacts]] = defaultdict(list)
+    for proposal_id, assignee_id, sequence, submission_round, state in (
+        WorkItem.objects.filter(proposal_id__in=ids)
+        .order_by("id")
+        .values_list(
+            "proposal_id", "assignee_id", "step__sequence", "submission_round", "state"
+        )
+    ):
+        items[proposal_id].append(
+            ItemFacts(
+                assignee_id=assignee_id,
+                step_sequence=sequence,
+                submission_round=submission_round,
+                state=state,
+            )
+        )
+    return {
+        p.pk: ProposalFacts(
+            state=p.state,
+            created_by_id=p.created_by_id,
+            submitted_by_id=p.submitted_by_id,
+            current_step_sequence=_current_sequence(p),
+            submission_round=p.submission_round,
+            participations=tuple(parts[p.pk]),
+            work_items=tuple(items[p.pk]),
+        )
+        for p in proposals
+    }
+
+
+def _current_sequence(proposal: ChangeProposal) -> int | None:
+    if proposal.current_step_id is None:
+        return None
+    return proposal.current_step.sequence
+
+
+def proposal_facts(proposal: ChangeProposal) -> ProposalFacts:
+    return proposal_facts_many([proposal])[proposal.pk]
+
+
+def actor_facts(user) -> ActorFacts:
+    """A signed-in person with every permission they hold (cached on the user)."""
+    if user is None or not user.is_authenticated:
+        return ActorFacts(user_id=0, is_active=False)
+    return ActorFacts(
+        user_id=user.pk,
+        username=user.get_username(),
+        is_active=user.is_active,
+        permissions=frozenset(user.get_all_permissions()),
+        is_superuser=user.is_superuser,
+    )
+
+
+def candidate_facts(users: Iterable) -> list[ActorFacts]:
+    """Candidates for a work item, with whether each may decide, in one query in all."""
+    users = list(users)
+    app_label, codename = DECIDE_PERMISSION.split(".")
+    permission = Permission.objects.filter(
+        content_type__app_label=app_label, codename=codename
+    ).first()
+    granted = Q(is_superuser=True)
+    if permission is not None:
+        granted |= Q(user_permissions=permission) | Q(groups__permissions=permission)
+    deciders = set(
+        get_user_model()
+        ._default_manager.filter(granted, pk__in=[u.pk for u in users])
+        .values_list("pk", flat=True)
+    )
+    return [
+        ActorFacts(
+            user_id=user.pk,
+            username=user.get_username(),
+            is_active=user.is_active,
+            permissions=frozenset({DECIDE_PERMISSION})
+            if user.pk in deciders
+            else frozenset(),
+        )
+        for user in users
+    ]

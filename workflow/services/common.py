@@ -1,0 +1,194 @@
+"""What every write of the engine does the same way: lock, ask the decision core,
+write a governed record's fields with their audit rows.
+
+Lock order everywhere: the governed record first, then its proposal, then work items,
+so that an approval, a clerk's edit and the escalation run never deadlock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.text import capfirst
+
+from .. import registry
+from ..audit import audit_for_object, audit_for_proposal, audit_write
+from ..core import applicability, permissions
+from ..core.actions import action_refusal
+from ..core.applicability import cleaned, with_values
+from ..core.permissions import Action
+from ..enforcement import engine_writes
+from ..exceptions import APPLY_INVALID, NO_PERMISSION, PermissionRefused
+from ..models import AuditAction, AuditEntry, ChangeProposal, ProposedChange, Source
+from ..selectors_facts import actor_facts, proposal_facts
+
+
+def lock_record(proposal: ChangeProposal) -> models.Model | None:
+    model = proposal.content_type.model_class()
+    return (
+        model._default_manager.select_for_update().filter(pk=proposal.object_id).first()
+    )
+
+
+def lock_proposal(proposal: ChangeProposal) -> ChangeProposal:
+    return (
+        ChangeProposal.objects.select_for_update(of=("self",))
+        .select_related("content_type", "workflow", "current_step")
+        .get(pk=proposal.pk)
+    )
+
+
+def require_action(action: Action, proposal: ChangeProposal, actor) -> None:
+    """Refuse, with the core's reason, unless `actor` may take `action` now. Called
+    with the proposal locked, so the facts cannot change before the write."""
+    refusal = action_refusal(
+        action,
+        proposal_facts(proposal),
+        actor_facts(actor),
+        app_label=proposal.content_type.app_label,
+        model_name=proposal.content_type.model,
+        state_label=proposal.get_state_display(),
+    )
+    if refusal is not None:
+        raise refusal.error()
+
+
+def require_model_permission(actor, model: type[models.Model], action: Action) -> None:
+    """`actor` None means the system itself (demo data, migrations)."""
+    if actor is None:
+        return
+    needed = permissions.required_permissions(
+        action, model._meta.app_label, model._meta.model_name
+    )
+    if not actor_facts(actor).holds(*needed):
+        raise PermissionRefused(str(NO_PERMISSION))
+
+
+@dataclass
+class Applicability:
+    """Whether a proposal's values still apply to its record, and if so, which."""
+
+    values: dict[str, object]
+    moved: list[tuple[ProposedChange, models.Field, object]]
+    reason: str = ""
+
+    @property
+    def applies(self) -> bool:
+        return not self.moved and not self.reason
+
+
+def applicability_of(
+    record: models.Model, changes: list[ProposedChange]
+) -> Applicability:
+    """Asks the core whether `changes` still apply to `record` as it is now."""
+    model = type(record)
+    fields = {c.field_name: model._meta.get_field(c.field_name) for c in changes}
+    current = {n: registry.current_value(record, f) for n, f in fields.items()}
+    moved_names = applicability.moved_fields(
+        {c.field_name: c.original_value for c in changes},
+        current,
+        lambda name, left, right: registry.values_equal(fields[name], left, right),
+    )
+    moved = [
+        (c, fields[c.field_name], current[c.field_name])
+        for c in changes
+        if c.field_name in moved_names
+    ]
+    if moved:
+        return Applicability(values={}, moved=moved)
+    candidate = with_values(
+        record,
+        {
+            c.field_name: registry.deserialize_value(
+                fields[c.field_name], c.proposed_value
+            )
+            for c in changes
+        },
+    )
+    problems = applicability.record_problems(candidate, fields)
+    if problems:
+        messages = " ".join(m for found in problems.values() for m in found)
+        return Applicability(
+            values={}, moved=[], reason=str(APPLY_INVALID % {"errors": messages})
+        )
+    return Applicability(values=cleaned(candidate, fields), moved=[])
+
+
+def write_fields(
+    *,
+    instance: models.Model,
+    values: dict[str, object],
+    actor,
+    source: Source | str,
+    proposal: ChangeProposal | None = None,
+    comment="",
+) -> None:
+    """Write `values` to a governed record with one audit row per field."""
+    model = type(instance)
+    entries = field_change_entries(
+        instance=instance,
+        values=values,
+        actor=actor,
+        source=source,
+        proposal=proposal,
+        comment=comment,
+    )
+    update_fields = list(values)
+    if any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        update_fields.append("updated_at")
+    with engine_writes():
+        instance.save(update_fields=update_fields)
+    audit_write(entries)
+
+
+def field_change_entries(
+    *,
+    instance: models.Model,
+    values: dict[str, object],
+    actor,
+    source: Source | str,
+    proposal: ChangeProposal | None = None,
+    comment="",
+) -> list[AuditEntry]:
+    """Set `values` on `instance` (unsaved) and return the audit rows of the change."""
+    model = type(instance)
+    entries = []
+    for name, value in values.items():
+        model_field = model._meta.get_field(name)
+        old_raw = registry.current_value(instance, model_field)
+        new_raw = registry.serialize_value(model_field, value)
+        setattr(instance, model_field.attname, applicability.attvalue(model_field, value))
+        entries.append(
+            audit_for_object(
+                instance=instance,
+                action=AuditAction.FIELD_CHANGED,
+                actor=actor,
+                source=source,
+                proposal=proposal,
+                field_name=name,
+                field_label=capfirst(str(model_field.verbose_name)),
+                old_value=old_raw,
+                new_value=new_raw,
+                old_display=registry.display_value(model_field, old_raw),
+                new_display=registry.display_value(model_field, new_raw),
+                comment=comment,
+            )
+        )
+    return entries
+
+
+def field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra):
+    """An audit row about one field of a proposal."""
+    return audit_for_proposal(
+        proposal=proposal,
+        action=action,
+        actor=actor,
+        field_name=model_field.name,
+        field_label=capfirst(str(model_field.verbose_name)),
+        old_value=old_raw,
+        new_value=new_raw,
+        old_display=registry.display_value(model_field, old_raw),
+        new_display=registry.display_value(model_field, new_raw),
+        **extra,
+    )
