@@ -411,7 +411,9 @@ class ImportPlanner:
             )
             for message in messages:
                 plan.errors.append(
-                    RowError(plan.line, column, "" if raw is None else str(raw), message)
+                    RowError(
+                        plan.line, column, "" if raw is None else str(raw), message
+                    )
                 )
 
     def _fingerprint(self, plan: RowPlan) -> None:

@@ -158,7 +158,9 @@ def field_change_entries(
         model_field = model._meta.get_field(name)
         old_raw = registry.current_value(instance, model_field)
         new_raw = registry.serialize_value(model_field, value)
-        setattr(instance, model_field.attname, applicability.attvalue(model_field, value))
+        setattr(
+            instance, model_field.attname, applicability.attvalue(model_field, value)
+        )
         entries.append(
             audit_for_object(
                 instance=instance,
