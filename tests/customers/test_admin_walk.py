@@ -77,7 +77,9 @@ def test_clerk_edit_lands_on_proposed_changes_with_the_message(
         "OK",
     ):
         assert label in html
-    assert "10.000,00" in html or "10000.00" in html or "10,000.00" in html
+    # English amounts, original then proposed.
+    assert "<td>10000.00</td>" in html
+    assert "<td>25000.00</td>" in html
     customer.refresh_from_db()
     assert customer.name == "Contoso Retail BV"
     assert customer.credit_limit == Decimal("10000.00")

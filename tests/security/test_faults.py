@@ -67,18 +67,53 @@ def test_an_audit_failure_part_way_through_an_import_writes_nothing(
 
 
 @pytest.mark.django_db
-def test_a_double_click_on_approve_is_answered_already_decided(
+def test_a_double_click_on_approve_after_it_applied_says_there_is_nothing_left(
     customer, clerk, approver, approver2, approvals_on, active_workflow, client
 ):
     from django.urls import reverse
 
-    submit(customer, clerk, credit_limit=Decimal("1"))
+    from workflow.models import AuditAction, AuditEntry
+
+    proposal = submit(customer, clerk, credit_limit=Decimal("1"))
     client.force_login(approver)
     url = reverse("admin:customers_customer_workflow", args=[customer.pk, "approve"])
     client.post(url, {"comment": ""})
     second = client.post(url, {"comment": ""}, follow=True)
     assert second.status_code == 200
+    # The first click applied the proposal: the record has no open one left.
+    assert "There are no proposed changes." in second.content.decode()
     assert (
-        "already decided" in second.content.decode()
-        or "There are no proposed changes" in second.content.decode()
+        AuditEntry.objects.filter(proposal=proposal, action=AuditAction.APPLIED).count()
+        == 1
+    )
+
+
+@pytest.mark.django_db
+def test_a_double_click_on_approve_while_the_step_waits_is_answered_already_decided(
+    customer, clerk, approver, approver2, approvals_on, approval_admin, client
+):
+    from django.urls import reverse
+
+    from tests.conftest import make_workflow
+    from workflow.exceptions import ALREADY_DECIDED_STEP
+    from workflow.models import AuditAction, AuditEntry, CompletionPolicy
+
+    make_workflow(
+        approval_admin,
+        {"users": [approver, approver2], "completion_policy": CompletionPolicy.ALL},
+    )
+    proposal = submit(customer, clerk, credit_limit=Decimal("1"))
+    client.force_login(approver)
+    url = reverse("admin:customers_customer_workflow", args=[customer.pk, "approve"])
+    client.post(url, {"comment": ""})
+    second = client.post(url, {"comment": ""}, follow=True)
+    assert second.status_code == 200
+    assert str(ALREADY_DECIDED_STEP) in second.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.PENDING
+    assert (
+        AuditEntry.objects.filter(
+            proposal=proposal, action=AuditAction.APPROVED, actor=approver
+        ).count()
+        == 1
     )
