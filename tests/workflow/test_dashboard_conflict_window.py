@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from customers.models import Customer
-from tests.conftest import submit
+from tests.conftest import store_around_approval, submit
 from tests.factories import CustomerFactory
 from tests.workflow.test_dashboard import NOW, approve, at, dashboard_of
 from workflow import selectors_dashboard
@@ -20,7 +19,7 @@ def conflict_closed(days_ago, clerk, approver):
     with at(NOW - timedelta(days=days_ago)):
         moved = CustomerFactory()
         proposal = submit(moved, clerk, credit_limit=Decimal("16000"))
-        Customer.objects.filter(pk=moved.pk).update(credit_limit=Decimal("1"))
+        store_around_approval(moved, credit_limit=Decimal("1"))
         proposal = approve(proposal, approver)
     assert proposal.state == ProposalState.CONFLICT
 
