@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from import_export import fields, widgets
 
-from workflow.resources import FormulaSafeResource
+from workflow.resources import GovernedResource
 
 from .models import (
     CashDiscount,
@@ -24,7 +24,7 @@ def _by_code(model):
     return widgets.ForeignKeyWidget(model, field="code")
 
 
-class CustomerResource(FormulaSafeResource):
+class CustomerResource(GovernedResource):
     customer_group = fields.Field(
         "customer_group", "customer_group", _by_code(CustomerGroup)
     )

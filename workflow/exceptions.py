@@ -72,6 +72,10 @@ WORKFLOW_WITHOUT_STEPS = _(
     "A workflow needs at least one approval step before it can be active."
 )
 STALE_DRAFT_FIELD = _("%(field)s is not part of the proposed changes.")
+BEHAVIOUR_NOT_PERMITTED = _(
+    "The %(parameters)s do not let imports change fields under approval without "
+    "approval. Choose Create change proposals or Reject changes."
+)
 IMPORT_REJECTS = _(
     "%(field)s needs approval, and this import rejects changes to such fields "
     "(Reject changes)."

@@ -28,6 +28,7 @@ from ..core.facts import Part, Participation, ProposalFacts
 from ..core.permissions import Action, required_permissions
 from ..enforcement import engine_writes
 from ..exceptions import (
+    BEHAVIOUR_NOT_PERMITTED,
     NO_ELIGIBLE_APPROVER,
     NO_PERMISSION,
     NotSubmittable,
@@ -57,10 +58,6 @@ from ..selectors_facts import actor_facts, candidate_facts
 from .common import require_model_permission
 from .decisions import active_workflow_required, proposal_submit
 
-ALLOW_NOT_PERMITTED = gettext_lazy(
-    "The %(parameters)s do not let imports change fields under approval without approval. "
-    "Choose Create change proposals or Reject changes."
-)
 STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
     "and confirm the new preview."
@@ -107,7 +104,7 @@ def governed_records_import(
     report = ImportReport()
     if not behaviour_permitted(model, options.behaviour):
         report.refused = str(
-            ALLOW_NOT_PERMITTED % {"parameters": governed.labels.parameters}
+            BEHAVIOUR_NOT_PERMITTED % {"parameters": governed.labels.parameters}
         )
         return report
     planner = ImportPlanner(model, options)

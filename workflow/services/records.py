@@ -15,6 +15,7 @@ from ..core import applicability, changes
 from ..core.applicability import cleaned, with_values
 from ..core.permissions import Action
 from ..exceptions import (
+    BEHAVIOUR_NOT_PERMITTED,
     RECORD_HAS_OPEN_PROPOSAL,
     STALE_DRAFT_FIELD,
     STALE_RECORD,
@@ -105,6 +106,13 @@ def governed_record_update(
     """
     governed = registry.get(model)
     require_model_permission(actor, model, Action.EDIT)
+    settings_row = selectors.approval_settings_for(model)
+    if behaviour is not None and not changes.behaviour_permitted(
+        settings_row.approvals_enabled, settings_row.data_entity_behavior, behaviour
+    ):
+        raise PermissionRefused(
+            str(BEHAVIOUR_NOT_PERMITTED % {"parameters": governed.labels.parameters})
+        )
     with transaction.atomic():
         instance = model._default_manager.select_for_update().get(pk=pk)
         if (
@@ -142,7 +150,11 @@ def governed_record_update(
         )
         routing = changes.route_changes(
             [n for n in values if n in moved or n in in_draft],
-            enabled=selectors.enabled_fields_for(model),
+            enabled=changes.enabled_fields(
+                settings_row.approvals_enabled,
+                settings_row.enabled_fields,
+                governed.governable_field_names,
+            ),
             behaviour=behaviour,
             open_proposal_state=proposal.state if proposal else None,
             open_proposal_label=proposal.get_state_display() if proposal else "",
