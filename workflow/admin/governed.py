@@ -138,6 +138,27 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         except WorkflowError as error:
             request._governed_error = error.message
 
+    def _save_refused_or_empty(self, request) -> bool:
+        """Whether the form's save wrote and proposed nothing (refused, or no change)."""
+        if getattr(request, "_governed_error", None):
+            return True
+        outcome = getattr(request, "_governed_outcome", None)
+        return outcome is not None and not (
+            outcome.saved_fields or outcome.proposed_fields or outcome.withdrawn_fields
+        )
+
+    def log_addition(self, request, obj, message):
+        """Django logs every add it hands to save_model; a refused one added nothing."""
+        if self._save_refused_or_empty(request):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        """Django logs every change it hands to save_model; a refused one changed nothing."""
+        if self._save_refused_or_empty(request):
+            return None
+        return super().log_change(request, obj, message)
+
     def construct_change_message(self, request, form, formsets, add=False):
         """Django's log names only the fields that were written, not those proposed."""
         outcome = getattr(request, "_governed_outcome", None)
