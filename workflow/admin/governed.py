@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import update_wrapper
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -195,23 +197,43 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         """Governed models keep their relations on their own fields; nothing to save here."""
 
+    def _back_to_form(self, request, url: str) -> HttpResponse:
+        """Back to the form after a refusal; a related-object popup stays a popup."""
+        if IS_POPUP_VAR in request.POST:
+            url = add_preserved_filters(
+                {
+                    "opts": self.model._meta,
+                    "preserved_filters": self.get_preserved_filters(request),
+                },
+                url,
+                popup=True,
+                to_field=request.POST.get(TO_FIELD_VAR),
+            )
+        return redirect(url)
+
     def response_add(self, request, obj, post_url_continue=None):
+        """A refused add goes back to the form; otherwise Django's answer, which in a
+        related-object popup is the page that closes the popup."""
         error = getattr(request, "_governed_error", None)
         if error:
             self.message_user(request, error, messages.ERROR)
-            return redirect(self._url("add"))
+            return self._back_to_form(request, self._url("add"))
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        """Say what became of each field; a refused save goes back to the form. In a
+        related-object popup a save that was not refused closes the popup, as Django's
+        does, and its messages wait for the next page."""
         error = getattr(request, "_governed_error", None)
         if error:
             self.message_user(request, error, messages.ERROR)
-            return redirect(self._url("change", obj.pk))
+            return self._back_to_form(request, self._url("change", obj.pk))
         outcome: services.RecordChangeOutcome | None = getattr(
             request, "_governed_outcome", None
         )
         if outcome is None:
             return super().response_change(request, obj)
+        popup = IS_POPUP_VAR in request.POST
         for reason in outcome.refused.values():
             self.message_user(request, reason, messages.ERROR)
         if outcome.saved_fields:
@@ -225,10 +247,12 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         if outcome.proposed_fields or outcome.withdrawn_fields:
             if outcome.proposal is not None and outcome.proposal.is_open:
                 self.message_user(request, CHANGES_NOT_SUBMITTED, messages.WARNING)
-                return redirect(self._url("proposed_changes", obj.pk))
-            self.message_user(
-                request, _("The proposed changes were withdrawn."), messages.INFO
-            )
+                if not popup:
+                    return redirect(self._url("proposed_changes", obj.pk))
+            else:
+                self.message_user(
+                    request, _("The proposed changes were withdrawn."), messages.INFO
+                )
         if not (
             outcome.saved_fields
             or outcome.proposed_fields
@@ -236,7 +260,12 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             or outcome.withdrawn_fields
         ):
             self.message_user(request, _("Nothing was changed."), messages.INFO)
-        if "_continue" in request.POST or outcome.refused:
+        if outcome.refused:
+            return self._back_to_form(request, self._url("change", obj.pk))
+        if popup:
+            # The popup names the record as it is now, not as the form proposed it.
+            return super().response_change(request, outcome.instance)
+        if "_continue" in request.POST:
             return redirect(self._url("change", obj.pk))
         if "_addanother" in request.POST:
             return redirect(self._url("add"))
