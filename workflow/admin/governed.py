@@ -22,7 +22,12 @@ from django.views.decorators.http import require_POST
 from .. import registry, selectors, services
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
-from ..exceptions import PermissionRefused, WorkflowError
+from ..exceptions import (
+    RECORD_VERSION_MISSING,
+    PermissionRefused,
+    StaleRecord,
+    WorkflowError,
+)
 from ..models import ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
 from .pagination import EstimatedCountPaginator
@@ -116,19 +121,26 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         return form_class
 
     def save_model(self, request, obj, form, change) -> None:
-        """Hand the form's values to the model's service instead of saving the instance."""
+        """Hand the form's values to the model's service instead of saving the instance.
+
+        A change form must send back the version of the record it was loaded with:
+        without it a stale form could not be told from a fresh one, so it is refused.
+        """
         try:
             if change:
+                expected_version = request.POST.get("_record_version") or None
+                if expected_version is None and registry.record_version(obj):
+                    raise StaleRecord(
+                        RECORD_VERSION_MISSING
+                        % {"model": self.model._meta.verbose_name}
+                    )
                 values = {
                     name: form.cleaned_data[name]
                     for name in form.changed_data
                     if name in form.cleaned_data
                 }
                 request._governed_outcome = self.update_record(
-                    request,
-                    obj.pk,
-                    values,
-                    expected_version=request.POST.get("_record_version"),
+                    request, obj.pk, values, expected_version=expected_version
                 )
             else:
                 created = self.create_record(request, dict(form.cleaned_data))
@@ -368,7 +380,13 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
-            extra_context["record_version"] = registry.record_version(obj)
+            # A form sent back (invalid) keeps the version it was first loaded with,
+            # or a stale form would pass for fresh once its errors are fixed.
+            extra_context["record_version"] = (
+                request.POST.get("_record_version", "")
+                if request.method == "POST"
+                else registry.record_version(obj)
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def proposed_changes_view(
