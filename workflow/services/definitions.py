@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -29,8 +28,6 @@ from ..models import (
     Workflow,
     WorkflowStep,
 )
-
-User = AbstractBaseUser
 
 # --- Permissions ------------------------------------------------------------------
 
