@@ -108,3 +108,10 @@ class AlreadyDecided(WorkflowError):
 
 class NotSubmittable(WorkflowError):
     pass
+
+
+# Appended after the classes so that branches adding messages merge side by side.
+RECORD_VERSION_MISSING = _(
+    "This %(model)s form was sent without the version it was loaded with, so nothing "
+    "was saved. Reload the page, then make your change again."
+)

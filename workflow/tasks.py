@@ -96,14 +96,6 @@ def send_digest(*, event: str, proposal_ids: list[int], user_ids: list[int]) -> 
 
 
 @task()
-def process_escalations() -> int:
-    """Escalate every work item past its time limit (run periodically)."""
-    from .services import work_items_escalate_overdue
-
-    return work_items_escalate_overdue()
-
-
-@task()
 def preview_import(*, job_id: int) -> str:
     """Check an uploaded file against the data; writes nothing but the job's preview."""
     from .models import ImportJob

@@ -25,19 +25,21 @@ def workflow_url(customer, action):
 
 
 def form_data(response) -> dict[str, object]:
-    """The values the change form shows, as the browser would post them back."""
+    """The values the change form shows, as the browser would post them back (with the
+    record's version the form was loaded with)."""
     form = response.context["adminform"].form
     data = {}
+    if response.context.get("record_version"):
+        data["_record_version"] = response.context["record_version"]
     for name in form.fields:
         value = form[name].value()
-        if True:
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                if value:
-                    data[name] = "on"
-                continue
-            data[name] = value
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        data[name] = value
     return data
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import update_wrapper
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,7 +22,12 @@ from django.views.decorators.http import require_POST
 from .. import registry, selectors, services
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
-from ..exceptions import PermissionRefused, WorkflowError
+from ..exceptions import (
+    RECORD_VERSION_MISSING,
+    PermissionRefused,
+    StaleRecord,
+    WorkflowError,
+)
 from ..models import ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
 from .pagination import EstimatedCountPaginator
@@ -114,19 +121,26 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         return form_class
 
     def save_model(self, request, obj, form, change) -> None:
-        """Hand the form's values to the model's service instead of saving the instance."""
+        """Hand the form's values to the model's service instead of saving the instance.
+
+        A change form must send back the version of the record it was loaded with:
+        without it a stale form could not be told from a fresh one, so it is refused.
+        """
         try:
             if change:
+                expected_version = request.POST.get("_record_version") or None
+                if expected_version is None and registry.record_version(obj):
+                    raise StaleRecord(
+                        RECORD_VERSION_MISSING
+                        % {"model": self.model._meta.verbose_name}
+                    )
                 values = {
                     name: form.cleaned_data[name]
                     for name in form.changed_data
                     if name in form.cleaned_data
                 }
                 request._governed_outcome = self.update_record(
-                    request,
-                    obj.pk,
-                    values,
-                    expected_version=request.POST.get("_record_version"),
+                    request, obj.pk, values, expected_version=expected_version
                 )
             else:
                 created = self.create_record(request, dict(form.cleaned_data))
@@ -137,6 +151,27 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             request._governed_error = " ".join(error.messages)
         except WorkflowError as error:
             request._governed_error = error.message
+
+    def _save_refused_or_empty(self, request) -> bool:
+        """Whether the form's save wrote and proposed nothing (refused, or no change)."""
+        if getattr(request, "_governed_error", None):
+            return True
+        outcome = getattr(request, "_governed_outcome", None)
+        return outcome is not None and not (
+            outcome.saved_fields or outcome.proposed_fields or outcome.withdrawn_fields
+        )
+
+    def log_addition(self, request, obj, message):
+        """Django logs every add it hands to save_model; a refused one added nothing."""
+        if self._save_refused_or_empty(request):
+            return None
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        """Django logs every change it hands to save_model; a refused one changed nothing."""
+        if self._save_refused_or_empty(request):
+            return None
+        return super().log_change(request, obj, message)
 
     def construct_change_message(self, request, form, formsets, add=False):
         """Django's log names only the fields that were written, not those proposed."""
@@ -174,23 +209,43 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         """Governed models keep their relations on their own fields; nothing to save here."""
 
+    def _back_to_form(self, request, url: str) -> HttpResponse:
+        """Back to the form after a refusal; a related-object popup stays a popup."""
+        if IS_POPUP_VAR in request.POST:
+            url = add_preserved_filters(
+                {
+                    "opts": self.model._meta,
+                    "preserved_filters": self.get_preserved_filters(request),
+                },
+                url,
+                popup=True,
+                to_field=request.POST.get(TO_FIELD_VAR),
+            )
+        return redirect(url)
+
     def response_add(self, request, obj, post_url_continue=None):
+        """A refused add goes back to the form; otherwise Django's answer, which in a
+        related-object popup is the page that closes the popup."""
         error = getattr(request, "_governed_error", None)
         if error:
             self.message_user(request, error, messages.ERROR)
-            return redirect(self._url("add"))
+            return self._back_to_form(request, self._url("add"))
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        """Say what became of each field; a refused save goes back to the form. In a
+        related-object popup a save that was not refused closes the popup, as Django's
+        does, and its messages wait for the next page."""
         error = getattr(request, "_governed_error", None)
         if error:
             self.message_user(request, error, messages.ERROR)
-            return redirect(self._url("change", obj.pk))
+            return self._back_to_form(request, self._url("change", obj.pk))
         outcome: services.RecordChangeOutcome | None = getattr(
             request, "_governed_outcome", None
         )
         if outcome is None:
             return super().response_change(request, obj)
+        popup = IS_POPUP_VAR in request.POST
         for reason in outcome.refused.values():
             self.message_user(request, reason, messages.ERROR)
         if outcome.saved_fields:
@@ -204,10 +259,12 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         if outcome.proposed_fields or outcome.withdrawn_fields:
             if outcome.proposal is not None and outcome.proposal.is_open:
                 self.message_user(request, CHANGES_NOT_SUBMITTED, messages.WARNING)
-                return redirect(self._url("proposed_changes", obj.pk))
-            self.message_user(
-                request, _("The proposed changes were withdrawn."), messages.INFO
-            )
+                if not popup:
+                    return redirect(self._url("proposed_changes", obj.pk))
+            else:
+                self.message_user(
+                    request, _("The proposed changes were withdrawn."), messages.INFO
+                )
         if not (
             outcome.saved_fields
             or outcome.proposed_fields
@@ -215,7 +272,12 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             or outcome.withdrawn_fields
         ):
             self.message_user(request, _("Nothing was changed."), messages.INFO)
-        if "_continue" in request.POST or outcome.refused:
+        if outcome.refused:
+            return self._back_to_form(request, self._url("change", obj.pk))
+        if popup:
+            # The popup names the record as it is now, not as the form proposed it.
+            return super().response_change(request, outcome.instance)
+        if "_continue" in request.POST:
             return redirect(self._url("change", obj.pk))
         if "_addanother" in request.POST:
             return redirect(self._url("add"))
@@ -318,7 +380,13 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
-            extra_context["record_version"] = registry.record_version(obj)
+            # A form sent back (invalid) keeps the version it was first loaded with,
+            # or a stale form would pass for fresh once its errors are fixed.
+            extra_context["record_version"] = (
+                request.POST.get("_record_version", "")
+                if request.method == "POST"
+                else registry.record_version(obj)
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def proposed_changes_view(

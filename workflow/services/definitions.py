@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from .. import registry, selectors
 from ..audit import audit_for_object, audit_write
 from ..exceptions import (
+    NO_PERMISSION,
     NOT_GOVERNABLE_FIELD,
     WORKFLOW_IN_USE,
     WORKFLOW_WITHOUT_STEPS,
     NotSubmittable,
+    PermissionRefused,
 )
 from ..models import (
     ApprovalSettings,
@@ -27,7 +29,60 @@ from ..models import (
     WorkflowStep,
 )
 
-User = AbstractBaseUser
+# --- Permissions ------------------------------------------------------------------
+
+# Steps and automatic approval rules are parts of their workflow: whoever may create or
+# change workflows edits them, as on the workflow page.
+PART_ACTIONS = ("add", "change")
+
+
+def _definition_permissions(
+    governed_model: type[models.Model],
+    definition_model: type[models.Model],
+    actions: tuple[str, ...],
+) -> list[str]:
+    """The permissions that allow one of `actions` on the settings or workflows of
+    `governed_model`: those of the engine's model (any governed model), and those of
+    the proxy the governed model's app shows them under (the customers app's
+    "Accounts receivable workflow"), which are what the admin pages check."""
+    models_ = [definition_model] + [
+        m
+        for m in apps.get_app_config(governed_model._meta.app_label).get_models()
+        if m._meta.proxy and m._meta.concrete_model is definition_model
+    ]
+    return [
+        f"{m._meta.app_label}.{action}_{m._meta.model_name}"
+        for m in models_
+        for action in actions
+    ]
+
+
+def _require_definition_permission(
+    actor,
+    *,
+    governed_model: type[models.Model],
+    definition_model: type[models.Model],
+    actions: tuple[str, ...],
+) -> None:
+    """Refuse `actor` unless they hold one of the permissions for `actions`.
+
+    `actor` None means the system itself (demo data, migrations), which needs none.
+    """
+    if actor is None:
+        return
+    needed = _definition_permissions(governed_model, definition_model, actions)
+    if not any(actor.has_perm(name) for name in needed):
+        raise PermissionRefused(NO_PERMISSION)
+
+
+def _require_workflow_permission(actor, workflow: Workflow, *actions: str) -> None:
+    _require_definition_permission(
+        actor,
+        governed_model=workflow.content_type.model_class(),
+        definition_model=Workflow,
+        actions=actions,
+    )
+
 
 # --- Settings and workflow definitions -----------------------------------------
 
@@ -49,8 +104,17 @@ def approval_settings_update(
     enabled_fields: list[str],
     actor,
 ) -> ApprovalSettings:
-    """Change the approval parameters; every changed value leaves an audit row."""
+    """Change the approval parameters; every changed value leaves an audit row.
+
+    Needs the permission to change the approval parameters of `model`.
+    """
     governed = registry.get(model)
+    _require_definition_permission(
+        actor,
+        governed_model=model,
+        definition_model=ApprovalSettings,
+        actions=("change",),
+    )
     unknown = [
         name for name in enabled_fields if name not in governed.governable_field_names
     ]
@@ -153,8 +217,12 @@ def _refuse_if_in_use(workflow: Workflow) -> None:
 
 
 def workflow_save(*, workflow: Workflow, actor) -> Workflow:
-    """Create a workflow definition, or change one that nothing uses yet."""
+    """Create a workflow definition, or change one that nothing uses yet.
+
+    Needs the permission to add workflows to create one, to change them to change one.
+    """
     created = workflow.pk is None
+    _require_workflow_permission(actor, workflow, "add" if created else "change")
     _refuse_if_in_use(workflow)
     if created and workflow.created_by_id is None:
         workflow.created_by = actor
@@ -176,6 +244,7 @@ def workflow_save(*, workflow: Workflow, actor) -> Workflow:
 
 def workflow_step_save(*, step: WorkflowStep, actor) -> WorkflowStep:
     """Create or change one approval step of a workflow that nothing uses yet."""
+    _require_workflow_permission(actor, step.workflow, *PART_ACTIONS)
     _refuse_if_in_use(step.workflow)
     step.full_clean()
     with transaction.atomic():
@@ -195,6 +264,7 @@ def workflow_step_save(*, step: WorkflowStep, actor) -> WorkflowStep:
 
 def workflow_step_delete(*, step: WorkflowStep, actor) -> None:
     """Remove an approval step of a workflow that nothing uses yet."""
+    _require_workflow_permission(actor, step.workflow, *PART_ACTIONS)
     _refuse_if_in_use(step.workflow)
     with transaction.atomic():
         audit_write(
@@ -214,6 +284,7 @@ def workflow_steps_save(
     *, workflow: Workflow, steps: list[WorkflowStep], deleted: list[WorkflowStep], actor
 ) -> None:
     """Save a workflow's steps together, so that steps may swap sequence numbers."""
+    _require_workflow_permission(actor, workflow, *PART_ACTIONS)
     _refuse_if_in_use(workflow)
     with transaction.atomic():
         for step in deleted:
@@ -230,6 +301,7 @@ def workflow_steps_save(
 
 def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRule:
     """Create or change an automatic approval rule of a workflow that nothing uses yet."""
+    _require_workflow_permission(actor, rule.workflow, *PART_ACTIONS)
     _refuse_if_in_use(rule.workflow)
     rule.full_clean()
     with transaction.atomic():
@@ -248,6 +320,8 @@ def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRul
 
 
 def auto_approval_rule_delete(*, rule: AutoApprovalRule, actor) -> None:
+    """Remove an automatic approval rule of a workflow that nothing uses yet."""
+    _require_workflow_permission(actor, rule.workflow, *PART_ACTIONS)
     _refuse_if_in_use(rule.workflow)
     with transaction.atomic():
         audit_write(
@@ -277,8 +351,9 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
     """Copy a workflow with its steps and rules, inactive and free to edit.
 
     As a new version it joins the same series (the way to change a workflow in use);
-    otherwise it starts a series of its own.
+    otherwise it starts a series of its own. Needs the permission to add workflows.
     """
+    _require_workflow_permission(actor, workflow, "add")
     with transaction.atomic():
         source = Workflow.objects.select_for_update().get(pk=workflow.pk)
         steps = list(source.steps.prefetch_related("assigned_users"))
@@ -332,8 +407,10 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
 def workflow_activate(*, workflow: Workflow, actor) -> Workflow:
     """Make `workflow` the one active workflow of its model.
 
-    Proposals already submitted keep the version they were submitted under.
+    Proposals already submitted keep the version they were submitted under. Needs the
+    permission to change workflows.
     """
+    _require_workflow_permission(actor, workflow, "change")
     with transaction.atomic():
         workflow = Workflow.objects.select_for_update().get(pk=workflow.pk)
         if not workflow.steps.exists():
