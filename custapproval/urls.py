@@ -5,12 +5,20 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from workflow.admin.access import own_password_change
+
 admin.site.site_header = _("Customer approvals")
 admin.site.site_title = _("Customer approvals")
 admin.site.index_title = _("Customer master data under approval")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Before the admin's own page of that address, which saves the form unaudited.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(own_password_change),
+        name="own_password_change",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -695,6 +695,9 @@ class AuditAction(models.TextChoices):
     STEP_SKIPPED = "step_skipped", _("Step skipped")
     STEP_STARTED = "step_started", _("Step started")
     AUTO_APPROVED = "auto_approved", _("Approved automatically")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    GROUPS_CHANGED = "groups_changed", _("Groups changed")
+    PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
 
 
 class AuditEntry(models.Model):

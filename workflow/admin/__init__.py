@@ -8,6 +8,7 @@ request, call a service and report the outcome: the rules live in services.
 
 from __future__ import annotations
 
+from .access import GroupAccessAdmin, UserAccessAdmin
 from .definitions import WorkflowAdmin
 from .governed import GovernedModelAdmin
 from .parameters import ApprovalSettingsAdmin
@@ -18,6 +19,8 @@ __all__ = [
     "AuditEntryAdmin",
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
+    "GroupAccessAdmin",
+    "UserAccessAdmin",
     "WorkItemAdmin",
     "WorkflowAdmin",
 ]

@@ -1,0 +1,141 @@
+"""Reads behind the access rules: what a person holds, what they may hand out, and
+whether a change of a user or a group would give away more (`rules_access`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q, QuerySet
+
+from . import rules_access
+from .rules_access import Grantor
+
+
+def grantor_for(actor) -> Grantor:
+    """What `actor` holds now, from the database rather than the permission cache of
+    the request, so that a change earlier in the same request counts."""
+    flags = (
+        get_user_model()
+        .objects.filter(pk=actor.pk, is_active=True)
+        .values("is_superuser", "is_staff")
+        .first()
+    )
+    if flags is None:
+        return Grantor(is_superuser=False, is_staff=False, permission_ids=frozenset())
+    held = Permission.objects.filter(
+        Q(user__pk=actor.pk) | Q(group__user__pk=actor.pk)
+    ).values_list("pk", flat=True)
+    return Grantor(
+        is_superuser=flags["is_superuser"],
+        is_staff=flags["is_staff"],
+        permission_ids=frozenset(held),
+    )
+
+
+def grantable_permissions(
+    grantor: Grantor, *, keep: Iterable[int] = ()
+) -> QuerySet[Permission]:
+    """The permissions `grantor` may give, and those in `keep` (what the user or group
+    has already, so that a form does not drop them unseen)."""
+    permissions = Permission.objects.select_related("content_type")
+    if grantor.is_superuser:
+        return permissions
+    return permissions.filter(pk__in=[*grantor.permission_ids, *keep])
+
+
+def grantable_groups(grantor: Grantor, *, keep: Iterable[int] = ()) -> QuerySet[Group]:
+    """The groups `grantor` may put people in (none grants more than they hold), and
+    those in `keep`."""
+    groups = Group.objects.order_by("name")
+    if grantor.is_superuser:
+        return groups
+    more = Permission.objects.exclude(pk__in=grantor.permission_ids)
+    return groups.filter(
+        Q(pk__in=list(keep)) | ~Q(pk__in=Group.objects.filter(permissions__in=more))
+    )
+
+
+def _names(permissions: Iterable[Permission]) -> dict[int, str]:
+    return {p.pk: str(p) for p in permissions}
+
+
+def user_change_refusal(
+    *,
+    actor,
+    user=None,
+    values: Mapping[str, object] | None = None,
+    groups: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+    grantor: Grantor | None = None,
+) -> str | None:
+    """Why `actor` may not create (`user` None) or change a user this way; None when
+    they may. `groups` and `permissions` are the user's new sets, None to keep them."""
+    grantor = grantor or grantor_for(actor)
+    values = values or {}
+    if user is not None:
+        refusal = rules_access.target_refusal(
+            grantor,
+            username=user.get_username(),
+            target_is_superuser=user.is_superuser,
+        )
+        if refusal:
+            return refusal
+    refusal = rules_access.flags_refusal(
+        grantor,
+        superuser_before=bool(user and user.is_superuser),
+        superuser_after=bool(
+            values.get("is_superuser", user.is_superuser if user else False)
+        ),
+        staff_before=bool(user and user.is_staff),
+        staff_after=bool(values.get("is_staff", user.is_staff if user else False)),
+    )
+    if refusal:
+        return refusal
+    if permissions is not None:
+        current = (
+            set(user.user_permissions.values_list("pk", flat=True)) if user else set()
+        )
+        added = [p for p in permissions if p.pk not in current]
+        refusal = rules_access.permissions_refusal(grantor, added=_names(added))
+        if refusal:
+            return refusal
+    if groups is not None:
+        current = set(user.groups.values_list("pk", flat=True)) if user else set()
+        added_ids = [g.pk for g in groups if g.pk not in current]
+        added = {
+            group.name: _names(group.permissions.select_related("content_type"))
+            for group in Group.objects.filter(pk__in=added_ids)
+        }
+        refusal = rules_access.groups_refusal(grantor, added=added)
+        if refusal:
+            return refusal
+    return None
+
+
+def user_target_refusal(*, actor, user, grantor: Grantor | None = None) -> str | None:
+    """Why `actor` may not delete `user` or set their password; None when they may."""
+    return rules_access.target_refusal(
+        grantor or grantor_for(actor),
+        username=user.get_username(),
+        target_is_superuser=user.is_superuser,
+    )
+
+
+def group_change_refusal(
+    *,
+    actor,
+    group: Group | None = None,
+    permissions: Iterable[Permission] | None = None,
+    grantor: Grantor | None = None,
+) -> str | None:
+    """Why `actor` may not create (`group` None) or change a group to hold
+    `permissions` (None: unchanged); None when they may."""
+    if permissions is None:
+        return None
+    current = set(group.permissions.values_list("pk", flat=True)) if group else set()
+    added = [p for p in permissions if p.pk not in current]
+    return rules_access.permissions_refusal(
+        grantor or grantor_for(actor), added=_names(added)
+    )
