@@ -9,9 +9,9 @@
 --   psql -v ON_ERROR_STOP=1 -d custapproval -f deploy/postgres/roles.sql
 --
 -- The application's role is custapproval_app and the owner is the owner of the database,
--- unless the session names others first:
+-- unless the session names others (SET custapproval.app_role = ..., or for psql:
 --
---   SET custapproval.app_role = 'app'; SET custapproval.owner_role = 'owner';
+--   PGOPTIONS='-c custapproval.app_role=app -c custapproval.owner_role=owner' psql ...).
 --
 -- It sets no password: give one with psql's \password custapproval_app.
 
