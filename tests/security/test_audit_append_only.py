@@ -53,3 +53,23 @@ def test_queryset_update_and_delete_are_refused_too(entry):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).delete()
     assert AuditEntry.objects.filter(pk=entry.pk, comment="").exists()
+
+
+TRUNCATE_REFUSED = "workflow_auditentry is append-only: TRUNCATE refused"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "TRUNCATE workflow_auditentry",
+        # A table the audit trail refers to, taking the trail with it.
+        "TRUNCATE auth_user CASCADE",
+    ],
+)
+def test_postgresql_refuses_truncate(entry, statement):
+    with pytest.raises(DatabaseError) as refused, connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert str(refused.value).splitlines()[0] == TRUNCATE_REFUSED
+    assert AuditEntry.objects.filter(pk=entry.pk, comment="").exists()
