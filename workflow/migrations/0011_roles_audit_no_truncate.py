@@ -58,6 +58,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflow", "0009_audit_comment_translations")]
+    dependencies = [("workflow", "0010_access_audit_actions")]
 
     operations = [migrations.RunPython(create, drop)]
