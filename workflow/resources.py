@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from . import registry, selectors, services
-from .exceptions import BEHAVIOUR_NOT_PERMITTED
+from .exceptions import BEHAVIOUR_NOT_PERMITTED, WorkflowError
 from .importing.values import escape_formula
 from .models import ChangeProposal, DataEntityBehavior, Source
 
@@ -72,8 +72,16 @@ class GovernedResource(FormulaSafeResource):
         self._engine_behaviour = behaviour
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        """Hand the row's values to the engine instead of saving the instance."""
+        """Hand the row's values to the engine instead of saving the instance; the
+        engine's refusal is the row's error."""
         self.before_save_instance(instance, row, **kwargs)
+        try:
+            self._save_through_engine(instance, is_create)
+        except WorkflowError as refused:
+            raise ValidationError(refused.message) from refused
+        self.after_save_instance(instance, row, **kwargs)
+
+    def _save_through_engine(self, instance, is_create: bool) -> None:
         model = self._meta.model
         editable = [
             f for f in model._meta.concrete_fields if f.editable and not f.primary_key
@@ -107,7 +115,6 @@ class GovernedResource(FormulaSafeResource):
                     actor=self._engine_actor,
                     source=Source.IMPORT,
                 )
-        self.after_save_instance(instance, row, **kwargs)
 
 
 class ChangeProposalResource(FormulaSafeResource):
