@@ -7,9 +7,11 @@ so that an approval, a clerk's edit and the escalation run never deadlock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from .. import registry
@@ -20,7 +22,15 @@ from ..core.applicability import cleaned, with_values
 from ..core.permissions import Action
 from ..enforcement import engine_writes
 from ..exceptions import APPLY_INVALID, NO_PERMISSION, PermissionRefused
-from ..models import AuditAction, AuditEntry, ChangeProposal, ProposedChange, Source
+from ..models import (
+    AuditAction,
+    AuditEntry,
+    ChangeProposal,
+    ProposedChange,
+    Source,
+    WorkflowStep,
+    WorkItem,
+)
 from ..selectors_facts import actor_facts, proposal_facts
 
 
@@ -194,3 +204,27 @@ def field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra)
         new_display=registry.display_value(model_field, new_raw),
         **extra,
     )
+
+
+def work_items_build(
+    proposal: ChangeProposal,
+    step: WorkflowStep,
+    assignees: Iterable,
+    *,
+    now=None,
+    due_at=None,
+) -> list[WorkItem]:
+    """Unsaved work items of `step` for each assignee in the proposal's round, due when
+    the step's time limit passes (or at `due_at`, for an item handed over)."""
+    if due_at is None and step.time_limit is not None:
+        due_at = (now or timezone.now()) + step.time_limit
+    return [
+        WorkItem(
+            proposal=proposal,
+            step=step,
+            assignee=user,
+            due_at=due_at,
+            submission_round=proposal.submission_round,
+        )
+        for user in assignees
+    ]

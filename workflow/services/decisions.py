@@ -55,6 +55,7 @@ from .common import (
     lock_proposal,
     lock_record,
     require_action,
+    work_items_build,
     write_fields,
 )
 
@@ -240,22 +241,9 @@ def _usernames(users) -> str:
 
 
 def _open_work_items(
-    proposal: ChangeProposal, step: WorkflowStep, assignees: list, *, due_at=None
+    proposal: ChangeProposal, step: WorkflowStep, assignees: list
 ) -> None:
-    if due_at is None and step.time_limit is not None:
-        due_at = timezone.now() + step.time_limit
-    WorkItem.objects.bulk_create(
-        [
-            WorkItem(
-                proposal=proposal,
-                step=step,
-                assignee=user,
-                due_at=due_at,
-                submission_round=proposal.submission_round,
-            )
-            for user in assignees
-        ]
-    )
+    WorkItem.objects.bulk_create(work_items_build(proposal, step, assignees))
 
 
 # --- Decide ----------------------------------------------------------------------
@@ -292,20 +280,10 @@ def proposal_approve(
 ) -> ChangeProposal:
     """Approve the current step as `actor`; the step's policy decides when it is done."""
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor, Action.APPROVE)
-        work_item.approve(comment=comment.strip())
-        work_item.save(update_fields=["state", "comment", "decided_at"])
-        entries = [
-            audit_for_proposal(
-                proposal=proposal,
-                action=AuditAction.APPROVED,
-                actor=actor,
-                comment=work_item.comment,
-                source=source,
-            )
-        ]
-        entries += _after_decision(proposal, actor)
-        audit_write(entries)
+        proposal, entry = _vote(
+            proposal, actor, Action.APPROVE, comment.strip(), source
+        )
+        audit_write([entry, *_after_decision(proposal, actor)])
     return proposal
 
 
@@ -321,21 +299,34 @@ def proposal_reject(
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED_TO_REJECT)
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor, Action.REJECT)
-        work_item.reject(comment=comment)
-        work_item.save(update_fields=["state", "comment", "decided_at"])
-        entries = [
-            audit_for_proposal(
-                proposal=proposal,
-                action=AuditAction.REJECTED,
-                actor=actor,
-                comment=comment,
-                source=source,
-            )
-        ]
-        entries += _after_decision(proposal, actor, comment=comment)
-        audit_write(entries)
+        proposal, entry = _vote(proposal, actor, Action.REJECT, comment, source)
+        audit_write([entry, *_after_decision(proposal, actor, comment=comment)])
     return proposal
+
+
+# The transition of the actor's work item, and the audit action, of each decision.
+_VOTES = {
+    Action.APPROVE: ("approve", AuditAction.APPROVED),
+    Action.REJECT: ("reject", AuditAction.REJECTED),
+    Action.REQUEST_CHANGE: ("send_back", AuditAction.CHANGE_REQUESTED),
+}
+
+
+def _vote(proposal: ChangeProposal, actor, action: Action, comment: str, source):
+    """Record `actor`'s decision on their work item, if the core lets them; returns the
+    locked proposal and the decision's audit row."""
+    proposal, work_item = _lock_for_decision(proposal, actor, action)
+    transition, audit_action = _VOTES[action]
+    getattr(work_item, transition)(comment=comment)
+    work_item.save(update_fields=["state", "comment", "decided_at"])
+    entry = audit_for_proposal(
+        proposal=proposal,
+        action=audit_action,
+        actor=actor,
+        comment=comment,
+        source=source,
+    )
+    return proposal, entry
 
 
 def _after_decision(proposal: ChangeProposal, actor, comment: str = "") -> list:
@@ -400,23 +391,11 @@ def proposal_request_change(
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED)
     with transaction.atomic():
-        proposal, work_item = _lock_for_decision(proposal, actor, Action.REQUEST_CHANGE)
-        work_item.send_back(comment=comment)
-        work_item.save(update_fields=["state", "comment", "decided_at"])
+        proposal, entry = _vote(proposal, actor, Action.REQUEST_CHANGE, comment, source)
         _close_open_items(proposal)
         proposal.request_change()
         proposal.save(update_fields=["state", "current_step"])
-        audit_write(
-            [
-                audit_for_proposal(
-                    proposal=proposal,
-                    action=AuditAction.CHANGE_REQUESTED,
-                    actor=actor,
-                    comment=comment,
-                    source=source,
-                )
-            ]
-        )
+        audit_write([entry])
         notifications.notify_submitter(
             event=notifications.SENT_BACK, proposal=proposal, comment=comment
         )
@@ -515,13 +494,10 @@ def _hand_over(
         raise PermissionRefused(str(refusal))
     transition(to=to_user, comment=comment.strip())
     work_item.save(update_fields=["state", "handed_over_to", "comment", "decided_at"])
-    new_item = WorkItem.objects.create(
-        proposal=proposal,
-        step=work_item.step,
-        assignee=to_user,
-        due_at=work_item.due_at,
-        submission_round=work_item.submission_round,
+    (new_item,) = work_items_build(
+        proposal, work_item.step, [to_user], due_at=work_item.due_at
     )
+    new_item.save()
     audit_write(
         [
             audit_for_proposal(

@@ -55,7 +55,7 @@ from ..models import (
     WorkItem,
 )
 from ..selectors_facts import actor_facts, candidate_facts
-from .common import require_model_permission
+from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit
 
 STALE_PREVIEW = gettext_lazy(
@@ -397,18 +397,9 @@ class _ImportWriter:
         for proposal, first, skipped in fast:
             proposal.submit(by=actor, workflow=workflow)
             proposal.advance(next_step=first)
-            due_at = self.now + first.time_limit if first.time_limit else None
-            assignees = context.assignees_by_step[first.pk]
-            items += [
-                WorkItem(
-                    proposal=proposal,
-                    step=first,
-                    assignee=user,
-                    due_at=due_at,
-                    submission_round=proposal.submission_round,
-                )
-                for user in assignees
-            ]
+            items += work_items_build(
+                proposal, first, context.assignees_by_step[first.pk], now=self.now
+            )
             rows.append(
                 self._proposal_row(
                     proposal,
