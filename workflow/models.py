@@ -554,13 +554,6 @@ class WorkItemState(models.TextChoices):
     SENT_BACK = "sent_back", _("Sent back for changes")
 
 
-HANDED_OVER_STATES = (
-    WorkItemState.DELEGATED,
-    WorkItemState.REASSIGNED,
-    WorkItemState.ESCALATED,
-)
-
-
 class WorkItem(ConcurrentTransitionMixin, models.Model):
     proposal = models.ForeignKey(
         ChangeProposal,

@@ -1,5 +1,5 @@
 """Reads behind the access rules: what a person holds, what they may hand out, and
-whether a change of a user or a group would give away more (`rules_access`)."""
+whether a change of a user or a group would give away more (`core.access`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q, QuerySet
 
-from . import rules_access
-from .rules_access import Grantor
+from .core import access
+from .core.access import Grantor
 
 
 def grantor_for(actor) -> Grantor:
@@ -75,14 +75,14 @@ def user_change_refusal(
     grantor = grantor or grantor_for(actor)
     values = values or {}
     if user is not None:
-        refusal = rules_access.target_refusal(
+        refusal = access.target_refusal(
             grantor,
             username=user.get_username(),
             target_is_superuser=user.is_superuser,
         )
         if refusal:
             return refusal
-    refusal = rules_access.flags_refusal(
+    refusal = access.flags_refusal(
         grantor,
         superuser_before=bool(user and user.is_superuser),
         superuser_after=bool(
@@ -98,7 +98,7 @@ def user_change_refusal(
             set(user.user_permissions.values_list("pk", flat=True)) if user else set()
         )
         added = [p for p in permissions if p.pk not in current]
-        refusal = rules_access.permissions_refusal(grantor, added=_names(added))
+        refusal = access.permissions_refusal(grantor, added=_names(added))
         if refusal:
             return refusal
     if groups is not None:
@@ -108,7 +108,7 @@ def user_change_refusal(
             group.name: _names(group.permissions.select_related("content_type"))
             for group in Group.objects.filter(pk__in=added_ids)
         }
-        refusal = rules_access.groups_refusal(grantor, added=added)
+        refusal = access.groups_refusal(grantor, added=added)
         if refusal:
             return refusal
     return None
@@ -116,7 +116,7 @@ def user_change_refusal(
 
 def user_target_refusal(*, actor, user, grantor: Grantor | None = None) -> str | None:
     """Why `actor` may not delete `user` or set their password; None when they may."""
-    return rules_access.target_refusal(
+    return access.target_refusal(
         grantor or grantor_for(actor),
         username=user.get_username(),
         target_is_superuser=user.is_superuser,
@@ -136,6 +136,6 @@ def group_change_refusal(
         return None
     current = set(group.permissions.values_list("pk", flat=True)) if group else set()
     added = [p for p in permissions if p.pk not in current]
-    return rules_access.permissions_refusal(
+    return access.permissions_refusal(
         grantor or grantor_for(actor), added=_names(added)
     )

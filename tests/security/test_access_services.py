@@ -13,15 +13,15 @@ from customers.management.commands.seed_demo import (
     CLERKS,
 )
 from tests.factories import UserFactory
-from workflow.exceptions import PermissionRefused, WorkflowError
-from workflow.models import AuditAction, AuditEntry
-from workflow.rules_access import (
+from workflow.core.access import (
     GROUP_GRANTS_MORE,
     ONLY_SUPERUSER_GRANTS_SUPERUSER,
     PERMISSIONS_NOT_HELD,
     STAFF_NOT_HELD,
     SUPERUSER_PROTECTED,
 )
+from workflow.exceptions import PermissionRefused, WorkflowError
+from workflow.models import AuditAction, AuditEntry
 from workflow.services import access
 from workflow.services.access import USER_IN_USE
 

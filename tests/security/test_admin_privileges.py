@@ -26,13 +26,13 @@ from customers.management.commands.seed_demo import (
 from tests.factories import UserFactory
 from workflow import selectors_access
 from workflow.admin import access as access_admin
-from workflow.models import AuditAction, AuditEntry
-from workflow.rules_access import (
+from workflow.core.access import (
     GROUP_GRANTS_MORE,
     ONLY_SUPERUSER_GRANTS_SUPERUSER,
     PERMISSIONS_NOT_HELD,
     SUPERUSER_PROTECTED,
 )
+from workflow.models import AuditAction, AuditEntry
 
 NEW_PASSWORD = "a-long-new-Passw0rd"
 

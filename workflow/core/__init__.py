@@ -16,5 +16,6 @@ database. Where each rule lives:
 - `completion`: when the votes on a step decide it (single, majority, percentage, all).
 - `applicability`: whether proposed values still apply (nothing moved, the whole record
   valid).
+- `access`: who may grant what (superuser status, permissions, groups) to users and groups.
 - `facts`, `refusals`: the data the core decides on, and how it says no.
 """

@@ -45,7 +45,11 @@ def exclusions(
                 ExclusionReason.SUBMITTED, submission_round=part.submission_round
             )
         found.setdefault(part.user_id, set()).add(reason)
-    if facts.created_by_id is not None:
+    if facts.created_by_id is not None and not any(
+        r.reason == ExclusionReason.PROPOSED for r in found.get(facts.created_by_id, ())
+    ):
+        # Who started the proposal proposed its first value; said so when the audit
+        # trail names no field of theirs.
         found.setdefault(facts.created_by_id, set()).add(
             Exclusion(ExclusionReason.PROPOSED)
         )

@@ -1,4 +1,4 @@
-"""Users, groups and permissions: every change checked against `rules_access` and
+"""Users, groups and permissions: every change checked against `core.access` and
 written to the audit trail in the same transaction.
 
 A refused change raises `PermissionRefused` before anything is written. Passwords
