@@ -61,7 +61,7 @@ class GovernedResource(FormulaSafeResource):
         behaviour = kwargs.get("behaviour") or settings_row.data_entity_behavior
         if behaviour not in DataEntityBehavior.values:
             raise ValidationError(str(_("Choose one of the listed behaviours.")))
-        if not services.import_behaviour_permitted(model, behaviour):
+        if not selectors.import_behaviour_permitted(model, behaviour):
             raise ValidationError(
                 str(
                     BEHAVIOUR_NOT_PERMITTED

@@ -47,6 +47,14 @@ def enabled_fields_for(model: type[models.Model]) -> frozenset[str]:
     )
 
 
+def import_behaviour_permitted(model: type[models.Model], behaviour: str) -> bool:
+    """Whether the parameters let an import of `model` follow `behaviour`."""
+    settings_row = approval_settings_for(model)
+    return changes.behaviour_permitted(
+        settings_row.approvals_enabled, settings_row.data_entity_behavior, behaviour
+    )
+
+
 def _proposals_of(instance: models.Model) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk

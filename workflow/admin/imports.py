@@ -112,7 +112,7 @@ class GovernedImportMixin:
         form.fields["behaviour"].choices = [
             (value, label)
             for value, label in DataEntityBehavior.choices
-            if services.import_behaviour_permitted(self.model, value)
+            if selectors.import_behaviour_permitted(self.model, value)
         ]
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

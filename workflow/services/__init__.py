@@ -25,7 +25,6 @@ from .definitions import (
     workflow_step_save,
     workflow_steps_save,
 )
-from .imports import behaviour_permitted as import_behaviour_permitted
 from .imports import (
     governed_records_import,
     import_job_confirm,
@@ -55,7 +54,6 @@ __all__ = [
     "governed_record_delete",
     "governed_record_update",
     "governed_records_import",
-    "import_behaviour_permitted",
     "import_job_confirm",
     "import_job_create",
     "import_job_preview",

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
-from ..core import changes, routing
+from ..core import routing
 from ..core.actions import eligible
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
@@ -102,7 +102,7 @@ def governed_records_import(
     _require_import_permission(actor, model)
     governed = registry.get(model)
     report = ImportReport()
-    if not behaviour_permitted(model, options.behaviour):
+    if not selectors.import_behaviour_permitted(model, options.behaviour):
         report.refused = str(
             BEHAVIOUR_NOT_PERMITTED % {"parameters": governed.labels.parameters}
         )
@@ -150,14 +150,6 @@ def governed_records_import(
     finally:
         planner.close()
     return report
-
-
-def behaviour_permitted(model: type[models.Model], behaviour: str) -> bool:
-    """Whether the parameters let an import of `model` follow `behaviour`."""
-    settings_row = selectors.approval_settings_for(model)
-    return changes.behaviour_permitted(
-        settings_row.approvals_enabled, settings_row.data_entity_behavior, behaviour
-    )
 
 
 def _submission_problem(model, actor, report: ImportReport) -> str:
