@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from .. import notifications, registry
 from ..audit import audit_for_proposal, audit_write
 from ..bulk_sql import rows_update
-from ..core import completion, routing
+from ..core import completion, lifecycle, routing
 from ..core.actions import action_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
@@ -89,7 +89,7 @@ def proposals_approve_bulk(
                 for item in facts[pid].work_items
                 if item.step_sequence == step.sequence
                 and item.submission_round == proposal.submission_round
-                and item.state in completion.COUNTED_STATES
+                and item.state in lifecycle.VOTES
             ]
             decided = completion.step_outcome(
                 step.completion_policy, step.approval_percentage, votes

@@ -20,7 +20,7 @@ from ..audit import (
     audit_write,
     in_every_language,
 )
-from ..core import completion, routing
+from ..core import completion, lifecycle, routing
 from ..core.actions import eligible, handover_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
@@ -360,7 +360,7 @@ def step_votes_outcome(proposal: ChangeProposal) -> str | None:
             proposal=proposal,
             step=step,
             submission_round=proposal.submission_round,
-            state__in=completion.COUNTED_STATES,
+            state__in=lifecycle.VOTES,
         ).values_list("state", flat=True)
     )
     return completion.step_outcome(
