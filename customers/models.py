@@ -180,7 +180,7 @@ class Customer(GovernedRecord):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    class Meta:
+    class Meta(GovernedRecord.Meta):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["account"]

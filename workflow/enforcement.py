@@ -179,9 +179,13 @@ class GovernedRecord(models.Model):
 
     class Meta:
         abstract = True
+        # Django's internals and code reaching for `_base_manager` get the guard too.
+        base_manager_name = "objects"
 
     def save(self, *args, **kwargs) -> None:
-        if not self._state.adding and not engine_is_writing():
+        # Also a new instance with the primary key of an existing row (force_update):
+        # the stored row is what is protected.
+        if self.pk is not None and not engine_is_writing():
             model = type(self)
             guarded = _enabled_fields(model)
             update_fields = kwargs.get("update_fields")
@@ -281,14 +285,19 @@ def governed_models_are_guarded(app_configs=None, **kwargs) -> list[checks.Error
         checks.Error(
             f"{governed.model._meta.label} is governed but does not refuse writes made "
             "around the engine.",
-            hint="Inherit workflow.enforcement.GovernedRecord and keep its manager as "
-            "the default manager.",
+            hint="Inherit workflow.enforcement.GovernedRecord, extend its Meta "
+            "(class Meta(GovernedRecord.Meta)) and keep its manager as the default "
+            "and base manager.",
             obj=governed.model,
             id="workflow.E001",
         )
         for governed in registry.all_governed()
         if not issubclass(governed.model, GovernedRecord)
-        or not isinstance(
-            governed.model._default_manager.get_queryset(), GovernedQuerySet
+        or not all(
+            isinstance(manager.get_queryset(), GovernedQuerySet)
+            for manager in (
+                governed.model._default_manager,
+                governed.model._base_manager,
+            )
         )
     ]
