@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from workflow import registry
 
-        from .models import Customer
+        from .models import CashDiscount, Customer, PaymentTerms
 
         registry.register(
             Customer,
@@ -25,4 +25,36 @@ class CustomersConfig(AppConfig):
             ),
             business_key="account",
             import_required_columns=("account", "name"),
+        )
+        # Reference values that change what customers owe are governed too; only those
+        # may be put under approval, a description stays free.
+        registry.register(
+            PaymentTerms,
+            labels=registry.GovernedModelLabels(
+                parameters=_("Terms of payment parameters"),
+                approval_section=_("Terms of payment approval"),
+                enable_approvals=_("Enable terms of payment approvals"),
+                workflows=_("Terms of payment workflows"),
+                workflow_type=_("Proposed terms of payment change workflow"),
+                approval_step=_(
+                    "Workflow approval for proposed terms of payment change"
+                ),
+            ),
+            fields=("days",),
+            business_key="code",
+            import_required_columns=("code",),
+        )
+        registry.register(
+            CashDiscount,
+            labels=registry.GovernedModelLabels(
+                parameters=_("Cash discount parameters"),
+                approval_section=_("Cash discount approval"),
+                enable_approvals=_("Enable cash discount approvals"),
+                workflows=_("Cash discount workflows"),
+                workflow_type=_("Proposed cash discount change workflow"),
+                approval_step=_("Workflow approval for proposed cash discount change"),
+            ),
+            fields=("days", "percentage"),
+            business_key="code",
+            import_required_columns=("code",),
         )
