@@ -50,7 +50,7 @@ class GovernedReferenceCode(GovernedRecord, ReferenceCode):
 
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    class Meta(ReferenceCode.Meta):
+    class Meta(GovernedRecord.Meta, ReferenceCode.Meta):
         abstract = True
 
 

@@ -228,6 +228,9 @@ def test_a_governed_model_without_the_guard_fails_the_system_check(monkeypatch):
         class Meta:
             app_label = "customers"
 
+        def __str__(self) -> str:
+            return "unguarded"
+
     monkeypatch.setattr(
         registry,
         "_registry",

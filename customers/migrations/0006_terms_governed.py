@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0004_search_indexes'),
+        ('customers', '0005_customer_guarded_base_manager'),
         ('workflow', '0011_roles_audit_no_truncate'),
     ]
 
