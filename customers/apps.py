@@ -11,10 +11,10 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from workflow import registry
 
-        from .models import CashDiscount, Customer, PaymentTerms
+        from . import models
 
         registry.register(
-            Customer,
+            models.Customer,
             labels=registry.GovernedModelLabels(
                 parameters=_("Accounts receivable parameters"),
                 approval_section=_("Customer approval"),
@@ -25,11 +25,13 @@ class CustomersConfig(AppConfig):
             ),
             business_key="account",
             import_required_columns=("account", "name"),
+            parameters_proxy=models.AccountsReceivableParameters,
+            workflows_proxy=models.AccountsReceivableWorkflow,
         )
         # Reference values that change what customers owe are governed too; only those
         # may be put under approval, a description stays free.
         registry.register(
-            PaymentTerms,
+            models.PaymentTerms,
             labels=registry.GovernedModelLabels(
                 parameters=_("Terms of payment parameters"),
                 approval_section=_("Terms of payment approval"),
@@ -43,9 +45,11 @@ class CustomersConfig(AppConfig):
             fields=("days",),
             business_key="code",
             import_required_columns=("code",),
+            parameters_proxy=models.TermsOfPaymentParameters,
+            workflows_proxy=models.TermsOfPaymentWorkflow,
         )
         registry.register(
-            CashDiscount,
+            models.CashDiscount,
             labels=registry.GovernedModelLabels(
                 parameters=_("Cash discount parameters"),
                 approval_section=_("Cash discount approval"),
@@ -57,4 +61,6 @@ class CustomersConfig(AppConfig):
             fields=("days", "percentage"),
             business_key="code",
             import_required_columns=("code",),
+            parameters_proxy=models.CashDiscountParameters,
+            workflows_proxy=models.CashDiscountWorkflow,
         )

@@ -39,6 +39,10 @@ class GovernedModel:
     labels: GovernedModelLabels
     business_key: str = "pk"
     import_required_columns: tuple[str, ...] = ()
+    # The proxies of ApprovalSettings and Workflow the model's app shows its parameters
+    # and workflows under: their permissions are the ones that allow changing them.
+    parameters_proxy: type[models.Model] | None = None
+    workflows_proxy: type[models.Model] | None = None
 
     @property
     def label(self) -> str:
@@ -93,6 +97,8 @@ def register(
     exclude: Iterable[str] = (),
     business_key: str = "pk",
     import_required_columns: Iterable[str] = (),
+    parameters_proxy: type[models.Model] | None = None,
+    workflows_proxy: type[models.Model] | None = None,
 ) -> GovernedModel:
     """Put `model` under the engine. By default every editable field may be governed."""
     excluded = set(exclude)
@@ -103,6 +109,8 @@ def register(
         labels=labels,
         business_key=business_key,
         import_required_columns=tuple(import_required_columns),
+        parameters_proxy=parameters_proxy,
+        workflows_proxy=workflows_proxy,
     )
     _registry[model._meta.label_lower] = governed
     return governed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from .. import registry, selectors
 from ..audit import audit_for_object, audit_write
+from ..core import permissions
 from ..exceptions import (
     NO_PERMISSION,
     NOT_GOVERNABLE_FIELD,
@@ -28,33 +28,13 @@ from ..models import (
     Workflow,
     WorkflowStep,
 )
+from ..selectors_facts import actor_facts
 
 # --- Permissions ------------------------------------------------------------------
 
 # Steps and automatic approval rules are parts of their workflow: whoever may create or
 # change workflows edits them, as on the workflow page.
 PART_ACTIONS = ("add", "change")
-
-
-def _definition_permissions(
-    governed_model: type[models.Model],
-    definition_model: type[models.Model],
-    actions: tuple[str, ...],
-) -> list[str]:
-    """The permissions that allow one of `actions` on the settings or workflows of
-    `governed_model`: those of the engine's model (any governed model), and those of
-    the proxy the governed model's app shows them under (the customers app's
-    "Accounts receivable workflow"), which are what the admin pages check."""
-    models_ = [definition_model] + [
-        m
-        for m in apps.get_app_config(governed_model._meta.app_label).get_models()
-        if m._meta.proxy and m._meta.concrete_model is definition_model
-    ]
-    return [
-        f"{m._meta.app_label}.{action}_{m._meta.model_name}"
-        for m in models_
-        for action in actions
-    ]
 
 
 def _require_definition_permission(
@@ -70,8 +50,22 @@ def _require_definition_permission(
     """
     if actor is None:
         return
-    needed = _definition_permissions(governed_model, definition_model, actions)
-    if not any(actor.has_perm(name) for name in needed):
+    governed = registry.get(governed_model)
+    proxy = (
+        governed.workflows_proxy
+        if definition_model is Workflow
+        else governed.parameters_proxy
+    )
+    needed = permissions.definition_permissions(
+        actions,
+        tuple(
+            (m._meta.app_label, m._meta.model_name)
+            for m in (definition_model, proxy)
+            if m is not None
+        ),
+    )
+    held = actor_facts(actor)
+    if not any(held.holds(name) for name in needed):
         raise PermissionRefused(NO_PERMISSION)
 
 
