@@ -177,7 +177,10 @@ def copy_update_from(path: Path) -> None:
     """Raw COPY into a temporary table and one UPDATE … FROM: the floor for updates."""
     from django.db import connection, transaction
 
-    with transaction.atomic(), connection.cursor() as cursor:
+    from workflow.enforcement import engine_writes
+
+    # The floor writes fields under approval directly, as only the engine may.
+    with transaction.atomic(), engine_writes(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE bench_in (account text, name text, customer_group text, credit_limit numeric, "
             "payment_terms text, bank_account text, phone text, city text) ON COMMIT DROP"
