@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from .models import ChangeProposal
+
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
 
 ASSIGNED = "assigned"
 ESCALATED = "escalated"
@@ -18,7 +23,11 @@ CONFLICT = "conflict"
 
 
 def notify(
-    *, event: str, proposal: ChangeProposal, recipients: Iterable, comment: str = ""
+    *,
+    event: str,
+    proposal: ChangeProposal,
+    recipients: Iterable[User | None],
+    comment: str = "",
 ) -> None:
     """Mail `recipients` about `event` once the current transaction commits."""
     from .tasks import send_notification
@@ -34,12 +43,14 @@ def notify(
             user_ids=user_ids,
             comment=comment,
             # The step as it is now: by the time the mail goes out it may have moved on.
-            step=proposal.current_step.name if proposal.current_step_id else "",
+            step=proposal.current_step.name if proposal.current_step else "",
         )
     )
 
 
-def notify_many(*, event: str, proposal_ids: list[int], recipients: Iterable) -> None:
+def notify_many(
+    *, event: str, proposal_ids: list[int], recipients: Iterable[User | None]
+) -> None:
     """One e-mail per recipient about many proposals at once (an import's, say)."""
     from .tasks import send_digest
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -47,16 +49,24 @@ from ..importing.plan import (
 from ..importing.reading import FileRefused, TableFile
 from ..models import (
     AuditAction,
+    AutoApprovalRule,
     ChangeProposal,
     ImportJob,
     ImportJobState,
     ProposedChange,
     Source,
+    Workflow,
+    WorkflowStep,
     WorkItem,
 )
 from ..selectors_facts import actor_facts, candidate_facts
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit
+
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+    from django.core.files import File
 
 STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
@@ -69,17 +79,28 @@ class _Rollback(Exception):
     pass
 
 
-def _require_import_permission(actor, model: type[models.Model]) -> None:
+def _instance(plan: RowPlan) -> models.Model:
+    """The record of a new or updated row, which the planner always sets."""
+    assert plan.instance is not None
+    return plan.instance
+
+
+def _require_import_permission(actor: User | None, model: type[models.Model]) -> None:
     """An import always runs as a person: its rows and proposals are theirs."""
     if actor is None:
         raise PermissionRefused(str(NO_PERMISSION))
     require_model_permission(actor, model, Action.IMPORT)
 
 
-def _may_submit(actor, model: type[models.Model]) -> bool:
+def _may_submit(actor: User, model: type[models.Model]) -> bool:
     opts = model._meta
     return actor_facts(actor).holds(
-        *required_permissions(Action.SUBMIT, opts.app_label, opts.model_name)
+        *required_permissions(
+            Action.SUBMIT,
+            opts.app_label,
+            # Options.model_name is None only while a model class is being built.
+            opts.model_name,  # type: ignore[arg-type]
+        )
     )
 
 
@@ -89,7 +110,7 @@ def governed_records_import(
     path: Path | str,
     file_name: str,
     options: ImportOptions,
-    actor,
+    actor: User,
     dry_run: bool,
     expected_fingerprint: str = "",
     progress: Progress | None = None,
@@ -146,13 +167,15 @@ def governed_records_import(
     except FileRefused as refused:
         report.refused = refused.message
     except WorkflowError as error:
-        report.refused = error.message
+        report.refused = str(error.message)
     finally:
         planner.close()
     return report
 
 
-def _submission_problem(model, actor, report: ImportReport) -> str:
+def _submission_problem(
+    model: type[models.Model], actor: User, report: ImportReport
+) -> str:
     """Why the proposals a preview plans could not be submitted, or ""."""
     if not report.counts.get("proposals"):
         return ""
@@ -177,7 +200,7 @@ class _ImportWriter:
     the same few queries at 10k rows as at 1M.
     """
 
-    def __init__(self, model: type[models.Model], actor):
+    def __init__(self, model: type[models.Model], actor: User) -> None:
         self.model = model
         self.actor = actor
         self.governed = registry.get(model)
@@ -189,7 +212,7 @@ class _ImportWriter:
         self.references: dict[str, dict[object, str]] = {}
         self._submission: _Submission | None = None
         # Proposals assigned to each approver, for one e-mail each when the import ends.
-        self.assigned: dict[int, tuple[object, list[int]]] = {}
+        self.assigned: dict[int, tuple[User, list[int]]] = {}
 
     # --- reading values ---------------------------------------------------------
 
@@ -214,20 +237,28 @@ class _ImportWriter:
                 )
                 known.update({obj.pk: str(obj) for obj in related})
 
-    def _display(self, name: str, raw) -> str:
+    def _display(self, name: str, raw: object) -> str:
         model_field = self.fields[name]
         if isinstance(model_field, models.ForeignKey) and raw is not None:
             return self.references[name].get(raw, str(raw))
         return registry.display_value(model_field, raw)
 
-    def _field_row(self, action, plan: RowPlan, name, old_raw, new_raw, proposal_id):
+    def _field_row(
+        self,
+        action: AuditAction,
+        plan: RowPlan,
+        name: str,
+        old_raw: object,
+        new_raw: object,
+        proposal_id: int | None,
+    ) -> tuple[object, ...]:
         """The audit row of one imported field, written or proposed."""
         return audit_row(
             action=action,
             actor=self.actor,
             source=Source.IMPORT,
             content_type_id=self.content_type.pk,
-            object_id=plan.instance.pk,
+            object_id=_instance(plan).pk,
             object_repr=plan.object_repr,
             proposal_id=proposal_id,
             field_name=name,
@@ -249,14 +280,14 @@ class _ImportWriter:
         self._learn_references(updated)
         rows = []
 
-        instances_insert(self.model, [p.instance for p in new_rows])
+        instances_insert(self.model, [_instance(p) for p in new_rows])
         rows += [
             audit_row(
                 action=AuditAction.CREATED,
                 actor=self.actor,
                 source=Source.IMPORT,
                 content_type_id=self.content_type.pk,
-                object_id=p.instance.pk,
+                object_id=_instance(p).pk,
                 object_repr=str(p.instance),
                 created_at=self.now,
             )
@@ -271,7 +302,7 @@ class _ImportWriter:
             for plan in direct_rows:
                 for name, value in plan.direct.items():
                     new_raw = registry.serialize_value(fields[name], value)
-                    setattr(plan.instance, fields[name].attname, value)
+                    setattr(_instance(plan), fields[name].attname, value)
                     changed_fields.add(name)
                     rows.append(
                         self._field_row(
@@ -284,13 +315,14 @@ class _ImportWriter:
                         )
                     )
                 if "updated_at" in fields:
-                    plan.instance.updated_at = self.now
+                    # django-stubs cannot know that this model has the field.
+                    _instance(plan).updated_at = self.now  # type: ignore[attr-defined]
             if "updated_at" in fields:
                 changed_fields.add("updated_at")
             with engine_writes():
                 rows_update(
                     self.model,
-                    [p.instance for p in direct_rows],
+                    [_instance(p) for p in direct_rows],
                     sorted(changed_fields),
                 )
 
@@ -300,8 +332,8 @@ class _ImportWriter:
             proposals = [
                 ChangeProposal(
                     content_type=self.content_type,
-                    object_id=p.instance.pk,
-                    object_repr=self.governed.object_repr(p.instance),
+                    object_id=_instance(p).pk,
+                    object_repr=self.governed.object_repr(_instance(p)),
                     source=Source.IMPORT,
                     created_by=self.actor,
                 )
@@ -372,7 +404,9 @@ class _ImportWriter:
         for proposal in proposals:
             proposed = {
                 c.field_name: (c.original_value, c.proposed_value)
-                for c in proposal.prefetched_changes
+                # Kept on the instance by write(): not a model field, so django-stubs
+                # does not know it.
+                for c in proposal.prefetched_changes  # type: ignore[attr-defined]
             }
             route = routing.next_step(context.steps, 0, proposed)
             first = route.step
@@ -385,7 +419,6 @@ class _ImportWriter:
             fast.append((proposal, first, route.skipped))
 
         items = []
-        system = {"actor": None, "source": Source.SYSTEM}
         for proposal, first, skipped in fast:
             proposal.submit(by=actor, workflow=workflow)
             proposal.advance(next_step=first)
@@ -406,7 +439,8 @@ class _ImportWriter:
                     proposal,
                     AuditAction.STEP_SKIPPED,
                     context.skip_texts[step.pk],
-                    **system,
+                    actor=None,
+                    source=Source.SYSTEM,
                 )
                 for step in skipped
             ]
@@ -415,7 +449,8 @@ class _ImportWriter:
                     proposal,
                     AuditAction.STEP_STARTED,
                     context.assigned_texts[first.pk],
-                    **system,
+                    actor=None,
+                    source=Source.SYSTEM,
                 )
             )
         if fast:
@@ -438,7 +473,15 @@ class _ImportWriter:
                 ].append(item.proposal.pk)
         return slow
 
-    def _proposal_row(self, proposal, action, comment, *, actor, source) -> tuple:
+    def _proposal_row(
+        self,
+        proposal: ChangeProposal,
+        action: AuditAction,
+        comment: Translated,
+        *,
+        actor: User | None,
+        source: Source | str,
+    ) -> tuple[object, ...]:
         return audit_row(
             action=action,
             actor=actor,
@@ -456,17 +499,17 @@ class _ImportWriter:
 class _Submission:
     """The active workflow as one import submits to it: steps, rules, who may decide."""
 
-    workflow: object
-    steps: list
-    auto_rules: list
-    assignees_by_step: dict[int, list]
+    workflow: Workflow
+    steps: list[WorkflowStep]
+    auto_rules: list[AutoApprovalRule]
+    assignees_by_step: dict[int, list[User]]
     # The audit comments, built once per import in every language.
     sent_text: Translated
     skip_texts: dict[int, Translated]
     assigned_texts: dict[int, Translated]
 
     @classmethod
-    def load(cls, model: type[models.Model], actor) -> _Submission:
+    def load(cls, model: type[models.Model], actor: User) -> _Submission:
         if not _may_submit(actor, model):
             raise PermissionRefused(str(NO_PERMISSION))
         governed = registry.get(model)
@@ -484,7 +527,7 @@ class _Submission:
                 Participation(actor.pk, Part.SUBMITTED, submission_round=1),
             ),
         )
-        assignees_by_step = {}
+        assignees_by_step: dict[int, list[User]] = {}
         for step in steps:
             if step.assignee_field:
                 continue
@@ -495,21 +538,18 @@ class _Submission:
             }
             assignees_by_step[step.pk] = [u for u in users if u.pk in allowed]
         skip_texts = {
-            step.pk: in_every_language(
-                lambda step=step: skipped_step_text(step, governed)
-            )
+            step.pk: in_every_language(partial(skipped_step_text, step, governed))
             for step in steps
         }
+
+        def assigned_text(pk: int, users: list[User]) -> str:
+            return _("Step “%(step)s” assigned to %(users)s.") % {
+                "step": next(s for s in steps if s.pk == pk),
+                "users": ", ".join(u.get_username() for u in users),
+            }
+
         assigned_texts = {
-            pk: in_every_language(
-                lambda pk=pk, users=users: (
-                    _("Step “%(step)s” assigned to %(users)s.")
-                    % {
-                        "step": next(s for s in steps if s.pk == pk),
-                        "users": ", ".join(u.get_username() for u in users),
-                    }
-                )
-            )
+            pk: in_every_language(partial(assigned_text, pk, users))
             for pk, users in assignees_by_step.items()
         }
         return cls(
@@ -529,7 +569,11 @@ class _Submission:
 
 
 def import_job_create(
-    *, model: type[models.Model], upload, options: ImportOptions, actor
+    *,
+    model: type[models.Model],
+    upload: File,
+    options: ImportOptions,
+    actor: User,
 ) -> ImportJob:
     """Store an uploaded file for its preview; refuses files over the size limit."""
     _require_import_permission(actor, model)
@@ -544,7 +588,8 @@ def import_job_create(
     job = ImportJob(
         content_type=ContentType.objects.get_for_model(model),
         created_by=actor,
-        original_name=Path(upload.name).name[:255],
+        # An upload always has a name; django-stubs types File.name as optional.
+        original_name=Path(upload.name).name[:255],  # type: ignore[arg-type]
         options=options.__dict__,
     )
     job.file.save(job.original_name, upload, save=False)
@@ -579,7 +624,7 @@ def _progress_saver(job: ImportJob) -> Progress:
 def import_job_preview(*, job: ImportJob) -> ImportJob:
     """Check the job's file against the data now; nothing is written to the records."""
     report = governed_records_import(
-        model=job.content_type.model_class(),
+        model=registry.model_of(job.content_type),
         path=job.file.path,
         file_name=job.original_name,
         options=ImportOptions(**job.options),
@@ -594,9 +639,9 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_confirm(*, job: ImportJob, actor) -> ImportJob:
+def import_job_confirm(*, job: ImportJob, actor: User) -> ImportJob:
     """The user confirms a preview: queue the import of exactly what it showed."""
-    _require_import_permission(actor, job.content_type.model_class())
+    _require_import_permission(actor, registry.model_of(job.content_type))
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.created_by_id != actor.pk:
@@ -619,7 +664,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     message = ""
     try:
         report = governed_records_import(
-            model=job.content_type.model_class(),
+            model=registry.model_of(job.content_type),
             path=job.file.path,
             file_name=job.original_name,
             options=ImportOptions(**job.options),
