@@ -41,8 +41,6 @@ def test_every_task_is_used_by_the_application():
         for path in (ROOT / folder).rglob("*.py")
     ]
     names = [name for module in TASK_MODULES for name in task_names(module)]
-    unused = [
-        name for name in names if not any(uses(name, text) for text in sources)
-    ]
+    unused = [name for name in names if not any(uses(name, text) for text in sources)]
     assert len(names) == 4
     assert unused == []
