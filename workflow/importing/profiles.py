@@ -178,13 +178,3 @@ def doubled_columns(columns: Iterable[str]) -> list[str]:
             doubled.setdefault(folded, column)
         seen.add(folded)
     return list(doubled.values())
-
-
-def label_of(model: type[models.Model], name: str) -> str:
-    """How the preview names a profile: its label, or nothing for plain field names."""
-    if not name:
-        return ""
-    try:
-        return str(get(model, name).label)
-    except FileRefused:
-        return name
