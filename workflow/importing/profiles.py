@@ -13,8 +13,9 @@ registers its governed models, and the import reads the file through the one cho
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from django.db import models
@@ -39,7 +40,7 @@ class ColumnMap:
     """
 
     field: str
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)
     convert: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:
@@ -67,6 +68,16 @@ class ImportProfile:
     # Columns of the file's own layout that have no field here, left out on purpose.
     ignored: frozenset[str] = frozenset()
     description: Promise | str = ""
+    # Worked out from the above: column names without regard to case.
+    _by_name: dict[str, ColumnMap] = dataclasses.field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _column_names: dict[str, str] = dataclasses.field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _ignored: frozenset[str] = dataclasses.field(
+        init=False, repr=False, compare=False, default=frozenset()
+    )
 
     def __post_init__(self) -> None:
         columns = {
@@ -131,11 +142,11 @@ class ImportProfile:
 class HeaderMapping:
     """One file's header read through a profile."""
 
-    sources: dict[str, str] = field(default_factory=dict)  # field -> file column
-    readers: dict[str, ColumnMap] = field(default_factory=dict)
-    seen: list[str] = field(default_factory=list)  # the file's mapped columns
-    ignored: list[str] = field(default_factory=list)  # left out by the profile
-    unknown: list[str] = field(default_factory=list)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)  # field: column
+    readers: dict[str, ColumnMap] = dataclasses.field(default_factory=dict)
+    seen: list[str] = dataclasses.field(default_factory=list)  # the columns read
+    ignored: list[str] = dataclasses.field(default_factory=list)  # by the profile
+    unknown: list[str] = dataclasses.field(default_factory=list)
 
 
 _profiles: dict[tuple[str, str], ImportProfile] = {}
