@@ -10,8 +10,9 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from workflow import registry
+        from workflow.importing import profiles
 
-        from . import models
+        from . import import_profiles, models
 
         registry.register(
             models.Customer,
@@ -64,3 +65,5 @@ class CustomersConfig(AppConfig):
             parameters_proxy=models.CashDiscountParameters,
             workflows_proxy=models.CashDiscountWorkflow,
         )
+        # A Dynamics 365 export of the Customers V3 entity imports as it is.
+        profiles.register(import_profiles.customers_v3_profile())

@@ -43,6 +43,7 @@ from ..importing.plan import (
     ImportOptions,
     ImportPlanner,
     ImportReport,
+    NewRecord,
     RowPlan,
     report_add,
 )
@@ -134,6 +135,7 @@ def governed_records_import(
             path, name=file_name, encoding=options.encoding, delimiter=options.delimiter
         )
         columns = planner.check_header(table.header)
+        report.columns = planner.columns_note()
     except FileRefused as refused:
         report.refused = refused.message
         return report
@@ -210,6 +212,9 @@ class _ImportWriter:
             name: str(self.governed.field_label(name)) for name in self.fields
         }
         self.references: dict[str, dict[object, str]] = {}
+        # New records whose reference names a record a later batch creates:
+        # (record, field name, target), set once the target is written.
+        self.pending_links: list[tuple[models.Model, str, NewRecord]] = []
         self._submission: _Submission | None = None
         # Proposals assigned to each approver, for one e-mail each when the import ends.
         self.assigned: dict[int, tuple[User, list[int]]] = {}
@@ -236,6 +241,59 @@ class _ImportWriter:
                     pk__in=wanted
                 )
                 known.update({obj.pk: str(obj) for obj in related})
+
+    def _link_new_records(
+        self, plans: list[RowPlan], new_rows: list[RowPlan], updated: list[RowPlan]
+    ) -> None:
+        """Point the references to records this file creates at their rows, now that
+        they have primary keys: created in this batch (just inserted), in an earlier
+        one (read back), or in a later one (set when that batch is written).
+
+        A new record was inserted without such a reference, so it is set in a second
+        statement; an updated record's change takes the key before it is written or
+        proposed.
+        """
+        key = self.governed.business_key
+        linked = [
+            (plan, values, name, target)
+            for plan in plans
+            for values in (plan.direct, plan.proposed)
+            for name, target in values.items()
+            if isinstance(target, NewRecord)
+        ]
+        if not linked and not self.pending_links:
+            return
+        pks = {str(getattr(p.instance, key)): _instance(p).pk for p in new_rows}
+        first_line = plans[0].line
+        earlier = {
+            t.key for *_, t in linked if t.key not in pks and t.line < first_line
+        }
+        if earlier:
+            pks.update(
+                (str(k), pk)
+                for k, pk in self.model._default_manager.filter(
+                    **{f"{key}__in": earlier}
+                ).values_list(key, "pk")
+            )
+        waiting = self.pending_links
+        self.pending_links = []
+        for plan, values, name, target in linked:
+            if plan.kind == NEW:
+                waiting.append((_instance(plan), name, target))
+            else:
+                # The planner refuses a change to an existing record that names a
+                # record created further down, so the target is written by now.
+                values[name] = pks[target.key]
+        by_field: dict[str, list[models.Model]] = {}
+        for instance, name, target in waiting:
+            if target.key in pks:
+                setattr(instance, self.fields[name].attname, pks[target.key])
+                by_field.setdefault(name, []).append(instance)
+            else:
+                self.pending_links.append((instance, name, target))
+        with engine_writes():
+            for name, instances in by_field.items():
+                rows_update(self.model, instances, [name])
 
     def _display(self, name: str, raw: object) -> str:
         model_field = self.fields[name]
@@ -277,10 +335,11 @@ class _ImportWriter:
         fields = self.fields
         new_rows = [p for p in plans if p.kind == NEW]
         updated = [p for p in plans if p.kind == UPDATED]
+        instances_insert(self.model, [_instance(p) for p in new_rows])
+        self._link_new_records(plans, new_rows, updated)
         self._learn_references(updated)
         rows = []
 
-        instances_insert(self.model, [_instance(p) for p in new_rows])
         rows += [
             audit_row(
                 action=AuditAction.CREATED,
