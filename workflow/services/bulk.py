@@ -41,6 +41,7 @@ from ..models import (
     WorkItemState,
 )
 from ..selectors_facts import actor_facts, proposal_facts_many
+from ..text import clean_comment
 from .common import applicability_of, field_change_entries
 from .decisions import conflict_entries, proposal_approve
 
@@ -67,7 +68,7 @@ def proposals_approve_bulk(
 ) -> BulkApproval:
     """Approve, as `actor`, every listed proposal that the rules let them approve."""
     outcome = BulkApproval()
-    comment = comment.strip()
+    comment = clean_comment(comment)
     with transaction.atomic():
         proposals = _lock(proposal_ids)
         for missing in set(proposal_ids) - set(proposals):

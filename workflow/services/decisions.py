@@ -56,6 +56,7 @@ from ..models import (
     WorkItemState,
 )
 from ..selectors_facts import candidate_facts, proposal_facts
+from ..text import clean_comment
 from .common import (
     Conflict,
     applicability_of,
@@ -299,6 +300,7 @@ def proposal_approve(
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Approve the current step as `actor`; the step's policy decides when it is done."""
+    comment = clean_comment(comment)
     with transaction.atomic():
         proposal, entry = _vote(
             proposal, actor, Action.APPROVE, comment.strip(), source
@@ -315,7 +317,7 @@ def proposal_reject(
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Reject as `actor`. A comment is required; the record is left untouched."""
-    comment = (comment or "").strip()
+    comment = clean_comment(comment)
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED_TO_REJECT)
     with transaction.atomic():
@@ -419,7 +421,7 @@ def proposal_request_change(
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Send the proposal back to its submitter, who edits and resubmits it."""
-    comment = (comment or "").strip()
+    comment = clean_comment(comment)
     if not comment:
         raise NotSubmittable(COMMENT_REQUIRED)
     with transaction.atomic():
@@ -442,6 +444,7 @@ def proposal_recall(
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """The submitter takes a pending proposal back; nothing is written to the record."""
+    comment = clean_comment(comment)
     with transaction.atomic():
         lock_record(proposal)
         proposal = lock_proposal(proposal)
@@ -472,6 +475,7 @@ def work_item_delegate(
     source: Source = Source.BROWSER,
 ) -> WorkItem:
     """Hand the actor's work item on this proposal to another user, who then holds it."""
+    comment = clean_comment(comment)
     with transaction.atomic():
         proposal, work_item = _lock_for_decision(proposal, actor, Action.DELEGATE)
         return _hand_over(
@@ -495,6 +499,7 @@ def work_item_reassign(
     source: Source = Source.BROWSER,
 ) -> WorkItem:
     """An approval administrator moves someone's open work item to another user."""
+    comment = clean_comment(comment)
     with transaction.atomic():
         lock_record(work_item.proposal)
         proposal = lock_proposal(work_item.proposal)

@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from workflow import charts, registry, selectors, selectors_dashboard
 from workflow.models import ProposalState
+from workflow.text import COMMENT_MAX_LENGTH
 
 register = template.Library()
 
@@ -21,6 +22,12 @@ DAY_TICK_EVERY = 7
 # The width of a chart across the whole dashboard, in CSS pixels (the admin index
 # content is 600 pixels wide); the others share it two by two.
 WIDE_CHART = 560
+
+
+@register.simple_tag
+def comment_max_length() -> int:
+    """The longest comment a decision takes, for the comment box's maxlength."""
+    return COMMENT_MAX_LENGTH
 
 
 @register.simple_tag(takes_context=True)
