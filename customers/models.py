@@ -8,18 +8,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from workflow.enforcement import GovernedRecord
 from workflow.models import ApprovalSettings, Workflow
+from workflow.text import validate_text
 
-from .validators import (
-    normalize_iban,
-    validate_country,
-    validate_currency,
-    validate_iban,
+from .fields import IBANField
+from .validators import validate_account, validate_country, validate_currency
+
+ACCOUNT_TAKEN = _(
+    "Another customer already has this account, perhaps written with other capitals: "
+    "customer accounts are the same whatever their case."
 )
 
 
@@ -97,8 +100,10 @@ class CreditRating(models.TextChoices):
 
 
 class Customer(GovernedRecord):
-    account = models.CharField(_("customer account"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    account = models.CharField(
+        _("customer account"), max_length=20, unique=True, validators=[validate_account]
+    )
+    name = models.CharField(_("name"), max_length=100, validators=[validate_text])
     customer_group = models.ForeignKey(
         CustomerGroup, on_delete=models.PROTECT, verbose_name=_("customer group")
     )
@@ -133,7 +138,10 @@ class Customer(GovernedRecord):
         verbose_name=_("method of payment"),
     )
     payment_specification = models.CharField(
-        _("payment specification"), max_length=30, blank=True
+        _("payment specification"),
+        max_length=30,
+        blank=True,
+        validators=[validate_text],
     )
     cash_discount = models.ForeignKey(
         CashDiscount,
@@ -153,11 +161,9 @@ class Customer(GovernedRecord):
         verbose_name=_("sales tax group"),
     )
     tax_exempt_number = models.CharField(
-        _("tax exempt number"), max_length=30, blank=True
+        _("tax exempt number"), max_length=30, blank=True, validators=[validate_text]
     )
-    bank_account = models.CharField(
-        _("bank account (IBAN)"), max_length=34, blank=True, validators=[validate_iban]
-    )
+    bank_account = IBANField(_("bank account (IBAN)"), max_length=34, blank=True)
     invoice_account = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -180,11 +186,19 @@ class Customer(GovernedRecord):
     exclude_collection_fees = models.BooleanField(
         _("exclude collection fees"), default=False
     )
-    email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    street = models.CharField(_("street"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    city = models.CharField(_("city"), max_length=60, blank=True)
+    email = models.EmailField(_("email"), blank=True, validators=[validate_text])
+    phone = models.CharField(
+        _("phone"), max_length=30, blank=True, validators=[validate_text]
+    )
+    street = models.CharField(
+        _("street"), max_length=100, blank=True, validators=[validate_text]
+    )
+    postal_code = models.CharField(
+        _("postal code"), max_length=20, blank=True, validators=[validate_text]
+    )
+    city = models.CharField(
+        _("city"), max_length=60, blank=True, validators=[validate_text]
+    )
     country = models.CharField(
         _("country"), max_length=2, default="NL", validators=[validate_country]
     )
@@ -202,6 +216,16 @@ class Customer(GovernedRecord):
             models.Index(fields=["customer_group", "account"]),
         ]
         permissions = [("export_customer", _("Can export customers"))]
+        constraints = [
+            # "c00001" is the customer C00001: an import matches accounts this way,
+            # and the database refuses a second spelling whichever path writes it.
+            models.UniqueConstraint(
+                Lower("account"),
+                name="customer_account_unique_ignoring_case",
+                violation_error_code="account_taken",
+                violation_error_message=ACCOUNT_TAKEN,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account} {self.name}"
@@ -210,8 +234,6 @@ class Customer(GovernedRecord):
         return reverse("admin:customers_customer_change", args=[self.pk])
 
     def clean(self) -> None:
-        if self.bank_account:
-            self.bank_account = normalize_iban(self.bank_account)
         if self.currency:
             self.currency = self.currency.upper()
         if self.country:

@@ -1,5 +1,6 @@
 """Terms of payment and cash discounts under approval, as the demo sets them up: the
-days (and a discount's percentage) need one finance manager's approval."""
+days (and a discount's percentage) need one finance manager's approval. Posting the
+customer form and importing a file as a user would."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
 
 from customers.management.commands.seed_demo import FINANCE_MANAGERS
 from customers.models import (
     CashDiscount,
     CashDiscountWorkflow,
+    Customer,
     PaymentTerms,
     TermsOfPaymentWorkflow,
 )
 from tests.conftest import member
 from tests.factories import CashDiscountFactory, PaymentTermsFactory
 from workflow import services
+from workflow.importing.plan import ImportOptions
 from workflow.models import DataEntityBehavior, WorkflowStep
+from workflow.services import governed_records_import
+
+from .helpers import form_values
 
 
 @pytest.fixture
@@ -99,3 +106,55 @@ def stored_days(terms: PaymentTerms) -> int:
 
 def stored_discount(discount: CashDiscount) -> tuple[int, Decimal]:
     return CashDiscount.objects.values_list("days", "percentage").get(pk=discount.pk)
+
+
+@pytest.fixture
+def edit_customer(client):
+    """Post the customer's change form with `changes`, as a browser would."""
+
+    def edit(customer: Customer, **changes):
+        url = reverse("admin:customers_customer_change", args=[customer.pk])
+        data = form_values(client.get(url))
+        data.update(changes)
+        return client.post(url, data)
+
+    return edit
+
+
+@pytest.fixture
+def add_customer(client, customer):
+    """Post the add form for a new customer in `customer`'s group."""
+
+    def add(**values):
+        url = reverse("admin:customers_customer_add")
+        data = {
+            "account": "C00300",
+            "name": "Fabrikam",
+            "customer_group": customer.customer_group_id,
+            "currency": "EUR",
+            "credit_limit": "0",
+            "country": "NL",
+            **values,
+        }
+        return client.post(url, data)
+
+    return add
+
+
+@pytest.fixture
+def import_csv(tmp_path):
+    """Import semicolon-separated `text` as `actor` (every change allowed), for real."""
+
+    def run(text: str, actor, *, dry_run: bool = False):
+        path = tmp_path / "customers.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        return governed_records_import(
+            model=Customer,
+            path=str(path),
+            file_name=path.name,
+            options=ImportOptions(behaviour="allow"),
+            actor=actor,
+            dry_run=dry_run,
+        )
+
+    return run

@@ -51,11 +51,18 @@ def record_problems(
         and (f.name not in changed or f.name in set(references_resolved))
     }
     errors: dict[str, list[str]] = {}
+    check_unique = not uniqueness_checked and touches_uniqueness(model, changed)
     try:
         candidate.full_clean(
             exclude=skipped,
-            validate_unique=not uniqueness_checked
-            and touches_uniqueness(model, changed),
+            validate_unique=check_unique,
+            # A unique constraint costs a query, like a unique field: checked when a
+            # change touches it; other constraints (checks) always.
+            validate_constraints=check_unique
+            or any(
+                not isinstance(c, models.UniqueConstraint)
+                for c in model._meta.constraints
+            ),
         )
     except ValidationError as error:
         errors = {name: list(messages) for name, messages in error.message_dict.items()}
@@ -69,13 +76,23 @@ def record_problems(
 def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:
     unique_sets = [set(fields) for fields in model._meta.unique_together]
     unique_sets += [
-        set(c.fields)
+        set(c.fields) | _referenced_fields(c.expressions)
         for c in model._meta.constraints
         if isinstance(c, models.UniqueConstraint)
     ]
     return any(concrete_field(model, n).unique for n in changed) or any(
         s & changed for s in unique_sets
     )
+
+
+def _referenced_fields(expressions) -> set[str]:
+    """The fields a functional constraint such as UniqueConstraint(Lower("account")) reads."""
+    return {
+        node.name
+        for expression in expressions
+        for node in expression.flatten()
+        if isinstance(node, models.F)
+    }
 
 
 def attvalue(model_field: models.Field, value: object) -> object:

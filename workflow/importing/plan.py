@@ -11,12 +11,14 @@ import hashlib
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -178,7 +180,8 @@ class ImportPlanner:
             for name, f in self.fields.items()
             if isinstance(f, models.ForeignKey)
         }
-        self.seen = SeenKeys()
+        self.ignores_case = key_ignores_case(model, self.key)
+        self.seen = SeenKeys(fold=self._fold)
         # Codes of referenced rows (customer groups, terms …) found so far: a reference
         # table is small and each code is looked up once per import, not once per batch.
         self.references: dict[str, dict[str, object]] = {}
@@ -302,10 +305,17 @@ class ImportPlanner:
         references = self._resolve_references(parsed)
         keys = [plan.key for plan, _values in parsed if plan.key]
         manager = self.model._default_manager
-        existing_qs = manager.filter(**{f"{self.key}__in": keys})
+        if self.ignores_case:
+            # Exact keys too: SQLite's lower() folds ASCII letters only.
+            existing_qs = manager.alias(folded_key=Lower(self.key)).filter(
+                Q(**{f"{self.key}__in": keys})
+                | Q(folded_key__in={self._fold(k) for k in keys})
+            )
+        else:
+            existing_qs = manager.filter(**{f"{self.key}__in": keys})
         if lock:
             existing_qs = existing_qs.select_for_update()
-        existing = {str(getattr(obj, self.key)): obj for obj in existing_qs}
+        existing = {self._fold(str(getattr(obj, self.key))): obj for obj in existing_qs}
         open_proposals = {
             p.object_id: p
             for p in ChangeProposal.objects.filter(
@@ -320,7 +330,7 @@ class ImportPlanner:
         created_here: dict[str, int] = {}
         plans = []
         for plan, values in parsed:
-            instance = existing.get(plan.key)
+            instance = existing.get(self._fold(plan.key))
             if not plan.errors:
                 self._apply_references(
                     plan, values, references, created=created, new=instance is None
@@ -375,9 +385,10 @@ class ImportPlanner:
         first_lines = self.seen.first_lines({plan.key for plan in keyed})
         new = {}
         for plan in keyed:
-            first = first_lines.get(plan.key)
+            key = self._fold(plan.key)
+            first = first_lines.get(key)
             if first is None:
-                first_lines[plan.key] = new[plan.key] = plan.line
+                first_lines[key] = new[plan.key] = plan.line
                 continue
             plan.errors.append(
                 RowError(
@@ -391,6 +402,10 @@ class ImportPlanner:
                 )
             )
         self.seen.add(new)
+
+    def _fold(self, key: str) -> str:
+        """The key as the file's rows and the stored records are matched by."""
+        return key.lower() if self.ignores_case else key
 
     def _resolve_references(self, parsed) -> dict[str, dict[str, object]]:
         wanted: dict[str, set[str]] = {}
@@ -758,12 +773,28 @@ class ImportPlanner:
         self.seen.close()
 
 
+def key_ignores_case(model: type[models.Model], key: str) -> bool:
+    """Whether `key` is unique whatever its case (a unique constraint on Lower(key)):
+    then "c00001" in a file is the record C00001."""
+    return any(
+        isinstance(c, models.UniqueConstraint)
+        and not c.condition
+        and len(c.expressions) == 1
+        and isinstance(c.expressions[0], Lower)
+        and c.expressions[0].get_source_expressions() == [F(key)]
+        for c in model._meta.constraints
+    )
+
+
 class SeenKeys:
     """The keys met so far in a file, with the line of each, in a temporary SQLite file
     (deleted when closed): memory stays flat however many rows the file has."""
 
-    def __init__(self) -> None:
+    def __init__(self, fold: Callable[[str], str] = str) -> None:
         self._connection: sqlite3.Connection | None = None
+        # Repeated keys are found folded (a key unique whatever its case); the rows
+        # keep the key as written, which references name.
+        self._fold = fold
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -772,7 +803,7 @@ class SeenKeys:
             self._connection = sqlite3.connect("")
             self._connection.execute(
                 "CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER, "
-                "created INTEGER NOT NULL DEFAULT 0)"
+                "created INTEGER NOT NULL DEFAULT 0, folded TEXT NOT NULL UNIQUE)"
             )
             # Every key of the file, read ahead only when a reference needs it.
             self._connection.execute(
@@ -789,11 +820,16 @@ class SeenKeys:
         return found
 
     def first_lines(self, keys: set[str]) -> dict[str, int]:
-        return self._select("SELECT key, line FROM seen WHERE key IN (%s)", keys)
+        """The line of each of `keys` met before, by the folded key."""
+        return self._select(
+            "SELECT folded, line FROM seen WHERE folded IN (%s)",
+            {self._fold(k) for k in keys},
+        )
 
     def add(self, lines: dict[str, int]) -> None:
         self._db.executemany(
-            "INSERT INTO seen (key, line) VALUES (?, ?)", lines.items()
+            "INSERT INTO seen (key, folded, line) VALUES (?, ?, ?)",
+            ((key, self._fold(key), line) for key, line in lines.items()),
         )
 
     def created_lines(self, keys: set[str]) -> dict[str, int]:

@@ -12,10 +12,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 from customers.models import (
     AccountsReceivableWorkflow,
@@ -33,6 +35,7 @@ from customers.services import (
     customer_update,
     payment_terms_create,
 )
+from customers.validators import validate_iban
 from workflow import selectors, services
 from workflow.core.conditions import ConditionKind
 from workflow.models import (
@@ -264,15 +267,22 @@ def _iban(index: int, country: str) -> str:
     bank = banks[index % len(banks)]
     country = country if country in BANKS else "NL"
     lengths = {"NL": 10, "DE": 10, "BE": 7, "FR": 11, "IT": 12, "DK": 10}
-    account = str(417164300 + index * 7919).zfill(lengths[country])[-lengths[country] :]
-    try:
-        return str(IBAN.generate(country, bank_code=bank, account_code=account))
-    except Exception:  # noqa: BLE001 - a country whose format needs more; fall back to NL
-        return str(
-            IBAN.generate(
-                "NL", bank_code="ABNA", account_code=str(417164300 + index).zfill(10)
-            )
+    # German account numbers carry a check digit by their bank's method, which the
+    # customer form verifies: the next number that passes it.
+    for step in range(100):
+        number = 417164300 + index * 7919 + step * 100
+        account = str(number).zfill(lengths[country])[-lengths[country] :]
+        try:
+            iban = IBAN.generate(country, bank_code=bank, account_code=account)
+            validate_iban(str(iban))
+        except (SchwiftyException, ValidationError):
+            continue
+        return str(iban)
+    return str(
+        IBAN.generate(
+            "NL", bank_code="ABNA", account_code=str(417164300 + index).zfill(10)
         )
+    )
 
 
 class Command(BaseCommand):
