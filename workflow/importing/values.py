@@ -6,8 +6,9 @@
 - Dates: YYYY-MM-DD.
 - References: by code (customer groups, terms of payment, ...), by account for a customer,
   by user name for a user.
-- A cell that starts with ' followed by = + - @ tab CR or ' is read without that first ',
-  as our export writes it to keep spreadsheets from running it as a formula.
+- A ' that our export added to keep a spreadsheet from running a cell as a formula
+  comes off again: one before = + - @ (also full-width), tab, CR or ', at the start of
+  the cell or after a separator (see `escape_formula`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,25 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel in East Asian locales reads the full-width ＝＋－＠ as = + - @, and their
+# small forms fold to the same under NFKC: an escape too many costs a visible ', one
+# too few runs a formula.
+FORMULA_STARTS = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\uff1d",  # ＝ FULLWIDTH EQUALS SIGN
+    "\uff0b",  # ＋ FULLWIDTH PLUS SIGN
+    "\uff0d",  # － FULLWIDTH HYPHEN-MINUS
+    "\uff20",  # ＠ FULLWIDTH COMMERCIAL AT
+    "\ufe66",  # ﹦ SMALL EQUALS SIGN
+    "\ufe62",  # ﹢ SMALL PLUS SIGN
+    "\ufe63",  # ﹣ SMALL HYPHEN-MINUS
+    "\ufe6b",  # ﹫ SMALL COMMERCIAL AT
+)
 NUMBER_PATTERNS = {
     "point": (re.compile(r"^-?\d+(\.\d+)?$"), "1234.56"),
     "comma": (re.compile(r"^-?\d+(,\d+)?$"), "1234,56"),
@@ -37,18 +56,29 @@ class CellError(ValueError):
 
 
 ESCAPED_STARTS = (*FORMULA_STARTS, "'")
+# Where a spreadsheet may begin a cell inside our text: our CSV separates by comma and
+# quotes a cell that holds one, but Excel with a Dutch (or German, French, ...) list
+# separator splits the lines on ; and does not see those quotes, so "a;=1+1" would
+# become a cell "=1+1". Quoting every cell would not help for the same reason; a '
+# before the formula character does, in every dialect. Line breaks count too: a quoted
+# cell's line break ends the row where the quotes are not seen.
+_SEPARATORS = ",;\t\r\n"
+_STARTS = re.escape("".join(ESCAPED_STARTS))
+# At the start of the text or after a separator, spaces allowed in between.
+_AT_CELL_START = f"(?<![^{_SEPARATORS}])( *)"
+_ESCAPE = re.compile(f"{_AT_CELL_START}(?=[{_STARTS}])")
+_UNESCAPE = re.compile(f"{_AT_CELL_START}'(?=[{_STARTS}])")
 
 
 def escape_formula(value: str) -> str:
-    """The text as an export writes it: a leading formula character (or ') gets a '."""
-    return f"'{value}" if value.startswith(ESCAPED_STARTS) else value
+    """The text as an export writes it: a formula character (or a ') where a
+    spreadsheet in any dialect may start a cell gets a ' before it."""
+    return _ESCAPE.sub(r"\1'", value)
 
 
 def unescape_formula(value: str) -> str:
-    """The inverse of `escape_formula`: exactly one added ' comes off."""
-    if value.startswith("'") and value[1:2] and value[1:2] in ESCAPED_STARTS:
-        return value[1:]
-    return value
+    """The inverse of `escape_formula`: exactly the ' it added come off."""
+    return _UNESCAPE.sub(r"\1", value)
 
 
 def is_blank(raw: object) -> bool:
