@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import BaseExpression
 
 from ..registry import concrete_field
 
@@ -76,7 +77,7 @@ def record_problems(
 def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:
     unique_sets = [set(fields) for fields in model._meta.unique_together]
     unique_sets += [
-        set(c.fields) | _referenced_fields(c.expressions)
+        _constraint_fields(model, c)
         for c in model._meta.constraints
         if isinstance(c, models.UniqueConstraint)
     ]
@@ -85,13 +86,19 @@ def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:
     )
 
 
-def _referenced_fields(expressions) -> set[str]:
-    """The fields a functional constraint such as UniqueConstraint(Lower("account")) reads."""
-    return {
-        node.name
-        for expression in expressions
+def _constraint_fields(
+    model: type[models.Model], constraint: models.UniqueConstraint
+) -> set[str]:
+    """The fields a unique constraint covers, also through expressions such as
+    UniqueConstraint(Lower("account"))."""
+    nodes: list[object] = [
+        node
+        for expression in constraint.expressions
+        if isinstance(expression, BaseExpression)
         for node in expression.flatten()
-        if isinstance(node, models.F)
+    ]
+    return set(constraint.fields) | {
+        f.name for f in model._meta.concrete_fields if models.F(f.name) in nodes
     }
 
 
