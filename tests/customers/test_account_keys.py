@@ -142,3 +142,23 @@ def test_the_database_refuses_an_account_that_differs_only_in_case(customer):
         CustomerFactory(account="c00001")
 
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_case_blind_matching_leaves_references_to_new_customers_working(
+    clerk, customer, import_csv
+):
+    """A key is found whatever its case; a reference names the account as written."""
+    report = import_csv(
+        "account;name;customer_group;invoice_account\n"
+        "C00300;Head office;10;\n"
+        "C00301;Branch;10;C00300\n"
+        "c00001;Contoso Retail BV;;C00300\n",
+        clerk,
+    )
+
+    assert report.counts == {"new": 2, "updated": 1}, report.as_dict()
+    head = Customer.objects.get(account="C00300")
+    assert Customer.objects.get(account="C00301").invoice_account == head
+    customer.refresh_from_db()
+    assert (customer.name, customer.invoice_account) == ("Contoso Retail BV", head)
