@@ -44,7 +44,7 @@ from ..importing.plan import (
     RowPlan,
     report_add,
 )
-from ..importing.reading import FileRefused, TableFile
+from ..importing.reading import FileRefused, TableFile, survey
 from ..models import (
     AuditAction,
     ChangeProposal,
@@ -110,8 +110,13 @@ def governed_records_import(
     planner = ImportPlanner(model, options)
     try:
         table = TableFile(
-            path, name=file_name, encoding=options.encoding, delimiter=options.delimiter
+            path,
+            name=file_name,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            sheet=options.sheet,
         )
+        report.sheet, report.sheets = table.sheet, table.sheets
         columns = planner.check_header(table.header)
     except FileRefused as refused:
         report.refused = refused.message
@@ -531,7 +536,9 @@ class _Submission:
 def import_job_create(
     *, model: type[models.Model], upload, options: ImportOptions, actor
 ) -> ImportJob:
-    """Store an uploaded file for its preview; refuses files over the size limit."""
+    """Store an uploaded file for its preview; refuses files over the size limit and
+    files that are not what an import reads (told by their content), and keeps no file
+    it refuses. Rows are estimated from the file's first part, never counted here."""
     _require_import_permission(actor, model)
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise FileRefused(
@@ -548,18 +555,13 @@ def import_job_create(
         options=options.__dict__,
     )
     job.file.save(job.original_name, upload, save=False)
-    job.estimated_rows = _estimate_rows(job)
+    try:
+        job.estimated_rows = survey(job.file.path, sheet=options.sheet).estimated_rows
+    except FileRefused:
+        job.file.delete(save=False)
+        raise
     job.save()
     return job
-
-
-def _estimate_rows(job: ImportJob) -> int:
-    try:
-        return TableFile(
-            job.file.path, name=job.original_name, encoding="auto"
-        ).count_rows()
-    except FileRefused:
-        return 0
 
 
 def _progress_saver(job: ImportJob) -> Progress:
@@ -577,7 +579,10 @@ def _progress_saver(job: ImportJob) -> Progress:
 
 
 def import_job_preview(*, job: ImportJob) -> ImportJob:
-    """Check the job's file against the data now; nothing is written to the records."""
+    """Check the job's file against the data now; nothing is written to the records.
+
+    A preview that cannot be confirmed (a refused file, rows with errors) keeps no file.
+    """
     report = governed_records_import(
         model=job.content_type.model_class(),
         path=job.file.path,
@@ -590,7 +595,11 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     job.refresh_from_db()
     job.finish_preview(report=report.as_dict())
     job.processed_rows = report.total_rows
-    job.save(update_fields=["state", "preview", "processed_rows"])
+    fields = ["state", "preview", "processed_rows"]
+    if job.state == ImportJobState.INVALID and job.file:
+        job.file.delete(save=False)
+        fields.append("file")
+    job.save(update_fields=fields)
     return job
 
 

@@ -37,6 +37,11 @@ class Command(BaseCommand):
             help="How numbers are written: point (1234.56) or comma (1234,56).",
         )
         parser.add_argument("--ignore-unknown-columns", action="store_true")
+        parser.add_argument(
+            "--sheet",
+            default="",
+            help="For a workbook: the sheet to read (default: the first with data).",
+        )
 
     def handle(self, *args, **options) -> None:
         actor = (
@@ -58,6 +63,7 @@ class Command(BaseCommand):
                 delimiter=options["delimiter"],
                 decimal_format=options["decimal"],
                 ignore_unknown_columns=options["ignore_unknown_columns"],
+                sheet=options["sheet"],
             ),
             actor=actor,
             dry_run=options["dry_run"],
