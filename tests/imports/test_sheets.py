@@ -145,3 +145,26 @@ def test_an_empty_column_without_a_name_is_fine(customer, import_file, data, nam
     report = import_file(data, name, dry_run=False)
     assert report.ok, report.as_dict()
     assert Customer.objects.get(pk=customer.pk).name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_a_refused_sheet_still_shows_the_others_to_choose_from(
+    client, importer, customer, uploads, upload_bytes
+):
+    """The first sheet with data is not the customers: the refusal comes with the
+    workbook's sheets, so the user knows which to name."""
+    notes = corpus.sheet_xml([["remark"], ["call back"]])
+    data = corpus.workbook([("Notes", notes), ("Customers", renaming("Renamed"))])
+    client.force_login(importer)
+    response = upload_bytes(data)
+
+    job = ImportJob.objects.get()
+    assert job.state == ImportJobState.INVALID
+    assert (job.preview["sheet"], job.preview["sheets"]) == (
+        "Notes",
+        ["Notes", "Customers"],
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "The file has no column account, name" in page
+    assert "sheets: Notes, Customers. To read another, name it under Sheet" in page
+    assert uploads.left() == []
