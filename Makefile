@@ -30,6 +30,8 @@ run: $(STAMP) $(MO_FILES)
 test: $(STAMP) $(MO_FILES)
 	$(BIN)/python manage.py makemigrations --check --dry-run >/dev/null || { echo "Model changes without a migration: run manage.py makemigrations."; exit 1; }
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
 # Not in CI: clerks and approvers against gunicorn for LOADTEST_SECONDS, then the invariants.
@@ -54,4 +56,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache $(MO_FILES)
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache .import_linter_cache $(MO_FILES)

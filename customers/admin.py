@@ -14,11 +14,15 @@ from .models import (
     AccountsReceivableParameters,
     AccountsReceivableWorkflow,
     CashDiscount,
+    CashDiscountParameters,
+    CashDiscountWorkflow,
     Customer,
     CustomerGroup,
     MethodOfPayment,
     PaymentTerms,
     SalesTaxGroup,
+    TermsOfPaymentParameters,
+    TermsOfPaymentWorkflow,
 )
 from .resources import CustomerResource
 
@@ -113,14 +117,49 @@ admin.site.register(MethodOfPayment, ReferenceCodeAdmin)
 admin.site.register(SalesTaxGroup, ReferenceCodeAdmin)
 
 
+class GovernedReferenceCodeAdmin(GovernedModelAdmin):
+    """A governed reference table: its form saves through the table's services."""
+
+    search_fields = ["code", "description"]
+    view_on_site = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Customers and imports refer to the code; it is fixed once created.
+        return ["code"] if obj is not None else []
+
+
 @admin.register(PaymentTerms)
-class PaymentTermsAdmin(ReferenceCodeAdmin):
+class PaymentTermsAdmin(GovernedReferenceCodeAdmin):
     list_display = ["code", "description", "days"]
+    fields = ["code", "description", "days"]
+
+    def create_record(self, request, values):
+        return services.payment_terms_create(values=values, actor=request.user)
+
+    def update_record(self, request, pk, values, expected_version=None):
+        return services.payment_terms_update(
+            payment_terms_id=pk,
+            values=values,
+            actor=request.user,
+            expected_version=expected_version,
+        )
 
 
 @admin.register(CashDiscount)
-class CashDiscountAdmin(ReferenceCodeAdmin):
+class CashDiscountAdmin(GovernedReferenceCodeAdmin):
     list_display = ["code", "description", "days", "percentage"]
+    fields = ["code", "description", "days", "percentage"]
+
+    def create_record(self, request, values):
+        return services.cash_discount_create(values=values, actor=request.user)
+
+    def update_record(self, request, pk, values, expected_version=None):
+        return services.cash_discount_update(
+            cash_discount_id=pk,
+            values=values,
+            actor=request.user,
+            expected_version=expected_version,
+        )
 
 
 @admin.register(AccountsReceivableParameters)
@@ -131,3 +170,23 @@ class AccountsReceivableParametersAdmin(ApprovalSettingsAdmin):
 @admin.register(AccountsReceivableWorkflow)
 class AccountsReceivableWorkflowAdmin(WorkflowAdmin):
     governed_model = Customer
+
+
+@admin.register(TermsOfPaymentParameters)
+class TermsOfPaymentParametersAdmin(ApprovalSettingsAdmin):
+    governed_model = PaymentTerms
+
+
+@admin.register(TermsOfPaymentWorkflow)
+class TermsOfPaymentWorkflowAdmin(WorkflowAdmin):
+    governed_model = PaymentTerms
+
+
+@admin.register(CashDiscountParameters)
+class CashDiscountParametersAdmin(ApprovalSettingsAdmin):
+    governed_model = CashDiscount
+
+
+@admin.register(CashDiscountWorkflow)
+class CashDiscountWorkflowAdmin(WorkflowAdmin):
+    governed_model = CashDiscount

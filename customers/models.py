@@ -41,10 +41,23 @@ class CustomerGroup(ReferenceCode):
         verbose_name_plural = _("customer groups")
 
 
-class PaymentTerms(ReferenceCode):
+class GovernedReferenceCode(GovernedRecord, ReferenceCode):
+    """A reference table whose values change what customers owe, so under approval.
+
+    `updated_at` is the record's version: a form loaded before someone else's change
+    cannot be saved over it.
+    """
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta(GovernedRecord.Meta, ReferenceCode.Meta):
+        abstract = True
+
+
+class PaymentTerms(GovernedReferenceCode):
     days = models.PositiveSmallIntegerField(_("days until due"), default=30)
 
-    class Meta(ReferenceCode.Meta):
+    class Meta(GovernedReferenceCode.Meta):
         verbose_name = _("terms of payment")
         verbose_name_plural = _("terms of payment")
 
@@ -61,7 +74,7 @@ class SalesTaxGroup(ReferenceCode):
         verbose_name_plural = _("sales tax groups")
 
 
-class CashDiscount(ReferenceCode):
+class CashDiscount(GovernedReferenceCode):
     days = models.PositiveSmallIntegerField(_("days"), default=0)
     percentage = models.DecimalField(
         _("discount percentage"),
@@ -71,7 +84,7 @@ class CashDiscount(ReferenceCode):
         validators=[MinValueValidator(Decimal("0"))],
     )
 
-    class Meta(ReferenceCode.Meta):
+    class Meta(GovernedReferenceCode.Meta):
         verbose_name = _("cash discount")
         verbose_name_plural = _("cash discounts")
 
@@ -180,7 +193,7 @@ class Customer(GovernedRecord):
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    class Meta:
+    class Meta(GovernedRecord.Meta):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["account"]
@@ -225,3 +238,39 @@ class AccountsReceivableWorkflow(Workflow):
         proxy = True
         verbose_name = _("Accounts receivable workflow")
         verbose_name_plural = _("Accounts receivable workflows")
+
+
+class TermsOfPaymentParameters(ApprovalSettings):
+    """The approval parameters of terms of payment."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Terms of payment parameters")
+        verbose_name_plural = _("Terms of payment parameters")
+
+
+class TermsOfPaymentWorkflow(Workflow):
+    """The workflows that approve changes to terms of payment."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Terms of payment workflow")
+        verbose_name_plural = _("Terms of payment workflows")
+
+
+class CashDiscountParameters(ApprovalSettings):
+    """The approval parameters of cash discounts."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Cash discount parameters")
+        verbose_name_plural = _("Cash discount parameters")
+
+
+class CashDiscountWorkflow(Workflow):
+    """The workflows that approve changes to cash discounts."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Cash discount workflow")
+        verbose_name_plural = _("Cash discount workflows")

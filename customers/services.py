@@ -1,4 +1,5 @@
-"""Writes of customer master data; every path (admin, import, tasks) comes through here."""
+"""Writes of customer master data and of the governed reference tables; every path
+(admin, import, tasks) comes through here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from workflow.services import (
     governed_record_update,
 )
 
-from .models import Customer
+from .models import CashDiscount, Customer, PaymentTerms
 
 
 def customer_create(
@@ -36,6 +37,64 @@ def customer_update(
     return governed_record_update(
         model=Customer,
         pk=customer_id,
+        values=values,
+        actor=actor,
+        source=source,
+        expected_version=expected_version,
+    )
+
+
+def payment_terms_create(
+    *, values: dict[str, object], actor, source: Source = Source.BROWSER
+) -> PaymentTerms:
+    """Create terms of payment. A new code needs no approval: no customer uses it yet."""
+    return governed_record_create(
+        model=PaymentTerms, values=values, actor=actor, source=source
+    )
+
+
+def payment_terms_update(
+    *,
+    payment_terms_id: int,
+    values: dict[str, object],
+    actor,
+    source: Source = Source.BROWSER,
+    expected_version: str | None = None,
+) -> RecordChangeOutcome:
+    """Change terms of payment: the days, when under approval, become a proposal (they
+    change when every customer on these terms must pay); the description saves now."""
+    return governed_record_update(
+        model=PaymentTerms,
+        pk=payment_terms_id,
+        values=values,
+        actor=actor,
+        source=source,
+        expected_version=expected_version,
+    )
+
+
+def cash_discount_create(
+    *, values: dict[str, object], actor, source: Source = Source.BROWSER
+) -> CashDiscount:
+    """Create a cash discount. A new code needs no approval: no customer uses it yet."""
+    return governed_record_create(
+        model=CashDiscount, values=values, actor=actor, source=source
+    )
+
+
+def cash_discount_update(
+    *,
+    cash_discount_id: int,
+    values: dict[str, object],
+    actor,
+    source: Source = Source.BROWSER,
+    expected_version: str | None = None,
+) -> RecordChangeOutcome:
+    """Change a cash discount: its days and percentage, when under approval, become a
+    proposal; the description saves now."""
+    return governed_record_update(
+        model=CashDiscount,
+        pk=cash_discount_id,
         values=values,
         actor=actor,
         source=source,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -12,6 +13,15 @@ from django.utils import timezone, translation
 
 from .bulk_sql import rows_insert
 from .models import AuditAction, AuditEntry, ChangeProposal, Source
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+    # Who an audit row names: a person, or None for the system itself.
+    Actor = User | AnonymousUser | None
 
 # The columns of an audit row, in the order `audit_row` returns them.
 AUDIT_ROW_FIELDS = (
@@ -68,7 +78,7 @@ def _comment_columns(
 def audit_row(
     *,
     action: AuditAction | str,
-    actor,
+    actor: Actor,
     source: Source | str,
     content_type_id: int,
     object_id: int | None,
@@ -81,8 +91,8 @@ def audit_row(
     old_display: str = "",
     new_display: str = "",
     comment: str | SystemComment | Translated = "",
-    created_at=None,
-) -> tuple:
+    created_at: datetime.datetime | None = None,
+) -> tuple[object, ...]:
     """One audit row as plain values: what the bulk paths write without model instances.
 
     A comment the system writes is given as a function building it (or its `Translated`
@@ -108,7 +118,7 @@ def audit_row(
     )
 
 
-def audit_rows_write(rows: list[tuple]) -> None:
+def audit_rows_write(rows: list[tuple[object, ...]]) -> None:
     """Append rows built by `audit_row`."""
     rows_insert(AuditEntry, AUDIT_ROW_FIELDS, rows)
 
@@ -116,7 +126,7 @@ def audit_rows_write(rows: list[tuple]) -> None:
 def audit_entry_build(
     *,
     action: AuditAction,
-    actor,
+    actor: Actor,
     source: Source | str,
     content_type: ContentType,
     object_id: int | None,
@@ -166,7 +176,10 @@ def audit_write(entries: Iterable[AuditEntry]) -> None:
     rows = []
     for entry in entries:
         # Takes the key of a proposal saved after the entry was built, as save() would.
-        entry._prepare_related_fields_for_save(operation_name="audit_write")
+        # Not declared by django-stubs: a private method of Model.
+        entry._prepare_related_fields_for_save(  # type: ignore[attr-defined]
+            operation_name="audit_write"
+        )
         rows.append(tuple(getattr(entry, name) for name in AUDIT_ROW_FIELDS))
     audit_rows_write(rows)
 
@@ -175,9 +188,9 @@ def audit_for_proposal(
     *,
     proposal: ChangeProposal,
     action: AuditAction,
-    actor,
+    actor: Actor,
     comment: str | SystemComment | Translated = "",
-    **fields,
+    **fields: Any,
 ) -> AuditEntry:
     return audit_entry_build(
         action=action,
@@ -196,9 +209,9 @@ def audit_for_object(
     *,
     instance: models.Model,
     action: AuditAction,
-    actor,
+    actor: Actor,
     source: Source | str,
-    **fields,
+    **fields: Any,
 ) -> AuditEntry:
     return audit_entry_build(
         action=action,

@@ -134,7 +134,7 @@ def _execute_literal(cursor, statement: str) -> None:
 
 
 def instances_insert(
-    model: type[models.Model], instances: list[models.Model], *, keys: bool = True
+    model: type[models.Model], instances: Sequence[models.Model], *, keys: bool = True
 ) -> None:
     """Insert new model instances, like bulk_create; with `keys`, each gets its primary
     key (taken from the table's sequence first, one query), else the table assigns them."""
@@ -171,7 +171,9 @@ def instances_insert(
 
 
 def rows_insert(
-    model: type[models.Model], attnames: Sequence[str], rows: list[Sequence[object]]
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Sequence[Sequence[object]],
 ) -> None:
     """Insert plain rows (values in the order of `attnames`), when no instance is needed.
 
@@ -200,7 +202,9 @@ def rows_insert(
 
 
 def rows_update(
-    model: type[models.Model], instances: list[models.Model], field_names: list[str]
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    field_names: list[str],
 ) -> None:
     """Write `field_names` of many existing rows; every one of them must be found."""
     if not instances:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core import checks
 from django.core.exceptions import ValidationError
@@ -30,6 +31,10 @@ from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .exceptions import WorkflowError
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 MARKER = "custapproval.engine_write"
 WRITE_REFUSED = _(
@@ -67,7 +72,7 @@ def engine_writes(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
             _set_marker(connection, "off")
 
 
-def _set_marker(connection, value: str) -> None:
+def _set_marker(connection: BaseDatabaseWrapper, value: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [MARKER, value])
 
@@ -87,7 +92,8 @@ def _enabled_fields(model: type[models.Model]) -> frozenset[str]:
 
 def _refuse(model: type[models.Model], names: Iterable[str], record: str) -> None:
     labels = ", ".join(
-        capfirst(str(model._meta.get_field(n).verbose_name)) for n in sorted(names)
+        capfirst(str(registry.concrete_field(model, n).verbose_name))
+        for n in sorted(names)
     )
     raise GovernedWriteRefused(
         str(WRITE_REFUSED % {"fields": labels, "record": record})
@@ -101,17 +107,17 @@ def _field_names(model: type[models.Model], names: Iterable[str]) -> set[str]:
 
 
 def _changed(
-    model: type[models.Model], instances: list[models.Model], names: set[str]
+    model: type[models.Model], instances: Sequence[models.Model], names: set[str]
 ) -> set[str]:
     """Which of `names` hold another value on `instances` than stored."""
-    fields = [model._meta.get_field(n) for n in names]
+    fields = [registry.concrete_field(model, n) for n in names]
     stored = {
         row[0]: row[1:]
         for row in model._base_manager.filter(
             pk__in=[i.pk for i in instances if i.pk is not None]
         ).values_list("pk", *[f.attname for f in fields])
     }
-    changed = set()
+    changed: set[str] = set()
     for instance in instances:
         values = stored.get(instance.pk)
         if values is None:
@@ -129,10 +135,13 @@ def _same(model_field: models.Field, value: object, stored: object) -> bool:
         return False
 
 
-class GovernedQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class GovernedQuerySet(models.QuerySet[_M]):
     """Refuses queryset writes of fields under approval made around the engine."""
 
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         if not engine_is_writing():
             guarded = _field_names(self.model, kwargs) & _enabled_fields(self.model)
             moving = {n for n in guarded if self._would_change(n, kwargs)}
@@ -140,8 +149,8 @@ class GovernedQuerySet(models.QuerySet):
                 _refuse(self.model, moving, str(self.model._meta.verbose_name_plural))
         return super().update(**kwargs)
 
-    def _would_change(self, name: str, kwargs: dict) -> bool:
-        model_field = self.model._meta.get_field(name)
+    def _would_change(self, name: str, kwargs: dict[str, Any]) -> bool:
+        model_field = registry.concrete_field(self.model, name)
         value = kwargs.get(name, kwargs.get(model_field.attname))
         if hasattr(value, "resolve_expression"):
             return True
@@ -149,7 +158,12 @@ class GovernedQuerySet(models.QuerySet):
             value = value.pk
         return self.filter(~Q(**{model_field.attname: value})).exists()
 
-    def bulk_update(self, objs, fields, batch_size=None):
+    def bulk_update(
+        self,
+        objs: Iterable[_M],
+        fields: Iterable[str],
+        batch_size: int | None = None,
+    ) -> int:
         if not engine_is_writing():
             objs = list(objs)
             guarded = _field_names(self.model, fields) & _enabled_fields(self.model)
@@ -158,7 +172,7 @@ class GovernedQuerySet(models.QuerySet):
                 _refuse(self.model, moving, str(self.model._meta.verbose_name_plural))
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         if kwargs.get("update_conflicts") and not engine_is_writing():
             guarded = _field_names(
                 self.model, kwargs.get("update_fields") or ()
@@ -179,9 +193,13 @@ class GovernedRecord(models.Model):
 
     class Meta:
         abstract = True
+        # Django's internals and code reaching for `_base_manager` get the guard too.
+        base_manager_name = "objects"
 
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding and not engine_is_writing():
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Also a new instance with the primary key of an existing row (force_update):
+        # the stored row is what is protected.
+        if self.pk is not None and not engine_is_writing():
             model = type(self)
             guarded = _enabled_fields(model)
             update_fields = kwargs.get("update_fields")
@@ -249,13 +267,14 @@ def install_database_guards(using: str = DEFAULT_DB_ALIAS) -> None:
             if not router.allow_migrate_model(using, model):
                 continue
             columns = {
-                name: model._meta.get_field(name).column
+                name: registry.concrete_field(model, name).column
                 for name in governed.governable_field_names
             }
             table = connection.ops.quote_name(model._meta.db_table)
             trigger = connection.ops.quote_name(_trigger_name(model))
+            # Options.model_name is None only while a model class is being built.
             arguments = ", ".join(
-                "'" + value.replace("'", "''") + "'"
+                "'" + value.replace("'", "''") + "'"  # type: ignore[union-attr]
                 for value in (
                     model._meta.app_label,
                     model._meta.model_name,
@@ -269,26 +288,35 @@ def install_database_guards(using: str = DEFAULT_DB_ALIAS) -> None:
             )
 
 
-def install_after_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+def install_after_migrate(
+    sender: AppConfig, using: str = DEFAULT_DB_ALIAS, **kwargs: Any
+) -> None:
     """post_migrate receiver: the guards follow every change of the schema."""
     install_database_guards(using)
 
 
 @checks.register(checks.Tags.models)
-def governed_models_are_guarded(app_configs=None, **kwargs) -> list[checks.Error]:
+def governed_models_are_guarded(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.Error]:
     """Every governed model refuses writes made around the engine."""
     return [
         checks.Error(
             f"{governed.model._meta.label} is governed but does not refuse writes made "
             "around the engine.",
-            hint="Inherit workflow.enforcement.GovernedRecord and keep its manager as "
-            "the default manager.",
+            hint="Inherit workflow.enforcement.GovernedRecord, extend its Meta "
+            "(class Meta(GovernedRecord.Meta)) and keep its manager as the default "
+            "and base manager.",
             obj=governed.model,
             id="workflow.E001",
         )
         for governed in registry.all_governed()
         if not issubclass(governed.model, GovernedRecord)
-        or not isinstance(
-            governed.model._default_manager.get_queryset(), GovernedQuerySet
+        or not all(
+            isinstance(manager.get_queryset(), GovernedQuerySet)
+            for manager in (
+                governed.model._default_manager,
+                governed.model._base_manager,
+            )
         )
     ]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PENDING_EDIT_REFUSED = _(
     "%(field)s was not saved: this %(model)s has changes pending approval. "
@@ -89,7 +94,7 @@ IMPORT_OPEN_PROPOSAL = _(
 class WorkflowError(Exception):
     """An operation the engine refused; `message` says why in plain words."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: StrOrPromise) -> None:
         super().__init__(message)
         self.message = message
 

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import registry
+from .core import lifecycle
 from .core.conditions import ConditionKind, condition_errors
 
 
@@ -354,12 +355,8 @@ class ProposalState(models.TextChoices):
     RECALLED = "recalled", _("Recalled")
 
 
-OPEN_PROPOSAL_STATES = (
-    ProposalState.DRAFT,
-    ProposalState.PENDING,
-    ProposalState.CHANGES_REQUESTED,
-)
-EDITABLE_PROPOSAL_STATES = (ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED)
+OPEN_PROPOSAL_STATES = tuple(ProposalState(s) for s in lifecycle.OPEN)
+EDITABLE_PROPOSAL_STATES = tuple(ProposalState(s) for s in lifecycle.EDITABLE)
 
 
 class ChangeProposal(ConcurrentTransitionMixin, models.Model):
@@ -423,7 +420,7 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["content_type", "object_id"],
-                condition=Q(state__in=["draft", "pending", "changes_requested"]),
+                condition=Q(state__in=list(lifecycle.OPEN)),
                 name="changeproposal_one_open_per_object",
                 violation_error_message=_(
                     "This record already has an open change proposal."

@@ -12,12 +12,16 @@ import datetime
 import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from django.db import models
 from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.contenttypes.models import ContentType
 
 BLANK_DISPLAY = _("(blank)")
 
@@ -39,6 +43,10 @@ class GovernedModel:
     labels: GovernedModelLabels
     business_key: str = "pk"
     import_required_columns: tuple[str, ...] = ()
+    # The proxies of ApprovalSettings and Workflow the model's app shows its parameters
+    # and workflows under: their permissions are the ones that allow changing them.
+    parameters_proxy: type[models.Model] | None = None
+    workflows_proxy: type[models.Model] | None = None
 
     @property
     def label(self) -> str:
@@ -46,11 +54,11 @@ class GovernedModel:
 
     def governable_fields(self) -> list[models.Field]:
         return [
-            self.model._meta.get_field(name) for name in self.governable_field_names
+            concrete_field(self.model, name) for name in self.governable_field_names
         ]
 
     def field_label(self, name: str) -> str:
-        return capfirst(str(self.model._meta.get_field(name).verbose_name))
+        return capfirst(str(concrete_field(self.model, name).verbose_name))
 
     def assignee_field_choices(self) -> list[tuple[str, str]]:
         """Fields of the record that point at a user: a step may assign to that user."""
@@ -93,6 +101,8 @@ def register(
     exclude: Iterable[str] = (),
     business_key: str = "pk",
     import_required_columns: Iterable[str] = (),
+    parameters_proxy: type[models.Model] | None = None,
+    workflows_proxy: type[models.Model] | None = None,
 ) -> GovernedModel:
     """Put `model` under the engine. By default every editable field may be governed."""
     excluded = set(exclude)
@@ -103,6 +113,8 @@ def register(
         labels=labels,
         business_key=business_key,
         import_required_columns=tuple(import_required_columns),
+        parameters_proxy=parameters_proxy,
+        workflows_proxy=workflows_proxy,
     )
     _registry[model._meta.label_lower] = governed
     return governed
@@ -124,6 +136,26 @@ def all_governed() -> list[GovernedModel]:
     return list(_registry.values())
 
 
+def model_of(content_type: ContentType) -> type[models.Model]:
+    """The model a proposal, workflow or import job is about. Their content types
+    point at governed models: one whose model is gone is not governed."""
+    model = content_type.model_class()
+    if model is None:
+        raise NotGoverned(f"{content_type.app_label}.{content_type.model}")
+    return model
+
+
+def governed_of(content_type: ContentType) -> GovernedModel:
+    return get(model_of(content_type))
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field:
+    """The field `name` of `model`. The engine names only concrete fields (governed
+    fields, proposed changes, conditions, constraints), never reverse relations, which
+    `get_field` may also return."""
+    return cast(models.Field, model._meta.get_field(name))
+
+
 # Values are stored in proposals and audit rows as JSON. These three helpers are the
 # only place that knows how a model value becomes JSON and back.
 
@@ -137,7 +169,9 @@ def serialize_value(model_field: models.Field, value: object) -> object:
     if isinstance(model_field, models.DecimalField) and value != "":
         # One spelling per amount, so "25000" and "25000.00" read and compare the same.
         quantum = decimal.Decimal(1).scaleb(-model_field.decimal_places)
-        return str(decimal.Decimal(value).quantize(quantum))
+        # A decimal field holds a Decimal, or a number or text from a form or a file.
+        number = cast("decimal.Decimal | float | str", value)
+        return str(decimal.Decimal(number).quantize(quantum))
     if isinstance(value, (decimal.Decimal, datetime.date, datetime.time)):
         return str(value)
     return value

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -28,6 +31,14 @@ from .models import (
     WorkItemState,
 )
 from .selectors_facts import actor_facts, candidate_facts, proposal_facts
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+    from .core.permissions import Action
 
 
 def approval_settings_for(model: type[models.Model]) -> ApprovalSettings:
@@ -93,7 +104,9 @@ def proposals_for(instance: models.Model) -> list[ChangeProposal]:
         .prefetch_related("changes")
     )
     for proposal in proposals:
-        proposal.field_labels = [
+        # A list for the history template, hung on the instance: not a model field,
+        # so django-stubs does not know it.
+        proposal.field_labels = [  # type: ignore[attr-defined]
             governed.field_label(c.field_name) for c in proposal.changes.all()
         ]
     return proposals
@@ -101,10 +114,10 @@ def proposals_for(instance: models.Model) -> list[ChangeProposal]:
 
 def proposal_change_rows(proposal: ChangeProposal) -> list[dict[str, object]]:
     """Field, original and proposed value of each change, as a person reads them."""
-    governed = registry.get(proposal.content_type.model_class())
+    governed = registry.governed_of(proposal.content_type)
     rows = []
     for change in proposal.changes.all():
-        model_field = governed.model._meta.get_field(change.field_name)
+        model_field = registry.concrete_field(governed.model, change.field_name)
         rows.append(
             {
                 "field_name": change.field_name,
@@ -123,7 +136,7 @@ def active_workflow_for(model: type[models.Model]) -> Workflow | None:
     ).first()
 
 
-def step_assignees(step: WorkflowStep, record: models.Model | None) -> list:
+def step_assignees(step: WorkflowStep, record: models.Model | None) -> list[User]:
     """Active users the step names: its group's members, its named users, and the user
     a field of the record points at (the account manager, say)."""
     user_model = get_user_model()
@@ -141,7 +154,7 @@ def step_assignees(step: WorkflowStep, record: models.Model | None) -> list:
     )
 
 
-def escalation_targets(step: WorkflowStep) -> list:
+def escalation_targets(step: WorkflowStep) -> list[User]:
     user_model = get_user_model()
     condition = (
         Q(pk=step.escalate_to_user_id) if step.escalate_to_user_id else Q(pk__in=[])
@@ -155,7 +168,7 @@ def escalation_targets(step: WorkflowStep) -> list:
     )
 
 
-def handover_candidates(proposal: ChangeProposal) -> list:
+def handover_candidates(proposal: ChangeProposal) -> list[User]:
     """Users the current work item may be delegated or reassigned to."""
     step = proposal.current_step
     if step is None:
@@ -184,7 +197,7 @@ def change_map(proposal: ChangeProposal) -> dict[str, tuple[object, object]]:
 
 def auto_approval_text(workflow: Workflow, rules: tuple[AutoApprovalRule, ...]) -> str:
     """The automatic approval rules that approved a proposal, as one sentence."""
-    governed = registry.get(workflow.content_type.model_class())
+    governed = registry.governed_of(workflow.content_type)
     return "; ".join(
         conditions.condition_text(rule.kind, rule.field_name, rule.value, governed)
         for rule in rules
@@ -192,7 +205,9 @@ def auto_approval_text(workflow: Workflow, rules: tuple[AutoApprovalRule, ...]) 
 
 
 def action_refusals(
-    proposal: ChangeProposal, user, actions_wanted
+    proposal: ChangeProposal,
+    user: User | AnonymousUser,
+    actions_wanted: Iterable[Action],
 ) -> dict[str, Refusal | None]:
     """For each action, why `user` may not take it on the proposal now (None: they may),
     asked of the same rule the services apply."""
@@ -213,7 +228,12 @@ def action_refusals(
     return result
 
 
-def decision_exclusions(proposal: ChangeProposal) -> list[dict[str, object]]:
+class ExclusionRow(TypedDict):
+    user: User
+    reasons: list[str]
+
+
+def decision_exclusions(proposal: ChangeProposal) -> list[ExclusionRow]:
     """Who may not decide the proposal's current step, each with why in words."""
     step = proposal.current_step
     found = exclusions(
@@ -221,9 +241,9 @@ def decision_exclusions(proposal: ChangeProposal) -> list[dict[str, object]]:
     )
     if not found:
         return []
-    governed = registry.get(proposal.content_type.model_class())
+    governed = registry.governed_of(proposal.content_type)
     users = get_user_model()._default_manager.in_bulk(list(found))
-    rows = []
+    rows: list[ExclusionRow] = []
     for user_id, reasons in found.items():
         user = users.get(user_id)
         if user is None:
@@ -250,7 +270,7 @@ def decision_exclusions(proposal: ChangeProposal) -> list[dict[str, object]]:
     return sorted(rows, key=lambda row: row["user"].get_username())
 
 
-def open_work_items_for(user) -> QuerySet[WorkItem]:
+def open_work_items_for(user: User) -> QuerySet[WorkItem]:
     return (
         WorkItem.objects.filter(
             assignee=user,
@@ -267,7 +287,7 @@ def open_work_items_for(user) -> QuerySet[WorkItem]:
 WORK_ITEM_COUNT_CAP = 10_000
 
 
-def open_work_item_count(user) -> int:
+def open_work_item_count(user: User | AnonymousUser) -> int:
     """How many open work items `user` has, counted up to WORK_ITEM_COUNT_CAP + 1: a
     number above the cap means "more than" it and costs no more to find."""
     if not user.is_authenticated:
@@ -278,7 +298,9 @@ def open_work_item_count(user) -> int:
     )[: cap + 1].count()
 
 
-def open_work_item_of(proposal: ChangeProposal, user) -> WorkItem | None:
+def open_work_item_of(
+    proposal: ChangeProposal, user: User | AnonymousUser
+) -> WorkItem | None:
     if proposal.state != ProposalState.PENDING or not user.is_authenticated:
         return None
     return WorkItem.objects.filter(
@@ -322,7 +344,7 @@ def workflow_versions(workflow: Workflow) -> QuerySet[Workflow]:
 
 def workflow_step_summaries(workflow: Workflow) -> list[dict[str, object]]:
     """Each step of a workflow in words: who, how many, when, and what if late."""
-    governed = registry.get(workflow.content_type.model_class())
+    governed = registry.governed_of(workflow.content_type)
     summaries = []
     for step in workflow.steps.select_related(
         "assigned_group", "escalate_to_user", "escalate_to_group"
@@ -374,7 +396,7 @@ def _latest_entry(proposal: ChangeProposal, actions: list[str]) -> AuditEntry | 
     )
 
 
-def active_user(user_id: object):
+def active_user(user_id: object) -> User | None:
     """The active user with this id, or None (for ids that arrive in a POST)."""
     try:
         pk = int(str(user_id))
@@ -387,7 +409,9 @@ def proposal_audit_entries(proposal: ChangeProposal) -> QuerySet[AuditEntry]:
     return proposal.audit_entries.select_related("actor").order_by("created_at", "id")
 
 
-def import_job_of(job_id: int, user, model: type[models.Model]) -> ImportJob | None:
+def import_job_of(
+    job_id: int, user: User, model: type[models.Model]
+) -> ImportJob | None:
     """The user's own import job of `model`; nobody sees another's upload."""
     return ImportJob.objects.filter(
         pk=job_id,
@@ -396,7 +420,7 @@ def import_job_of(job_id: int, user, model: type[models.Model]) -> ImportJob | N
     ).first()
 
 
-def user_languages(user_ids) -> dict[int, str]:
+def user_languages(user_ids: Iterable[int]) -> dict[int, str]:
     """The language each user last worked in; users not on record get the default."""
     return dict(
         UserLanguage.objects.filter(user_id__in=user_ids).values_list(

@@ -4,6 +4,7 @@ whether a change of a user or a group would give away more (`core.access`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -12,8 +13,12 @@ from django.db.models import Q, QuerySet
 from .core import access
 from .core.access import Grantor
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
 
-def grantor_for(actor) -> Grantor:
+
+def grantor_for(actor: User) -> Grantor:
     """What `actor` holds now, from the database rather than the permission cache of
     the request, so that a change earlier in the same request counts."""
     flags = (
@@ -63,8 +68,8 @@ def _names(permissions: Iterable[Permission]) -> dict[int, str]:
 
 def user_change_refusal(
     *,
-    actor,
-    user=None,
+    actor: User,
+    user: User | None = None,
     values: Mapping[str, object] | None = None,
     groups: Iterable[Group] | None = None,
     permissions: Iterable[Permission] | None = None,
@@ -104,17 +109,19 @@ def user_change_refusal(
     if groups is not None:
         current = set(user.groups.values_list("pk", flat=True)) if user else set()
         added_ids = [g.pk for g in groups if g.pk not in current]
-        added = {
+        added_groups = {
             group.name: _names(group.permissions.select_related("content_type"))
             for group in Group.objects.filter(pk__in=added_ids)
         }
-        refusal = access.groups_refusal(grantor, added=added)
+        refusal = access.groups_refusal(grantor, added=added_groups)
         if refusal:
             return refusal
     return None
 
 
-def user_target_refusal(*, actor, user, grantor: Grantor | None = None) -> str | None:
+def user_target_refusal(
+    *, actor: User, user: User, grantor: Grantor | None = None
+) -> str | None:
     """Why `actor` may not delete `user` or set their password; None when they may."""
     return access.target_refusal(
         grantor or grantor_for(actor),
@@ -125,7 +132,7 @@ def user_target_refusal(*, actor, user, grantor: Grantor | None = None) -> str |
 
 def group_change_refusal(
     *,
-    actor,
+    actor: User,
     group: Group | None = None,
     permissions: Iterable[Permission] | None = None,
     grantor: Grantor | None = None,

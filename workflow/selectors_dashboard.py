@@ -7,13 +7,15 @@ costs the same at 100 proposals as at 100,000. Days are days in the current time
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -28,6 +30,12 @@ from .models import (
     WorkItem,
     WorkItemState,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
 
 # Users who may see the dashboard need both: it counts every proposal (change
 # proposals) and shows how the approval process runs (the audit trail). Clerks may view
@@ -100,7 +108,7 @@ class ApprovalsDashboard:
         return sum(count for _day, count in self.approvals_per_day)
 
 
-def dashboard_visible_to(user) -> bool:
+def dashboard_visible_to(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.has_perms(DASHBOARD_PERMISSIONS))
 
 
@@ -141,7 +149,9 @@ def open_proposals(*, now: datetime.datetime, days: int = RECENT_DAYS) -> OpenPr
         .annotate(total=Count("pk"), **buckets)
         .order_by()
     )
-    by_state = {row["state"]: row for row in rows}
+    # A row has a count per age bucket as well, which django-stubs cannot know from
+    # annotate(**buckets).
+    by_state: dict[str, Mapping[str, Any]] = {row["state"]: row for row in rows}
     conflicts = by_state.pop(ProposalState.CONFLICT, None)
     return OpenProposals(
         by_state=[
@@ -164,7 +174,9 @@ def open_proposals(*, now: datetime.datetime, days: int = RECENT_DAYS) -> OpenPr
     )
 
 
-def _recently_applied(since: datetime.datetime, until: datetime.datetime):
+def _recently_applied(
+    since: datetime.datetime, until: datetime.datetime
+) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(
         state=ProposalState.APPLIED,
         closed_at__gte=since,
@@ -254,17 +266,21 @@ def top_changed_fields(
         .annotate(count=Count("pk"))
         .order_by("-count", "field_name")[:limit]
     )
-    for row in rows:
-        row["model"] = ".".join(
-            (
-                row["proposal__content_type__app_label"],
-                row["proposal__content_type__model"],
-            )
+    keyed = [
+        (
+            ".".join(
+                (
+                    row["proposal__content_type__app_label"],
+                    row["proposal__content_type__model"],
+                )
+            ),
+            row,
         )
-    several_models = len({row["model"] for row in rows}) > 1
+        for row in rows
+    ]
+    several_models = len({model for model, _row in keyed}) > 1
     fields = []
-    for row in rows:
-        model = row["model"]
+    for model, row in keyed:
         label = _field_label(model, row["field_name"])
         if several_models:
             try:

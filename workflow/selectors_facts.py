@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -14,8 +15,15 @@ from .core.facts import ActorFacts, ItemFacts, Part, Participation, ProposalFact
 from .core.permissions import DECIDE_PERMISSION
 from .models import AuditAction, AuditEntry, ChangeProposal, WorkItem
 
-# The audit rows that record a person's part in a proposal before any decision.
-PARTS = {
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+# The audit rows that record a person's part in a proposal before any decision, by
+# their stored action.
+PARTS: dict[str, Part] = {
     AuditAction.FIELD_PROPOSED: Part.PROPOSED,
     AuditAction.FIELD_DISCARDED: Part.PROPOSED,
     AuditAction.SUBMITTED: Part.SUBMITTED,
@@ -86,16 +94,15 @@ def proposal_facts_many(
 
 
 def _current_sequence(proposal: ChangeProposal) -> int | None:
-    if proposal.current_step_id is None:
-        return None
-    return proposal.current_step.sequence
+    step = proposal.current_step
+    return None if step is None else step.sequence
 
 
 def proposal_facts(proposal: ChangeProposal) -> ProposalFacts:
     return proposal_facts_many([proposal])[proposal.pk]
 
 
-def actor_facts(user) -> ActorFacts:
+def actor_facts(user: User | AnonymousUser | None) -> ActorFacts:
     """A signed-in person with every permission they hold (cached on the user)."""
     if user is None or not user.is_authenticated:
         return ActorFacts(user_id=0, is_active=False)
@@ -108,7 +115,7 @@ def actor_facts(user) -> ActorFacts:
     )
 
 
-def candidate_facts(users: Iterable) -> list[ActorFacts]:
+def candidate_facts(users: Iterable[User]) -> list[ActorFacts]:
     """Candidates for a work item, with whether each may decide, in one query in all."""
     users = list(users)
     app_label, codename = DECIDE_PERMISSION.split(".")

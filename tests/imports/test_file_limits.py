@@ -241,9 +241,9 @@ def test_a_header_of_40000_columns_is_checked_in_linear_time(
     )
     assert time.perf_counter() - started < 5  # a loose guard; the bench measures
 
+    listed = ", ".join(f"extra{n}" for n in range(20))
     assert refused.refused == (
-        "The file has columns this import does not know: extra0, extra1, extra2, "
-        "extra3, extra4, extra5, extra6, extra7, extra8, extra9 and 39,988 more. "
+        f"The file has columns this import does not know: {listed} and 39978 more. "
         "Remove them, or choose to ignore unknown columns."
     )
     assert ignored.ok, ignored.as_dict()

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
+from django.test.utils import isolate_apps
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
@@ -192,3 +193,54 @@ def test_an_approval_writes_through_the_trigger(
     assert AuditEntry.objects.filter(
         object_id=customer.pk, field_name="credit_limit", action="field_changed"
     ).exists()
+
+
+@pytest.mark.django_db
+def test_a_new_instance_forced_over_an_existing_row_is_refused(customer, approvals_on):
+    impostor = Customer(
+        pk=customer.pk,
+        account=customer.account,
+        name=customer.name,
+        customer_group=customer.customer_group,
+        credit_limit=Decimal("1"),
+    )
+    with pytest.raises(GovernedWriteRefused):
+        impostor.save(force_update=True)
+    assert stored_credit_limit(customer) == Decimal("10000.00")
+
+
+@pytest.mark.django_db
+def test_the_base_manager_is_guarded_too(customer, approvals_on):
+    with pytest.raises(GovernedWriteRefused):
+        Customer._base_manager.filter(pk=customer.pk).update(credit_limit=Decimal("1"))
+    with pytest.raises(GovernedWriteRefused):
+        customer.customer_group.customer_set.update(credit_limit=Decimal("1"))
+    assert stored_credit_limit(customer) == Decimal("10000.00")
+
+
+@isolate_apps("customers")
+def test_a_governed_model_without_the_guard_fails_the_system_check(monkeypatch):
+    from django.db import models
+
+    from workflow import enforcement, registry
+
+    class Unguarded(models.Model):
+        class Meta:
+            app_label = "customers"
+
+        def __str__(self) -> str:
+            return "unguarded"
+
+    monkeypatch.setattr(
+        registry,
+        "_registry",
+        {
+            **registry._registry,
+            "customers.unguarded": registry.GovernedModel(
+                model=Unguarded, governable_field_names=(), labels=None
+            ),
+        },
+    )
+    errors = enforcement.governed_models_are_guarded()
+    assert [e.id for e in errors] == ["workflow.E001"]
+    assert errors[0].obj is Unguarded

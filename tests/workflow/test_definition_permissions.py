@@ -229,3 +229,30 @@ def test_the_system_needs_no_permission(draft):
     activate(None, draft)
 
     assert Workflow.objects.get(pk=draft.pk).is_active
+
+
+@pytest.mark.django_db
+def test_the_permission_for_one_models_parameters_does_not_cover_anothers(roles):
+    """Terms of payment and customers are governed in the same app; whoever may change
+    the terms' parameters may not change the customers'."""
+    from customers.models import PaymentTerms
+
+    terms_admin = UserFactory(username="terms_admin")
+    terms_admin.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="customers",
+            codename="change_termsofpaymentparameters",
+        )
+    )
+    arguments = {
+        "approvals_enabled": True,
+        "data_entity_behavior": DataEntityBehavior.PROPOSE,
+        "enabled_fields": [],
+        "actor": terms_admin,
+    }
+    services.approval_settings_update(model=PaymentTerms, **arguments)
+    with pytest.raises(PermissionRefused):
+        services.approval_settings_update(model=Customer, **arguments)
+    assert not ApprovalSettings.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer)
+    ).exists()

@@ -16,12 +16,15 @@ from django.views.decorators.http import require_POST
 
 from .. import selectors, services, tasks
 from ..exceptions import WorkflowError
+from ..importing import profiles
 from ..importing.plan import ImportOptions
 from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
 
 
 class ImportForm(forms.Form):
+    field_order = ["file", "profile"]
+
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
@@ -66,6 +69,15 @@ class ImportForm(forms.Form):
     )
     ignore_unknown_columns = forms.BooleanField(
         label=gettext_lazy("Ignore unknown columns"), required=False
+    )
+    profile = forms.ChoiceField(
+        label=gettext_lazy("Columns"),
+        choices=[("", gettext_lazy("Field names, as an export writes them"))],
+        required=False,
+        help_text=gettext_lazy(
+            "An import profile reads another system's file as it is: which column "
+            "fills which field, and how its values are written."
+        ),
     )
 
 
@@ -124,6 +136,10 @@ class GovernedImportMixin:
             for value, label in DataEntityBehavior.choices
             if selectors.import_behaviour_permitted(self.model, value)
         ]
+        form.fields["profile"].choices = [
+            *form.fields["profile"].choices[:1],
+            *((p.name, p.label) for p in profiles.profiles_for(self.model)),
+        ]
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             options = ImportOptions(
@@ -133,6 +149,7 @@ class GovernedImportMixin:
                 decimal_format=data["decimal_format"],
                 ignore_unknown_columns=data["ignore_unknown_columns"],
                 sheet=data["sheet"].strip(),
+                profile=data["profile"],
             )
             try:
                 job = services.import_job_create(

@@ -22,6 +22,7 @@ from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from .. import registry, selectors, services
+from ..core.permissions import DECIDE_PERMISSION, Action
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
@@ -76,7 +77,7 @@ class WorkItemAdmin(admin.ModelAdmin):
     actions = ["approve_selected"]
 
     def has_decide_permission(self, request) -> bool:
-        return request.user.has_perm("workflow.decide_workitem")
+        return request.user.has_perm(DECIDE_PERMISSION)
 
     @admin.action(
         description=gettext_lazy("Approve the selected changes"), permissions=["decide"]
@@ -240,7 +241,12 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
             raise Http404
         if not self.has_view_permission(request, proposal):
             raise PermissionDenied
-        may_reassign = request.user.has_perm("workflow.reassign_workitem")
+        may_reassign = (
+            selectors.action_refusals(proposal, request.user, [Action.REASSIGN])[
+                Action.REASSIGN
+            ]
+            is None
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -255,7 +261,7 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
             if proposal.state == ProposalState.PENDING
             else [],
             "entries": selectors.proposal_audit_entries(proposal),
-            "may_reassign": may_reassign and proposal.state == ProposalState.PENDING,
+            "may_reassign": may_reassign,
             "candidates": selectors.handover_candidates(proposal)
             if may_reassign
             else [],

@@ -23,15 +23,10 @@ from ..exceptions import (
     OWN_PROPOSAL,
 )
 from .facts import ActorFacts, ProposalFacts
+from .lifecycle import EDITABLE, HOLDING, OPEN_ITEM, PENDING, RECALLABLE
 from .permissions import DECIDE_PERMISSION, DECISIONS, Action, required_permissions
 from .refusals import Refusal, RefusalKind
 from .separation import exclusions, took_part
-
-PENDING = "pending"
-DRAFT_STATES = frozenset({"draft", "changes_requested"})
-RECALLABLE_STATES = frozenset({"pending", "changes_requested"})
-# A person holding, or having decided, a step's work item in this round counts once.
-HOLDING_STATES = frozenset({"open", "approved", "rejected", "sent_back"})
 
 
 def action_refusal(
@@ -49,10 +44,10 @@ def action_refusal(
     """
     state = state_label or facts.state
     if action in DRAFT_ACTIONS:
-        if facts.state not in DRAFT_STATES:
+        if facts.state not in EDITABLE:
             return Refusal(RefusalKind.STATE, NOT_A_DRAFT % {"state": state})
     elif action == Action.RECALL:
-        if facts.state not in RECALLABLE_STATES:
+        if facts.state not in RECALLABLE:
             return Refusal(RefusalKind.STATE, NOT_PENDING % {"state": state})
         if facts.submitted_by_id != actor.user_id:
             return Refusal(RefusalKind.PERMISSION, ONLY_SUBMITTER_RECALLS)
@@ -83,7 +78,7 @@ def _decision_refusal(facts: ProposalFacts, actor: ActorFacts) -> Refusal | None
         and item.step_sequence == step
         and item.submission_round == facts.submission_round
     ]
-    if "open" in mine:
+    if OPEN_ITEM in mine:
         return None
     if mine:
         return Refusal(RefusalKind.STATE, ALREADY_DECIDED_STEP)
@@ -109,7 +104,7 @@ def handover_refusal(
         item.assignee_id == to.user_id
         and item.step_sequence == step_sequence
         and item.submission_round == facts.submission_round
-        and item.state in HOLDING_STATES
+        and item.state in HOLDING
         for item in facts.work_items
     )
     if holds:

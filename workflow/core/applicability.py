@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from ..registry import concrete_field
+
 Equal = Callable[[str, object, object], bool]
 
 
@@ -58,7 +60,7 @@ def record_problems(
     except ValidationError as error:
         errors = {name: list(messages) for name, messages in error.message_dict.items()}
     for name in sorted(skipped):
-        model_field = model._meta.get_field(name)
+        model_field = concrete_field(model, name)
         if not model_field.null and getattr(candidate, model_field.attname) is None:
             errors.setdefault(name, []).append(str(model_field.error_messages["null"]))
     return errors
@@ -71,7 +73,7 @@ def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:
         for c in model._meta.constraints
         if isinstance(c, models.UniqueConstraint)
     ]
-    return any(model._meta.get_field(n).unique for n in changed) or any(
+    return any(concrete_field(model, n).unique for n in changed) or any(
         s & changed for s in unique_sets
     )
 
@@ -91,7 +93,7 @@ def with_values(record: models.Model, values: Mapping[str, object]) -> models.Mo
     candidate._state = copy.copy(record._state)
     candidate._state.fields_cache = dict(record._state.fields_cache)
     for name, value in values.items():
-        model_field = type(record)._meta.get_field(name)
+        model_field = concrete_field(type(record), name)
         setattr(candidate, model_field.attname, attvalue(model_field, value))
     return candidate
 
@@ -99,4 +101,4 @@ def with_values(record: models.Model, values: Mapping[str, object]) -> models.Mo
 def cleaned(candidate: models.Model, names: Iterable[str]) -> dict[str, object]:
     """The values of `names` as the model's clean() left them on `candidate`."""
     model = type(candidate)
-    return {n: getattr(candidate, model._meta.get_field(n).attname) for n in names}
+    return {n: getattr(candidate, concrete_field(model, n).attname) for n in names}

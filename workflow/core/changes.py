@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..exceptions import IMPORT_OPEN_PROPOSAL, IMPORT_REJECTS, PENDING_EDIT_REFUSED
+from .lifecycle import EDITABLE, OPEN
 from .refusals import Refusal, RefusalKind
 
 ALLOW, REJECT, PROPOSE = "allow", "reject", "propose"
-OPEN_STATES = frozenset({"draft", "pending", "changes_requested"})
-DRAFT_STATES = frozenset({"draft", "changes_requested"})
 
 
 def enabled_fields(
@@ -82,7 +81,7 @@ def route_changes(
             ),
         )
     if behaviour == PROPOSE:
-        if open_proposal_state in OPEN_STATES:
+        if open_proposal_state in OPEN:
             # An import submits what it proposes; it never adds to someone's draft.
             return Routing(
                 row_refusal=Refusal(
@@ -92,7 +91,7 @@ def route_changes(
                 )
             )
         return Routing(direct=direct, proposed=governed)
-    if open_proposal_state is not None and open_proposal_state not in DRAFT_STATES:
+    if open_proposal_state is not None and open_proposal_state not in EDITABLE:
         return Routing(
             direct=direct,
             refused={

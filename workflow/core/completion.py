@@ -7,10 +7,6 @@ from collections.abc import Sequence
 APPROVED = "approved"
 REJECTED = "rejected"
 
-# The work item states that count as a vote on a step (handed-over items do not: the
-# person they went to holds a counted item instead).
-COUNTED_STATES = ("open", "approved", "rejected", "closed", "sent_back")
-
 
 def approvals_needed(policy: str, percentage: int | None, voters: int) -> int:
     """How many approvals decide a step with `voters` counted work items."""

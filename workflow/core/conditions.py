@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .. import registry
+from .facts import StepLike
 
 
 class ConditionKind(models.TextChoices):
@@ -120,7 +121,7 @@ def condition_text(
     )
 
 
-def skipped_step_text(step, governed: registry.GovernedModel) -> str:
+def skipped_step_text(step: StepLike, governed: registry.GovernedModel) -> str:
     """The audit comment of a step whose condition does not hold for a proposal."""
     return _(
         "Step “%(step)s” skipped: its condition (%(condition)s) does not hold."

@@ -54,3 +54,17 @@ def required_permissions(
     if action in DECISIONS:
         return (DECIDE_PERMISSION,)
     return needed[action]
+
+
+def definition_permissions(
+    verbs: tuple[str, ...], models: tuple[tuple[str, str], ...]
+) -> tuple[str, ...]:
+    """The permissions of which any one allows `verbs` on a governed model's approval
+    parameters or workflows: on the engine's own model, or on the proxy the governed
+    model's app shows them under (its pages check that one). `models` are
+    (app_label, model_name) pairs."""
+    return tuple(
+        record_permission(verb, app_label, model_name)
+        for app_label, model_name in models
+        for verb in verbs
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ..exceptions import (
     AlreadyDecided,
@@ -11,6 +12,9 @@ from ..exceptions import (
     PermissionRefused,
     WorkflowError,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class RefusalKind(StrEnum):
@@ -33,7 +37,7 @@ _ERRORS: dict[RefusalKind, type[WorkflowError]] = {
 @dataclass(frozen=True)
 class Refusal:
     kind: RefusalKind
-    message: str
+    message: StrOrPromise
 
     def error(self) -> WorkflowError:
         """The exception a service raises for this refusal."""

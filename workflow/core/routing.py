@@ -22,9 +22,11 @@ class Route(Generic[Step]):
     skipped: tuple[Step, ...]
 
 
-def next_step(steps: Iterable[Step], after_sequence: int, changes: Changes) -> Route:
+def next_step(
+    steps: Iterable[Step], after_sequence: int, changes: Changes
+) -> Route[Step]:
     """The first step after `after_sequence` whose condition holds for `changes`."""
-    skipped = []
+    skipped: list[Step] = []
     for step in sorted(steps, key=lambda s: s.sequence):
         if step.sequence <= after_sequence:
             continue

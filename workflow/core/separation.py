@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .facts import Part, ProposalFacts
-
-# Work item states that record a person's decision on a step.
-DECIDING_STATES = frozenset({"approved", "rejected", "sent_back"})
+from .lifecycle import DECIDED
 
 
 class ExclusionReason(StrEnum):
@@ -60,7 +58,7 @@ def exclusions(
             )
         )
     for item in facts.work_items:
-        if item.state in DECIDING_STATES and item.step_sequence != step_sequence:
+        if item.state in DECIDED and item.step_sequence != step_sequence:
             found.setdefault(item.assignee_id, set()).add(
                 Exclusion(
                     ExclusionReason.DECIDED_OTHER_STEP, step_sequence=item.step_sequence

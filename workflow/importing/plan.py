@@ -11,25 +11,48 @@ import hashlib
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .. import registry, selectors
 from ..core import applicability, changes
 from ..models import OPEN_PROPOSAL_STATES, ChangeProposal, DataEntityBehavior
-from .limits import SHOWN_CHARS, listed, shorten
+from . import profiles
+from .limits import SHOWN_CHARS, shorten
 from .reading import FileRefused, SourceRow, TableFile
 from .values import CellError, is_blank, lookup_field_of, parse_cell
 
 BATCH_SIZE = 500
 MAX_REPORTED_ERRORS = 1000
 PREVIEW_ROWS = 200
+# How much of a value, and how many column names, the preview keeps.
+PREVIEW_VALUE_CHARS = 80
+PREVIEW_COLUMNS = 50
 MESSAGE_CHARS = 500
+
+MISSING_COLUMNS = gettext_lazy(
+    "The file has no column %(columns)s; it needs at least: %(required)s."
+)
+DOUBLED_COLUMNS = gettext_lazy("The column %(columns)s appears twice.")
+UNKNOWN_PROFILE_COLUMNS = gettext_lazy(
+    "The file has columns the profile “%(profile)s” does not know: %(columns)s. "
+    "Remove them, or choose to ignore unknown columns."
+)
+MORE_COLUMNS = gettext_lazy("%(columns)s and %(count)s more")
+REFERS_TO_ITSELF = gettext_lazy(
+    "“%(code)s” is this row's own %(key)s: %(field)s cannot refer to the record itself."
+)
+REFERS_FORWARD = gettext_lazy(
+    "“%(code)s” is created further down the file, on line %(target)s. A change to an "
+    "existing record can refer only to a record created above it: move line "
+    "%(target)s above line %(line)s."
+)
 
 NEW, UPDATED, UNCHANGED, INVALID = "new", "updated", "unchanged", "invalid"
 
@@ -43,6 +66,20 @@ class ImportOptions:
     ignore_unknown_columns: bool = False
     # A workbook's sheet to read; "" reads the first sheet with data.
     sheet: str = ""
+    # The import profile that reads the file's columns; "" for field names.
+    profile: str = ""
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A reference to a record that a row of the same file creates, by its key.
+
+    It has no primary key until the import writes it; the writer sets the reference
+    then (the same batch, a later one, or an earlier one).
+    """
+
+    key: str
+    line: int
 
 
 @dataclass
@@ -78,6 +115,8 @@ class RowPlan:
     originals: dict[str, object] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     object_repr: str = ""
+    # For the preview: each changed field of an updated row, its old and new value.
+    changes: list[dict[str, object]] = field(default_factory=list)
 
     def summary(self, governed: registry.GovernedModel) -> dict[str, object]:
         label = governed.field_label
@@ -92,6 +131,7 @@ class RowPlan:
             ],
             "proposed": [label(n) for n in self.proposed],
             "errors": [e.shown_message() for e in self.errors],
+            "changes": self.changes,
         }
 
 
@@ -108,6 +148,8 @@ class ImportReport:
     refused: str = ""
     sheet: str = ""
     sheets: list[str] = field(default_factory=list)
+    # How the file's columns were read: the profile, the columns left out.
+    columns: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -124,6 +166,7 @@ class ImportReport:
             "refused": self.refused,
             "sheet": self.sheet,
             "sheets": self.sheets,
+            "columns": self.columns,
         }
 
 
@@ -155,6 +198,24 @@ class ImportPlanner:
         self.references: dict[str, dict[str, object]] = {}
         self.content_type = ContentType.objects.get_for_model(model)
         self.digest = hashlib.sha256()
+        # Read through a profile: the file's column of each field, and its reader.
+        self.profile: profiles.ImportProfile | None = None
+        self.sources: dict[str, str] = {}
+        self.readers: dict[str, profiles.ColumnMap] = {}
+        self.ignored_columns: list[str] = []
+        self.profile_ignored: list[str] = []
+        # References from the model to itself by business key (an invoice account):
+        # they may name a record a row of the same file creates.
+        self.self_references = {
+            name
+            for name, f in self.fields.items()
+            if isinstance(f, models.ForeignKey)
+            and f.related_model is model
+            and self.lookup_fields[name] == self.key
+        }
+        self._table: TableFile | None = None
+        self._scanned = False
+        self.described = 0
 
     # --- the file ---------------------------------------------------------------
 
@@ -163,6 +224,7 @@ class ImportPlanner:
 
         Linear in the header's width: a file of 40,000 columns is answered at once.
         """
+        header = self._read_through_profile(header)
         present = set(header)
         missing = [c for c in self.required_columns if c not in present]
         if missing:
@@ -171,7 +233,7 @@ class ImportPlanner:
                     "The file has no column %(columns)s; it needs at least: %(required)s."
                 )
                 % {
-                    "columns": listed(missing),
+                    "columns": _listed(missing),
                     "required": ", ".join(self.required_columns),
                 }
             )
@@ -180,7 +242,7 @@ class ImportPlanner:
         if doubled:
             raise FileRefused(
                 _("The column %(columns)s appears twice.")
-                % {"columns": listed(doubled)}
+                % {"columns": _listed(doubled)}
             )
         unknown = [c for c in header if c and c not in self.fields]
         if unknown and not self.options.ignore_unknown_columns:
@@ -189,11 +251,57 @@ class ImportPlanner:
                     "The file has columns this import does not know: %(columns)s. Remove them, "
                     "or choose to ignore unknown columns."
                 )
-                % {"columns": listed(unknown)}
+                % {"columns": _listed(unknown)}
             )
+        self.ignored_columns += unknown
         return [c for c in header if c in self.fields]
 
+    def _read_through_profile(self, header: list[str]) -> list[str]:
+        """With a profile, the fields the file's columns fill (in file order); else the
+        header as it is. Refuses what the profile cannot read."""
+        if not self.options.profile:
+            return header
+        profile = profiles.get(self.model, self.options.profile)
+        mapping = profile.map_header(header)
+        doubled = profiles.doubled_columns(mapping.seen)
+        if doubled:
+            raise FileRefused(str(DOUBLED_COLUMNS) % {"columns": _listed(doubled)})
+        missing = [c for c in self.required_columns if c not in mapping.sources]
+        if missing:
+            raise FileRefused(
+                str(MISSING_COLUMNS)
+                % {
+                    "columns": ", ".join(profile.column_of(c) for c in missing),
+                    "required": ", ".join(
+                        profile.column_of(c) for c in self.required_columns
+                    ),
+                }
+            )
+        if mapping.unknown and not self.options.ignore_unknown_columns:
+            raise FileRefused(
+                str(UNKNOWN_PROFILE_COLUMNS)
+                % {"profile": profile.label, "columns": _listed(mapping.unknown)}
+            )
+        self.profile = profile
+        self.sources = mapping.sources
+        self.readers = mapping.readers
+        self.ignored_columns = list(mapping.unknown)
+        self.profile_ignored = list(mapping.ignored)
+        return list(mapping.sources)
+
+    def columns_note(self) -> dict[str, object]:
+        """For the preview: the profile, and the columns left out (a bounded list)."""
+        return {
+            "profile": str(self.profile.label) if self.profile else "",
+            "read": len(self.sources),
+            "ignored": self.ignored_columns[:PREVIEW_COLUMNS],
+            "ignored_count": len(self.ignored_columns),
+            "profile_ignored": self.profile_ignored[:PREVIEW_COLUMNS],
+            "profile_ignored_count": len(self.profile_ignored),
+        }
+
     def batches(self, table: TableFile) -> Iterator[list[SourceRow]]:
+        self._table = table
         batch: list[SourceRow] = []
         for row in table.rows():
             batch.append(row)
@@ -225,12 +333,18 @@ class ImportPlanner:
                 state__in=OPEN_PROPOSAL_STATES,
             )
         }
+        # Keys of the records this file creates, with their lines: in earlier batches,
+        # then in this one as its rows are planned.
+        created = self.seen.created_lines(self._self_reference_codes(parsed))
+        created_here: dict[str, int] = {}
         plans = []
         for plan, values in parsed:
+            instance = existing.get(plan.key)
             if not plan.errors:
-                self._apply_references(plan, values, references)
+                self._apply_references(
+                    plan, values, references, created=created, new=instance is None
+                )
             if not plan.errors:
-                instance = existing.get(plan.key)
                 if instance is None:
                     self._plan_new(plan, values)
                 else:
@@ -239,8 +353,14 @@ class ImportPlanner:
                     )
             if plan.errors:
                 plan.kind = INVALID
+            if plan.kind == NEW and self.self_references:
+                created[plan.key] = created_here[plan.key] = plan.line
+            for error in plan.errors:
+                error.column = self.sources.get(error.column, error.column)
             self._fingerprint(plan)
             plans.append(plan)
+        self.seen.mark_created(created_here)
+        self._describe_changes(plans)
         return plans
 
     def _parse(
@@ -249,7 +369,9 @@ class ImportPlanner:
         plan = RowPlan(line=row.line, key="")
         values: dict[str, object] = {}
         for column in columns:
-            raw = row.cells.get(column)
+            raw = row.cells.get(self.sources.get(column, column))
+            if column in self.readers:
+                raw = self.readers[column].read(raw)
             if is_blank(raw):
                 continue  # A blank cell keeps the current value; it never blanks it.
             try:
@@ -309,13 +431,34 @@ class ImportPlanner:
             known.update({str(code): pk for code, pk in rows})
         return self.references
 
+    def _self_reference_codes(self, parsed) -> set[str]:
+        return {
+            str(values[name])
+            for _plan, values in parsed
+            for name in self.self_references
+            if name in values
+        }
+
     def _apply_references(
-        self, plan: RowPlan, values: dict[str, object], references
+        self,
+        plan: RowPlan,
+        values: dict[str, object],
+        references,
+        *,
+        created: dict[str, int],
+        new: bool,
     ) -> None:
         for name in self.lookup_fields:
             if name not in values:
                 continue
             code = str(values[name])
+            if name in self.self_references:
+                target = self._self_reference(
+                    plan, name, code, references, created, new
+                )
+                if target is not None:
+                    values[name] = target
+                continue
             pk = references.get(name, {}).get(code)
             if pk is None:
                 related = self.fields[name].related_model._meta.verbose_name
@@ -331,7 +474,97 @@ class ImportPlanner:
             else:
                 values[name] = pk
 
+    def _self_reference(
+        self,
+        plan: RowPlan,
+        name: str,
+        code: str,
+        references,
+        created: dict[str, int],
+        new: bool,
+    ) -> object:
+        """What a reference of the model to itself names: a record this file creates
+        (above this row, or below it for a new row), a stored one, or nothing (an error
+        on the row, and None).
+
+        The file's own records come first, so the preview and the import plan the same
+        reference although the import has written the earlier batches meanwhile.
+        """
+        if code == plan.key:
+            plan.errors.append(
+                RowError(
+                    plan.line,
+                    name,
+                    code,
+                    str(REFERS_TO_ITSELF)
+                    % {
+                        "code": code,
+                        "key": self.fields[self.key].verbose_name,
+                        "field": self.labels[name],
+                    },
+                )
+            )
+            return None
+        if code in created:
+            return NewRecord(code, created[code])
+        pk = references.get(name, {}).get(code)
+        if pk is not None:
+            return pk
+        line = self._line_in_file(code)
+        if line is not None and (new or line < plan.line):
+            return NewRecord(code, line)
+        if line is not None:
+            plan.errors.append(
+                RowError(
+                    plan.line,
+                    name,
+                    code,
+                    str(REFERS_FORWARD)
+                    % {"code": code, "target": line, "line": plan.line},
+                )
+            )
+            return None
+        plan.errors.append(
+            RowError(
+                plan.line,
+                name,
+                code,
+                _("There is no %(model)s “%(code)s”.")
+                % {"model": self.model._meta.verbose_name, "code": code},
+            )
+        )
+        return None
+
+    def _line_in_file(self, code: str) -> int | None:
+        """The line of the file's row with key `code`, above or below. Read once, when a
+        reference first names a key that is neither stored nor created above it."""
+        if not self._scanned and self._table is not None:
+            self._scanned = True
+            self.seen.scan(
+                (key, row.line)
+                for row in self._table.rows()
+                if (key := self._key_of(row))
+            )
+        return self.seen.file_line(code)
+
+    def _key_of(self, row: SourceRow) -> str:
+        """The key of a row, read as `_parse` reads it; "" when it cannot be read."""
+        raw = row.cells.get(self.sources.get(self.key, self.key))
+        if self.key in self.readers:
+            raw = self.readers[self.key].read(raw)
+        if is_blank(raw):
+            return ""
+        try:
+            value = parse_cell(
+                self.fields[self.key], raw, decimal_format=self.options.decimal_format
+            )
+        except CellError:
+            return ""
+        return str(value).strip()
+
     def _plan_new(self, plan: RowPlan, values: dict[str, object]) -> None:
+        links = {n: v for n, v in values.items() if isinstance(v, NewRecord)}
+        values = {n: v for n, v in values.items() if n not in links}
         candidate = self.model(**{self.fields[n].attname: v for n, v in values.items()})
         # The key is new and once in the file: the planner checked that already.
         problems = applicability.record_problems(
@@ -345,12 +578,18 @@ class ImportPlanner:
             return
         plan.kind = NEW
         plan.instance = candidate
-        plan.direct = applicability.cleaned(candidate, values)
+        plan.direct = {**applicability.cleaned(candidate, values), **links}
 
     def _plan_update(self, plan, values, instance, open_proposal) -> None:
         changed = {}
+        links = {}
         for name, value in values.items():
             if name == self.key:
+                continue
+            if isinstance(value, NewRecord):
+                links[name] = (
+                    value  # A record the file creates is never the stored one.
+                )
                 continue
             model_field = self.fields[name]
             if getattr(instance, model_field.attname) == value:
@@ -360,7 +599,7 @@ class ImportPlanner:
                 model_field, current, registry.serialize_value(model_field, value)
             ):
                 changed[name] = value
-        if not changed:
+        if not changed and not links:
             plan.kind = UNCHANGED
             return
         candidate = applicability.with_values(instance, changed)
@@ -380,6 +619,7 @@ class ImportPlanner:
                 registry.current_value(candidate, self.fields[n]),
             )
         }
+        cleaned.update(links)
         if not cleaned:
             plan.kind = UNCHANGED
             return
@@ -438,7 +678,9 @@ class ImportPlanner:
     def _fingerprint(self, plan: RowPlan) -> None:
         def raw(values: dict[str, object]) -> dict[str, object]:
             return {
-                n: registry.serialize_value(self.fields[n], v)
+                n: {"new": v.key}
+                if isinstance(v, NewRecord)
+                else registry.serialize_value(self.fields[n], v)
                 for n, v in sorted(values.items())
             }
 
@@ -456,6 +698,79 @@ class ImportPlanner:
 
     def fingerprint(self) -> str:
         return self.digest.hexdigest()
+
+    # --- what the preview shows -------------------------------------------------
+
+    def _describe_changes(self, plans: list[RowPlan]) -> None:
+        """Old and new value of each changed field, for the updated rows among those the
+        preview lists (the first PREVIEW_ROWS it lists), as a person reads them: a stale
+        file that would undo someone's change shows it."""
+        shown = []
+        for plan in plans:
+            if plan.kind == UNCHANGED:
+                continue
+            if self.described >= PREVIEW_ROWS:
+                break
+            self.described += 1
+            if plan.kind == UPDATED:
+                shown.append(plan)
+        if not shown:
+            return
+        codes = self._reference_codes(shown)
+        for plan in shown:
+            for name, value in [*plan.direct.items(), *plan.proposed.items()]:
+                plan.changes.append(
+                    {
+                        "field": self.labels[name],
+                        "old": self._display(name, plan.originals[name], codes),
+                        "new": self._display(
+                            name,
+                            value
+                            if isinstance(value, NewRecord)
+                            else registry.serialize_value(self.fields[name], value),
+                            codes,
+                        ),
+                        "proposed": name in plan.proposed,
+                    }
+                )
+
+    def _reference_codes(self, plans: list[RowPlan]) -> dict[str, dict[object, str]]:
+        """The codes of the referenced rows these changes name, old and new: those the
+        file named are known, the rest read with one query per reference field."""
+        wanted: dict[str, set[object]] = {}
+        for plan in plans:
+            for values in (plan.direct, plan.proposed):
+                for name, value in values.items():
+                    if name not in self.lookup_fields:
+                        continue
+                    pks = wanted.setdefault(name, set())
+                    pks.add(plan.originals[name])
+                    if not isinstance(value, NewRecord):
+                        pks.add(registry.serialize_value(self.fields[name], value))
+        codes: dict[str, dict[object, str]] = {}
+        for name, pks in wanted.items():
+            pks.discard(None)
+            known = {
+                pk: code
+                for code, pk in self.references.get(name, {}).items()
+                if pk in pks
+            }
+            missing = pks - known.keys()
+            if missing:
+                lookup = self.lookup_fields[name]
+                related = self.fields[name].related_model._default_manager
+                known.update(related.filter(pk__in=missing).values_list("pk", lookup))
+            codes[name] = {pk: str(code) for pk, code in known.items()}
+        return codes
+
+    def _display(self, name: str, raw: object, codes) -> str:
+        if isinstance(raw, NewRecord):
+            text = raw.key
+        elif name in self.lookup_fields and raw is not None:
+            text = codes.get(name, {}).get(raw, str(raw))
+        else:
+            text = registry.display_value(self.fields[name], raw)
+        return _shortened(text)
 
     def close(self) -> None:
         """Lets go of the keys seen (a temporary file)."""
@@ -475,30 +790,70 @@ class SeenKeys:
             # "" opens a private temporary database on disk with a small page cache.
             self._connection = sqlite3.connect("")
             self._connection.execute(
-                "CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER)"
+                "CREATE TABLE seen (key TEXT PRIMARY KEY, line INTEGER, "
+                "created INTEGER NOT NULL DEFAULT 0)"
+            )
+            # Every key of the file, read ahead only when a reference needs it.
+            self._connection.execute(
+                "CREATE TABLE file_keys (key TEXT PRIMARY KEY, line INTEGER)"
             )
         return self._connection
 
-    def first_lines(self, keys: set[str]) -> dict[str, int]:
+    def _select(self, sql: str, keys: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         wanted = list(keys)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            found.update(
-                self._db.execute(
-                    f"SELECT key, line FROM seen WHERE key IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-            )
+            found.update(self._db.execute(sql % ",".join("?" * len(chunk)), chunk))
         return found
 
+    def first_lines(self, keys: set[str]) -> dict[str, int]:
+        return self._select("SELECT key, line FROM seen WHERE key IN (%s)", keys)
+
     def add(self, lines: dict[str, int]) -> None:
-        self._db.executemany("INSERT INTO seen VALUES (?, ?)", lines.items())
+        self._db.executemany(
+            "INSERT INTO seen (key, line) VALUES (?, ?)", lines.items()
+        )
+
+    def created_lines(self, keys: set[str]) -> dict[str, int]:
+        """Of `keys`, those of records the file creates (so far), with their lines."""
+        if not keys:
+            return {}
+        return self._select(
+            "SELECT key, line FROM seen WHERE created = 1 AND key IN (%s)", keys
+        )
+
+    def mark_created(self, keys: Iterable[str]) -> None:
+        self._db.executemany(
+            "UPDATE seen SET created = 1 WHERE key = ?", ((k,) for k in keys)
+        )
+
+    def scan(self, lines: Iterable[tuple[str, int]]) -> None:
+        """Remember every key of the file with the first line it is on."""
+        self._db.executemany("INSERT OR IGNORE INTO file_keys VALUES (?, ?)", lines)
+
+    def file_line(self, key: str) -> int | None:
+        row = self._db.execute(
+            "SELECT line FROM file_keys WHERE key = ?", (key,)
+        ).fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _shortened(text: str, limit: int = PREVIEW_VALUE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listed(columns: list[str], limit: int = 20) -> str:
+    """Column names for a message: the first `limit`, and how many more."""
+    names = ", ".join(_shortened(c, 40) for c in columns[:limit])
+    if len(columns) <= limit:
+        return names
+    return str(MORE_COLUMNS) % {"columns": names, "count": len(columns) - limit}
 
 
 def report_add(

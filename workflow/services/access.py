@@ -8,6 +8,7 @@ leave a row saying that they were set, never what they were set to.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
@@ -17,10 +18,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import selectors_access
+from .. import registry, selectors_access
 from ..audit import audit_for_object, audit_write
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditAction, AuditEntry, Source
+
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+_Item = TypeVar("_Item")
 
 # The fields of a user that the services change; the password has its own service
 # and the dates are kept by Django.
@@ -74,7 +81,7 @@ def _group_list(groups: Iterable[Group]) -> str:
 
 
 def _added_removed(
-    added: list, removed: list, name: Callable[[object], str]
+    added: list[_Item], removed: list[_Item], name: Callable[[_Item], str]
 ) -> Callable[[], str]:
     """The comment of a changed set, built again in each language of the site."""
 
@@ -96,7 +103,11 @@ def _added_removed(
 
 
 def _field_entries(
-    instance, actor, source: str, before: Mapping[str, object], names: Iterable[str]
+    instance: User | Group,
+    actor: User,
+    source: str,
+    before: Mapping[str, object],
+    names: Iterable[str],
 ) -> list[AuditEntry]:
     entries = []
     for name in names:
@@ -110,7 +121,9 @@ def _field_entries(
                 actor=actor,
                 source=source,
                 field_name=name,
-                field_label=capfirst(instance._meta.get_field(name).verbose_name),
+                field_label=capfirst(
+                    registry.concrete_field(type(instance), name).verbose_name
+                ),
                 old_value=old,
                 new_value=new,
                 old_display=_display(old),
@@ -121,7 +134,11 @@ def _field_entries(
 
 
 def _permissions_entry(
-    instance, actor, source: str, before: list[Permission], after: list[Permission]
+    instance: User | Group,
+    actor: User,
+    source: str,
+    before: list[Permission],
+    after: list[Permission],
 ) -> AuditEntry | None:
     old, new = {p.pk: p for p in before}, {p.pk: p for p in after}
     if old.keys() == new.keys():
@@ -144,7 +161,7 @@ def _permissions_entry(
 
 
 def _groups_entry(
-    user, actor, source: str, before: list[Group], after: list[Group]
+    user: User, actor: User, source: str, before: list[Group], after: list[Group]
 ) -> AuditEntry | None:
     old, new = {g.pk: g for g in before}, {g.pk: g for g in after}
     if old.keys() == new.keys():
@@ -168,7 +185,7 @@ def _groups_entry(
     )
 
 
-def _password_entry(user, actor, source: str) -> AuditEntry:
+def _password_entry(user: User, actor: User, source: str) -> AuditEntry:
     usable = user.has_usable_password()
     return audit_for_object(
         instance=user,
@@ -183,7 +200,7 @@ def _password_entry(user, actor, source: str) -> AuditEntry:
     )
 
 
-def _user_permissions(user) -> list[Permission]:
+def _user_permissions(user: User) -> list[Permission]:
     return list(user.user_permissions.select_related("content_type"))
 
 
@@ -191,7 +208,7 @@ def _group_permissions(group: Group) -> list[Permission]:
     return list(group.permissions.select_related("content_type"))
 
 
-def _set_password(user, password: str | None) -> None:
+def _set_password(user: User, password: str | None) -> None:
     if password is None:
         user.set_unusable_password()
         return
@@ -204,14 +221,14 @@ def _set_password(user, password: str | None) -> None:
 
 def user_create(
     *,
-    actor,
+    actor: User,
     username: str,
     password: str | None,
     values: Mapping[str, object] | None = None,
     groups: Iterable[Group] = (),
     permissions: Iterable[Permission] = (),
     source: Source | str = Source.BROWSER,
-):
+) -> User:
     """Create a user with `password` (None: no password login) and the given fields,
     groups and permissions, none of them more than `actor` holds."""
     values = dict(values or {})
@@ -260,13 +277,13 @@ def user_create(
 
 def user_update(
     *,
-    actor,
+    actor: User,
     user_id: int,
     values: Mapping[str, object] | None = None,
     groups: Iterable[Group] | None = None,
     permissions: Iterable[Permission] | None = None,
     source: Source | str = Source.BROWSER,
-):
+) -> User:
     """Change a user's fields and, when given, replace their groups and permissions.
 
     Refused when `actor` is not a superuser and the user is one, or the change would
@@ -318,11 +335,11 @@ def user_update(
 
 def user_set_password(
     *,
-    actor,
+    actor: User,
     user_id: int,
     password: str | None,
     source: Source | str = Source.BROWSER,
-):
+) -> User:
     """Set a user's password (None: no password login); the audit row says that it
     was set, never to what. Nobody but a superuser sets a superuser's password."""
     with transaction.atomic():
@@ -334,7 +351,9 @@ def user_set_password(
     return user
 
 
-def user_delete(*, actor, user_id: int, source: Source | str = Source.BROWSER) -> None:
+def user_delete(
+    *, actor: User, user_id: int, source: Source | str = Source.BROWSER
+) -> None:
     """Delete a user; the audit row keeps their groups and permissions. Nobody but a
     superuser deletes a superuser; a user whom records refer to stays (inactive)."""
     try:
@@ -382,7 +401,7 @@ def _check_user_fields(values: Mapping[str, object]) -> None:
 
 def group_create(
     *,
-    actor,
+    actor: User,
     name: str,
     permissions: Iterable[Permission] = (),
     source: Source | str = Source.BROWSER,
@@ -414,7 +433,7 @@ def group_create(
 
 def group_update(
     *,
-    actor,
+    actor: User,
     group_id: int,
     name: str | None = None,
     permissions: Iterable[Permission] | None = None,
@@ -450,7 +469,7 @@ def group_update(
 
 
 def group_delete(
-    *, actor, group_id: int, source: Source | str = Source.BROWSER
+    *, actor: User, group_id: int, source: Source | str = Source.BROWSER
 ) -> None:
     """Delete a group; the audit row keeps its permissions and its members, who lose
     what the group gave them."""

@@ -10,7 +10,10 @@ goes on to a further step takes the single path.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import models, transaction
@@ -20,7 +23,7 @@ from django.utils.translation import gettext as _
 from .. import notifications, registry
 from ..audit import audit_for_proposal, audit_write
 from ..bulk_sql import rows_update
-from ..core import completion, routing
+from ..core import completion, lifecycle, routing
 from ..core.actions import action_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
@@ -28,10 +31,12 @@ from ..enforcement import engine_writes
 from ..exceptions import NOT_ASSIGNED, WorkflowError
 from ..models import (
     AuditAction,
+    AuditEntry,
     ChangeProposal,
     ProposalState,
     ProposedChange,
     Source,
+    WorkflowStep,
     WorkItem,
     WorkItemState,
 )
@@ -39,19 +44,24 @@ from ..selectors_facts import actor_facts, proposal_facts_many
 from .common import applicability_of, field_change_entries
 from .decisions import conflict_entries, proposal_approve
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass
 class BulkApproval:
     approved: list[int] = field(default_factory=list)
     applied: list[int] = field(default_factory=list)
     conflicts: list[int] = field(default_factory=list)
-    refused: dict[int, str] = field(default_factory=dict)
+    refused: dict[int, StrOrPromise] = field(default_factory=dict)
 
 
 def proposals_approve_bulk(
     *,
     proposal_ids: list[int],
-    actor,
+    actor: User,
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> BulkApproval:
@@ -80,6 +90,9 @@ def proposals_approve_bulk(
         for pid in list(items):
             proposal = proposals[pid]
             step = proposal.current_step
+            # The actor holds an open work item of this step, so the proposal is
+            # pending with its workflow and a step.
+            assert step is not None and proposal.workflow is not None
             # The step's outcome once this approval counts, known before anything is
             # written, so that a proposal going on to a later step takes the single path.
             votes = [
@@ -89,7 +102,7 @@ def proposals_approve_bulk(
                 for item in facts[pid].work_items
                 if item.step_sequence == step.sequence
                 and item.submission_round == proposal.submission_round
-                and item.state in completion.COUNTED_STATES
+                and item.state in lifecycle.VOTES
             ]
             decided = completion.step_outcome(
                 step.completion_policy, step.approval_percentage, votes
@@ -142,15 +155,17 @@ def proposals_approve_bulk(
     return outcome
 
 
-def _skipped_entries(proposal: ChangeProposal, steps) -> list:
-    governed = registry.get(proposal.content_type.model_class())
+def _skipped_entries(
+    proposal: ChangeProposal, steps: Iterable[WorkflowStep]
+) -> list[AuditEntry]:
+    governed = registry.governed_of(proposal.content_type)
     return [
         audit_for_proposal(
             proposal=proposal,
             action=AuditAction.STEP_SKIPPED,
             actor=None,
             source=Source.SYSTEM,
-            comment=lambda step=step: skipped_step_text(step, governed),
+            comment=partial(skipped_step_text, step, governed),
         )
         for step in steps
     ]
@@ -183,10 +198,10 @@ def _lock(proposal_ids: list[int]) -> dict[int, ChangeProposal]:
 
 
 def _open_items(
-    proposals: dict[int, ChangeProposal], actor, *, exclude: set[int]
+    proposals: dict[int, ChangeProposal], actor: User, *, exclude: set[int]
 ) -> dict[int, WorkItem]:
     """The actor's open work item of each proposal's current step, locked."""
-    items = {}
+    items: dict[int, WorkItem] = {}
     for item in WorkItem.objects.select_for_update().filter(
         proposal_id__in=[pid for pid in proposals if pid not in exclude],
         assignee=actor,
@@ -216,12 +231,14 @@ def _close_others(proposals: list[ChangeProposal]) -> None:
     rows_update(WorkItem, others, ["state", "decided_at"])
 
 
-def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) -> list:
+def _apply_all(
+    proposals: list[ChangeProposal], actor: User, outcome: BulkApproval
+) -> list[AuditEntry]:
     """Write the proposals whose last step is now approved: each all or nothing."""
-    entries = []
+    entries: list[AuditEntry] = []
     by_model: dict[type[models.Model], list[ChangeProposal]] = defaultdict(list)
     for proposal in proposals:
-        by_model[proposal.content_type.model_class()].append(proposal)
+        by_model[registry.model_of(proposal.content_type)].append(proposal)
     for model, group in by_model.items():
         records = model._default_manager.in_bulk([p.object_id for p in group])
         to_write: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
@@ -238,15 +255,17 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
                     event=notifications.CONFLICT, proposal=proposal
                 )
                 continue
+
+            def applied_comment(proposal: ChangeProposal = proposal) -> str:
+                return _("Applied from proposal %(id)s.") % {"id": proposal.pk}
+
             entries += field_change_entries(
                 instance=record,
                 values=found.values,
                 actor=actor,
                 source=proposal.source,
                 proposal=proposal,
-                comment=lambda proposal=proposal: (
-                    _("Applied from proposal %(id)s.") % {"id": proposal.pk}
-                ),
+                comment=applied_comment,
             )
             to_write[tuple(sorted(found.values))].append(record)
             proposal.apply()
@@ -269,11 +288,13 @@ def _apply_all(proposals: list[ChangeProposal], actor, outcome: BulkApproval) ->
             for field_names, rows in to_write.items():
                 for row in rows:
                     if stamp:
-                        row.updated_at = now
+                        # Only a model with the field is stamped: django-stubs cannot
+                        # know that of a model given as a class.
+                        row.updated_at = now  # type: ignore[attr-defined]
                 rows_update(model, rows, list(field_names) + stamp)
         rows_update(ChangeProposal, group, ["state", "closed_at"])
         outcome.applied += [p.pk for p in applied]
-        by_submitter = defaultdict(list)
+        by_submitter: dict[User | None, list[ChangeProposal]] = defaultdict(list)
         for proposal in applied:
             by_submitter[proposal.submitted_by].append(proposal)
         for submitter, mine in by_submitter.items():

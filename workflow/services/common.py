@@ -7,8 +7,10 @@ so that an approval, a clerk's edit and the escalation run never deadlock.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils import timezone
@@ -33,9 +35,15 @@ from ..models import (
 )
 from ..selectors_facts import actor_facts, proposal_facts
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+    from ..audit import SystemComment, Translated
+
 
 def lock_record(proposal: ChangeProposal) -> models.Model | None:
-    model = proposal.content_type.model_class()
+    model = registry.model_of(proposal.content_type)
     return (
         model._default_manager.select_for_update().filter(pk=proposal.object_id).first()
     )
@@ -49,7 +57,7 @@ def lock_proposal(proposal: ChangeProposal) -> ChangeProposal:
     )
 
 
-def require_action(action: Action, proposal: ChangeProposal, actor) -> None:
+def require_action(action: Action, proposal: ChangeProposal, actor: User) -> None:
     """Refuse, with the core's reason, unless `actor` may take `action` now. Called
     with the proposal locked, so the facts cannot change before the write."""
     refusal = action_refusal(
@@ -64,15 +72,24 @@ def require_action(action: Action, proposal: ChangeProposal, actor) -> None:
         raise refusal.error()
 
 
-def require_model_permission(actor, model: type[models.Model], action: Action) -> None:
+def require_model_permission(
+    actor: User | None, model: type[models.Model], action: Action
+) -> None:
     """`actor` None means the system itself (demo data, migrations)."""
     if actor is None:
         return
     needed = permissions.required_permissions(
-        action, model._meta.app_label, model._meta.model_name
+        action,
+        model._meta.app_label,
+        # Options.model_name is None only while a model class is being built.
+        model._meta.model_name,  # type: ignore[arg-type]
     )
     if not actor_facts(actor).holds(*needed):
         raise PermissionRefused(str(NO_PERMISSION))
+
+
+# A value that moved since it was proposed: the change, its field, the value now.
+Conflict = tuple[ProposedChange, models.Field, object]
 
 
 @dataclass
@@ -80,7 +97,7 @@ class Applicability:
     """Whether a proposal's values still apply to its record, and if so, which."""
 
     values: dict[str, object]
-    moved: list[tuple[ProposedChange, models.Field, object]]
+    moved: list[Conflict]
     reason: str = ""
 
     @property
@@ -93,7 +110,9 @@ def applicability_of(
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now."""
     model = type(record)
-    fields = {c.field_name: model._meta.get_field(c.field_name) for c in changes}
+    fields = {
+        c.field_name: registry.concrete_field(model, c.field_name) for c in changes
+    }
     current = {n: registry.current_value(record, f) for n, f in fields.items()}
     moved_names = applicability.moved_fields(
         {c.field_name: c.original_value for c in changes},
@@ -129,10 +148,10 @@ def write_fields(
     *,
     instance: models.Model,
     values: dict[str, object],
-    actor,
+    actor: User | None,
     source: Source | str,
     proposal: ChangeProposal | None = None,
-    comment="",
+    comment: str | SystemComment | Translated = "",
 ) -> None:
     """Write `values` to a governed record with one audit row per field."""
     model = type(instance)
@@ -156,16 +175,16 @@ def field_change_entries(
     *,
     instance: models.Model,
     values: dict[str, object],
-    actor,
+    actor: User | None,
     source: Source | str,
     proposal: ChangeProposal | None = None,
-    comment="",
+    comment: str | SystemComment | Translated = "",
 ) -> list[AuditEntry]:
     """Set `values` on `instance` (unsaved) and return the audit rows of the change."""
     model = type(instance)
     entries = []
     for name, value in values.items():
-        model_field = model._meta.get_field(name)
+        model_field = registry.concrete_field(model, name)
         old_raw = registry.current_value(instance, model_field)
         new_raw = registry.serialize_value(model_field, value)
         setattr(
@@ -190,7 +209,15 @@ def field_change_entries(
     return entries
 
 
-def field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra):
+def field_audit(
+    proposal: ChangeProposal,
+    action: AuditAction,
+    actor: User | None,
+    model_field: models.Field,
+    old_raw: object,
+    new_raw: object,
+    **extra: Any,
+) -> AuditEntry:
     """An audit row about one field of a proposal."""
     return audit_for_proposal(
         proposal=proposal,
@@ -209,10 +236,10 @@ def field_audit(proposal, action, actor, model_field, old_raw, new_raw, **extra)
 def work_items_build(
     proposal: ChangeProposal,
     step: WorkflowStep,
-    assignees: Iterable,
+    assignees: Iterable[User],
     *,
-    now=None,
-    due_at=None,
+    now: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
 ) -> list[WorkItem]:
     """Unsaved work items of `step` for each assignee in the proposal's round, due when
     the step's time limit passes (or at `due_at`, for an item handed over)."""

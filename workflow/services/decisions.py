@@ -6,7 +6,11 @@ and write what it concluded (lock order in `common`).
 
 from __future__ import annotations
 
+import datetime
 import logging
+from collections.abc import Iterable
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -20,7 +24,7 @@ from ..audit import (
     audit_write,
     in_every_language,
 )
-from ..core import completion, routing
+from ..core import completion, lifecycle, routing
 from ..core.actions import eligible, handover_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
@@ -40,16 +44,20 @@ from ..exceptions import (
 )
 from ..models import (
     AuditAction,
+    AuditEntry,
     ChangeProposal,
     EscalationAction,
     ProposalState,
+    ProposedChange,
     Source,
+    Workflow,
     WorkflowStep,
     WorkItem,
     WorkItemState,
 )
 from ..selectors_facts import candidate_facts, proposal_facts
 from .common import (
+    Conflict,
     applicability_of,
     field_audit,
     lock_proposal,
@@ -59,6 +67,10 @@ from .common import (
     write_fields,
 )
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
 logger = logging.getLogger(__name__)
 
 
@@ -66,7 +78,7 @@ def _system_audit(
     proposal: ChangeProposal,
     action: AuditAction,
     comment: str | SystemComment | Translated,
-):
+) -> AuditEntry:
     return audit_for_proposal(
         proposal=proposal,
         action=action,
@@ -79,7 +91,7 @@ def _system_audit(
 # --- Submit ----------------------------------------------------------------------
 
 
-def active_workflow_required(model: type[models.Model]):
+def active_workflow_required(model: type[models.Model]) -> Workflow:
     """The workflow proposals of `model` go to now; refuses when none is active."""
     workflow = selectors.active_workflow_for(model)
     if workflow is None:
@@ -94,7 +106,7 @@ def active_workflow_required(model: type[models.Model]):
 
 
 def proposal_submit(
-    *, proposal: ChangeProposal, actor, source: Source | None = None
+    *, proposal: ChangeProposal, actor: User, source: Source | None = None
 ) -> ChangeProposal:
     """Send a draft, or a proposal sent back for changes, to the active workflow.
 
@@ -109,7 +121,7 @@ def proposal_submit(
         require_action(Action.SUBMIT, proposal, actor)
         if not proposal.changes.exists():
             raise NotSubmittable(NOTHING_TO_SUBMIT)
-        model = proposal.content_type.model_class()
+        model = registry.model_of(proposal.content_type)
         workflow = active_workflow_required(model)
         steps = list(workflow.steps.all())
         if not steps:
@@ -146,7 +158,7 @@ def proposal_submit(
         )
         if automatic:
             text = selectors.auto_approval_text(workflow, automatic)
-            entries = [
+            entries: list[AuditEntry] = [
                 _system_audit(
                     proposal,
                     AuditAction.AUTO_APPROVED,
@@ -163,16 +175,20 @@ def proposal_submit(
 
 
 def _start_next_step(
-    proposal: ChangeProposal, *, steps: list[WorkflowStep], after_sequence: int, actor
-) -> list:
+    proposal: ChangeProposal,
+    *,
+    steps: list[WorkflowStep],
+    after_sequence: int,
+    actor: User | None,
+) -> list[AuditEntry]:
     """Open the next step whose condition holds; with none left, apply the changes."""
     route = routing.next_step(steps, after_sequence, selectors.change_map(proposal))
-    governed = registry.get(proposal.content_type.model_class())
+    governed = registry.governed_of(proposal.content_type)
     entries = [
         _system_audit(
             proposal,
             AuditAction.STEP_SKIPPED,
-            lambda step=step: skipped_step_text(step, governed),
+            partial(skipped_step_text, step, governed),
         )
         for step in route.skipped
     ]
@@ -200,16 +216,18 @@ def _start_next_step(
     return entries
 
 
-def _eligible_assignees(step: WorkflowStep, proposal: ChangeProposal) -> list:
+def _eligible_assignees(step: WorkflowStep, proposal: ChangeProposal) -> list[User]:
     record = (
-        proposal.content_type.model_class()
+        registry.model_of(proposal.content_type)
         ._default_manager.filter(pk=proposal.object_id)
         .first()
     )
     return _eligible(proposal, selectors.step_assignees(step, record), step)
 
 
-def _eligible(proposal: ChangeProposal, users: list, step: WorkflowStep) -> list:
+def _eligible(
+    proposal: ChangeProposal, users: list[User], step: WorkflowStep
+) -> list[User]:
     """The users a work item of `step` may go to, as the core decides."""
     allowed = {
         c.user_id
@@ -223,12 +241,12 @@ def _eligible(proposal: ChangeProposal, users: list, step: WorkflowStep) -> list
 def _assign(
     proposal: ChangeProposal,
     step: WorkflowStep,
-    users: list,
+    users: list[User],
     *,
     action: AuditAction,
     comment: SystemComment,
     event: str,
-):
+) -> AuditEntry:
     """Give each of `users` a work item at `step` and mail them; returns the audit row
     that says so, for the caller to write with its others."""
     _open_work_items(proposal, step, users)
@@ -236,12 +254,12 @@ def _assign(
     return _system_audit(proposal, action, comment)
 
 
-def _usernames(users) -> str:
+def _usernames(users: Iterable[User]) -> str:
     return ", ".join(u.get_username() for u in users)
 
 
 def _open_work_items(
-    proposal: ChangeProposal, step: WorkflowStep, assignees: list
+    proposal: ChangeProposal, step: WorkflowStep, assignees: list[User]
 ) -> None:
     WorkItem.objects.bulk_create(work_items_build(proposal, step, assignees))
 
@@ -250,7 +268,7 @@ def _open_work_items(
 
 
 def _lock_for_decision(
-    proposal: ChangeProposal, actor, action: Action
+    proposal: ChangeProposal, actor: User, action: Action
 ) -> tuple[ChangeProposal, WorkItem]:
     """Lock the proposal, ask the core whether `actor` may take `action`, and return
     their open work item of the current step."""
@@ -268,13 +286,15 @@ def _lock_for_decision(
         )
         .first()
     )
+    # require_action refuses anyone without an open work item of the current step.
+    assert work_item is not None
     return proposal, work_item
 
 
 def proposal_approve(
     *,
     proposal: ChangeProposal,
-    actor,
+    actor: User,
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
@@ -290,7 +310,7 @@ def proposal_approve(
 def proposal_reject(
     *,
     proposal: ChangeProposal,
-    actor,
+    actor: User,
     comment: str,
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
@@ -312,7 +332,13 @@ _VOTES = {
 }
 
 
-def _vote(proposal: ChangeProposal, actor, action: Action, comment: str, source):
+def _vote(
+    proposal: ChangeProposal,
+    actor: User,
+    action: Action,
+    comment: str,
+    source: Source,
+) -> tuple[ChangeProposal, AuditEntry]:
     """Record `actor`'s decision on their work item, if the core lets them; returns the
     locked proposal and the decision's audit row."""
     proposal, work_item = _lock_for_decision(proposal, actor, action)
@@ -329,12 +355,16 @@ def _vote(proposal: ChangeProposal, actor, action: Action, comment: str, source)
     return proposal, entry
 
 
-def _after_decision(proposal: ChangeProposal, actor, comment: str = "") -> list:
+def _after_decision(
+    proposal: ChangeProposal, actor: User, comment: str = ""
+) -> list[AuditEntry]:
     """The step's outcome once a decision is recorded; `comment` is the decision's,
     passed on to the submitter when it ends the proposal."""
     step = proposal.current_step
     outcome = step_votes_outcome(proposal)
     if outcome == completion.APPROVED:
+        # A proposal being decided is pending, so it has its workflow and a step.
+        assert step is not None and proposal.workflow is not None
         _close_open_items(proposal)
         return _start_next_step(
             proposal,
@@ -360,9 +390,11 @@ def step_votes_outcome(proposal: ChangeProposal) -> str | None:
             proposal=proposal,
             step=step,
             submission_round=proposal.submission_round,
-            state__in=completion.COUNTED_STATES,
+            state__in=lifecycle.VOTES,
         ).values_list("state", flat=True)
     )
+    # Only a pending proposal, which has a step, is asked about its votes.
+    assert step is not None
     return completion.step_outcome(
         step.completion_policy, step.approval_percentage, states
     )
@@ -382,7 +414,7 @@ def _close_open_items(proposal: ChangeProposal) -> None:
 def proposal_request_change(
     *,
     proposal: ChangeProposal,
-    actor,
+    actor: User,
     comment: str,
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
@@ -405,7 +437,7 @@ def proposal_request_change(
 def proposal_recall(
     *,
     proposal: ChangeProposal,
-    actor,
+    actor: User,
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
@@ -434,8 +466,8 @@ def proposal_recall(
 def work_item_delegate(
     *,
     proposal: ChangeProposal,
-    actor,
-    to_user,
+    actor: User,
+    to_user: User,
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> WorkItem:
@@ -457,8 +489,8 @@ def work_item_delegate(
 def work_item_reassign(
     *,
     work_item: WorkItem,
-    actor,
-    to_user,
+    actor: User,
+    to_user: User,
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> WorkItem:
@@ -482,8 +514,19 @@ def work_item_reassign(
         )
 
 
+class _Handover(Protocol):
+    def __call__(self, *, to: User, comment: str) -> None: ...
+
+
 def _hand_over(
-    proposal, work_item, actor, to_user, comment, action, transition, source
+    proposal: ChangeProposal,
+    work_item: WorkItem,
+    actor: User,
+    to_user: User,
+    comment: str,
+    action: AuditAction,
+    transition: _Handover,
+    source: Source,
 ) -> WorkItem:
     refusal = handover_refusal(
         proposal_facts(proposal),
@@ -520,7 +563,7 @@ def _hand_over(
 # --- Escalation --------------------------------------------------------------------
 
 
-def work_items_escalate_overdue(*, now=None) -> int:
+def work_items_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
     """Act on every work item past its step's time limit; return how many steps escalated.
 
     Each proposal is handled in its own transaction, so one failure stops nothing else.
@@ -550,7 +593,7 @@ def work_items_escalate_overdue(*, now=None) -> int:
     return escalated
 
 
-def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
+def _escalate_proposal(proposal: ChangeProposal, now: datetime.datetime) -> bool:
     lock_record(proposal)
     proposal = lock_proposal(proposal)
     if proposal.state != ProposalState.PENDING:
@@ -567,6 +610,8 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
     )
     if not overdue:
         return False
+    # Its overdue work items are of this step, so there is one.
+    assert step is not None and proposal.workflow is not None
     if step.escalation_action == EscalationAction.REASSIGN:
         targets = _eligible(proposal, selectors.escalation_targets(step), step)
         if not targets:
@@ -638,9 +683,9 @@ def _escalate_proposal(proposal: ChangeProposal, now) -> bool:
 # --- Apply -------------------------------------------------------------------------
 
 
-def _apply(proposal: ChangeProposal, actor) -> list:
+def _apply(proposal: ChangeProposal, actor: User | None) -> list[AuditEntry]:
     """Write all proposed values at once, or nothing if they no longer apply."""
-    model = proposal.content_type.model_class()
+    model = registry.model_of(proposal.content_type)
     instance = model._default_manager.select_for_update().get(pk=proposal.object_id)
     found = applicability_of(instance, list(proposal.changes.all()))
     if not found.applies:
@@ -659,19 +704,33 @@ def _apply(proposal: ChangeProposal, actor) -> list:
     return [_system_audit(proposal, AuditAction.APPLIED, "")]
 
 
-def _conflict(proposal: ChangeProposal, actor, conflicts, reason: str) -> list:
+def _conflict(
+    proposal: ChangeProposal,
+    actor: User | None,
+    conflicts: list[Conflict],
+    reason: str,
+) -> list[AuditEntry]:
     proposal.mark_conflict()
     proposal.save(update_fields=["state", "closed_at"])
     notifications.notify_submitter(event=notifications.CONFLICT, proposal=proposal)
     return conflict_entries(proposal, actor, conflicts, reason)
 
 
-def conflict_entries(proposal: ChangeProposal, actor, conflicts, reason: str) -> list:
+def conflict_entries(
+    proposal: ChangeProposal,
+    actor: User | None,
+    conflicts: list[Conflict],
+    reason: str,
+) -> list[AuditEntry]:
     """The audit rows of a proposal that ended in Conflict: one per moved value, and why."""
     entries = []
     for change, model_field, now in conflicts:
 
-        def reason_of_field(change=change, model_field=model_field, now=now) -> str:
+        def reason_of_field(
+            change: ProposedChange = change,
+            model_field: models.Field = model_field,
+            now: object = now,
+        ) -> str:
             return APPLY_CONFLICT % {
                 "original": registry.display_value(model_field, change.original_value),
                 "current": registry.display_value(model_field, now),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.apps import apps
+from typing import TYPE_CHECKING
+
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from .. import registry, selectors
 from ..audit import audit_for_object, audit_write
+from ..core import permissions
 from ..exceptions import (
     NO_PERMISSION,
     NOT_GOVERNABLE_FIELD,
@@ -28,6 +30,14 @@ from ..models import (
     Workflow,
     WorkflowStep,
 )
+from ..selectors_facts import actor_facts
+
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
+    from ..audit import SystemComment
+    from ..models import AuditEntry
 
 # --- Permissions ------------------------------------------------------------------
 
@@ -36,29 +46,8 @@ from ..models import (
 PART_ACTIONS = ("add", "change")
 
 
-def _definition_permissions(
-    governed_model: type[models.Model],
-    definition_model: type[models.Model],
-    actions: tuple[str, ...],
-) -> list[str]:
-    """The permissions that allow one of `actions` on the settings or workflows of
-    `governed_model`: those of the engine's model (any governed model), and those of
-    the proxy the governed model's app shows them under (the customers app's
-    "Accounts receivable workflow"), which are what the admin pages check."""
-    models_ = [definition_model] + [
-        m
-        for m in apps.get_app_config(governed_model._meta.app_label).get_models()
-        if m._meta.proxy and m._meta.concrete_model is definition_model
-    ]
-    return [
-        f"{m._meta.app_label}.{action}_{m._meta.model_name}"
-        for m in models_
-        for action in actions
-    ]
-
-
 def _require_definition_permission(
-    actor,
+    actor: User | None,
     *,
     governed_model: type[models.Model],
     definition_model: type[models.Model],
@@ -70,15 +59,32 @@ def _require_definition_permission(
     """
     if actor is None:
         return
-    needed = _definition_permissions(governed_model, definition_model, actions)
-    if not any(actor.has_perm(name) for name in needed):
+    governed = registry.get(governed_model)
+    proxy = (
+        governed.workflows_proxy
+        if definition_model is Workflow
+        else governed.parameters_proxy
+    )
+    needed = permissions.definition_permissions(
+        actions,
+        tuple(
+            # Options.model_name is None only while a model class is being built.
+            (m._meta.app_label, m._meta.model_name)  # type: ignore[misc]
+            for m in (definition_model, proxy)
+            if m is not None
+        ),
+    )
+    held = actor_facts(actor)
+    if not any(held.holds(name) for name in needed):
         raise PermissionRefused(NO_PERMISSION)
 
 
-def _require_workflow_permission(actor, workflow: Workflow, *actions: str) -> None:
+def _require_workflow_permission(
+    actor: User | None, workflow: Workflow, *actions: str
+) -> None:
     _require_definition_permission(
         actor,
-        governed_model=workflow.content_type.model_class(),
+        governed_model=registry.model_of(workflow.content_type),
         definition_model=Workflow,
         actions=actions,
     )
@@ -102,7 +108,7 @@ def approval_settings_update(
     approvals_enabled: bool,
     data_entity_behavior: DataEntityBehavior | str,
     enabled_fields: list[str],
-    actor,
+    actor: User | None,
 ) -> ApprovalSettings:
     """Change the approval parameters; every changed value leaves an audit row.
 
@@ -202,7 +208,7 @@ def _yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
-def _field_list(governed, names: list[str]) -> str:
+def _field_list(governed: registry.GovernedModel, names: list[str]) -> str:
     return ", ".join(
         governed.field_label(n) for n in names if n in governed.governable_field_names
     ) or _("(none)")
@@ -216,7 +222,7 @@ def _refuse_if_in_use(workflow: Workflow) -> None:
         raise NotSubmittable(WORKFLOW_IN_USE % {"workflow": workflow})
 
 
-def workflow_save(*, workflow: Workflow, actor) -> Workflow:
+def workflow_save(*, workflow: Workflow, actor: User | None) -> Workflow:
     """Create a workflow definition, or change one that nothing uses yet.
 
     Needs the permission to add workflows to create one, to change them to change one.
@@ -242,7 +248,7 @@ def workflow_save(*, workflow: Workflow, actor) -> Workflow:
     return workflow
 
 
-def workflow_step_save(*, step: WorkflowStep, actor) -> WorkflowStep:
+def workflow_step_save(*, step: WorkflowStep, actor: User | None) -> WorkflowStep:
     """Create or change one approval step of a workflow that nothing uses yet."""
     _require_workflow_permission(actor, step.workflow, *PART_ACTIONS)
     _refuse_if_in_use(step.workflow)
@@ -262,7 +268,7 @@ def workflow_step_save(*, step: WorkflowStep, actor) -> WorkflowStep:
     return step
 
 
-def workflow_step_delete(*, step: WorkflowStep, actor) -> None:
+def workflow_step_delete(*, step: WorkflowStep, actor: User | None) -> None:
     """Remove an approval step of a workflow that nothing uses yet."""
     _require_workflow_permission(actor, step.workflow, *PART_ACTIONS)
     _refuse_if_in_use(step.workflow)
@@ -281,7 +287,11 @@ def workflow_step_delete(*, step: WorkflowStep, actor) -> None:
 
 
 def workflow_steps_save(
-    *, workflow: Workflow, steps: list[WorkflowStep], deleted: list[WorkflowStep], actor
+    *,
+    workflow: Workflow,
+    steps: list[WorkflowStep],
+    deleted: list[WorkflowStep],
+    actor: User | None,
 ) -> None:
     """Save a workflow's steps together, so that steps may swap sequence numbers."""
     _require_workflow_permission(actor, workflow, *PART_ACTIONS)
@@ -299,7 +309,9 @@ def workflow_steps_save(
             workflow_step_save(step=step, actor=actor)
 
 
-def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRule:
+def auto_approval_rule_save(
+    *, rule: AutoApprovalRule, actor: User | None
+) -> AutoApprovalRule:
     """Create or change an automatic approval rule of a workflow that nothing uses yet."""
     _require_workflow_permission(actor, rule.workflow, *PART_ACTIONS)
     _refuse_if_in_use(rule.workflow)
@@ -319,7 +331,7 @@ def auto_approval_rule_save(*, rule: AutoApprovalRule, actor) -> AutoApprovalRul
     return rule
 
 
-def auto_approval_rule_delete(*, rule: AutoApprovalRule, actor) -> None:
+def auto_approval_rule_delete(*, rule: AutoApprovalRule, actor: User | None) -> None:
     """Remove an automatic approval rule of a workflow that nothing uses yet."""
     _require_workflow_permission(actor, rule.workflow, *PART_ACTIONS)
     _refuse_if_in_use(rule.workflow)
@@ -337,7 +349,12 @@ def auto_approval_rule_delete(*, rule: AutoApprovalRule, actor) -> None:
         rule.delete()
 
 
-def _workflow_audit(workflow: Workflow, actor, action: AuditAction, comment: str = ""):
+def _workflow_audit(
+    workflow: Workflow,
+    actor: User | None,
+    action: AuditAction,
+    comment: str | SystemComment = "",
+) -> AuditEntry:
     return audit_for_object(
         instance=workflow,
         action=action,
@@ -347,7 +364,9 @@ def _workflow_audit(workflow: Workflow, actor, action: AuditAction, comment: str
     )
 
 
-def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflow:
+def workflow_copy(
+    *, workflow: Workflow, actor: User | None, as_new_version: bool
+) -> Workflow:
     """Copy a workflow with its steps and rules, inactive and free to edit.
 
     As a new version it joins the same series (the way to change a workflow in use);
@@ -364,6 +383,8 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
                 .order_by("-version")
                 .first()
             )
+            # The series holds `source` itself.
+            assert latest is not None
             copy = Workflow(
                 content_type=source.content_type,
                 name=source.name,
@@ -382,7 +403,9 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
             users = list(step.assigned_users.all())
             step.pk = None
             step.workflow = copy
-            step._prefetched_objects_cache = {}  # else set() would see the source's users
+            # Else set() would see the source's users. Django's prefetch cache is not
+            # part of its public API, so django-stubs does not declare it.
+            step._prefetched_objects_cache = {}  # type: ignore[attr-defined]
             step.save()
             step.assigned_users.set(users)
         for rule in rules:
@@ -404,7 +427,7 @@ def workflow_copy(*, workflow: Workflow, actor, as_new_version: bool) -> Workflo
     return copy
 
 
-def workflow_activate(*, workflow: Workflow, actor) -> Workflow:
+def workflow_activate(*, workflow: Workflow, actor: User | None) -> Workflow:
     """Make `workflow` the one active workflow of its model.
 
     Proposals already submitted keep the version they were submitted under. Needs the

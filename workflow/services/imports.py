@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -41,22 +43,31 @@ from ..importing.plan import (
     ImportOptions,
     ImportPlanner,
     ImportReport,
+    NewRecord,
     RowPlan,
     report_add,
 )
 from ..importing.reading import FileRefused, TableFile, survey
 from ..models import (
     AuditAction,
+    AutoApprovalRule,
     ChangeProposal,
     ImportJob,
     ImportJobState,
     ProposedChange,
     Source,
+    Workflow,
+    WorkflowStep,
     WorkItem,
 )
 from ..selectors_facts import actor_facts, candidate_facts
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit
+
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+    from django.core.files import File
 
 STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
@@ -69,17 +80,28 @@ class _Rollback(Exception):
     pass
 
 
-def _require_import_permission(actor, model: type[models.Model]) -> None:
+def _instance(plan: RowPlan) -> models.Model:
+    """The record of a new or updated row, which the planner always sets."""
+    assert plan.instance is not None
+    return plan.instance
+
+
+def _require_import_permission(actor: User | None, model: type[models.Model]) -> None:
     """An import always runs as a person: its rows and proposals are theirs."""
     if actor is None:
         raise PermissionRefused(str(NO_PERMISSION))
     require_model_permission(actor, model, Action.IMPORT)
 
 
-def _may_submit(actor, model: type[models.Model]) -> bool:
+def _may_submit(actor: User, model: type[models.Model]) -> bool:
     opts = model._meta
     return actor_facts(actor).holds(
-        *required_permissions(Action.SUBMIT, opts.app_label, opts.model_name)
+        *required_permissions(
+            Action.SUBMIT,
+            opts.app_label,
+            # Options.model_name is None only while a model class is being built.
+            opts.model_name,  # type: ignore[arg-type]
+        )
     )
 
 
@@ -89,7 +111,7 @@ def governed_records_import(
     path: Path | str,
     file_name: str,
     options: ImportOptions,
-    actor,
+    actor: User,
     dry_run: bool,
     expected_fingerprint: str = "",
     progress: Progress | None = None,
@@ -118,6 +140,7 @@ def governed_records_import(
         )
         report.sheet, report.sheets = table.sheet, table.sheets
         columns = planner.check_header(table.header)
+        report.columns = planner.columns_note()
     except FileRefused as refused:
         report.refused = refused.message
         return report
@@ -151,13 +174,15 @@ def governed_records_import(
     except FileRefused as refused:
         report.refused = refused.message
     except WorkflowError as error:
-        report.refused = error.message
+        report.refused = str(error.message)
     finally:
         planner.close()
     return report
 
 
-def _submission_problem(model, actor, report: ImportReport) -> str:
+def _submission_problem(
+    model: type[models.Model], actor: User, report: ImportReport
+) -> str:
     """Why the proposals a preview plans could not be submitted, or ""."""
     if not report.counts.get("proposals"):
         return ""
@@ -182,7 +207,7 @@ class _ImportWriter:
     the same few queries at 10k rows as at 1M.
     """
 
-    def __init__(self, model: type[models.Model], actor):
+    def __init__(self, model: type[models.Model], actor: User) -> None:
         self.model = model
         self.actor = actor
         self.governed = registry.get(model)
@@ -192,9 +217,12 @@ class _ImportWriter:
             name: str(self.governed.field_label(name)) for name in self.fields
         }
         self.references: dict[str, dict[object, str]] = {}
+        # New records whose reference names a record a later batch creates:
+        # (record, field name, target), set once the target is written.
+        self.pending_links: list[tuple[models.Model, str, NewRecord]] = []
         self._submission: _Submission | None = None
         # Proposals assigned to each approver, for one e-mail each when the import ends.
-        self.assigned: dict[int, tuple[object, list[int]]] = {}
+        self.assigned: dict[int, tuple[User, list[int]]] = {}
 
     # --- reading values ---------------------------------------------------------
 
@@ -219,20 +247,81 @@ class _ImportWriter:
                 )
                 known.update({obj.pk: str(obj) for obj in related})
 
-    def _display(self, name: str, raw) -> str:
+    def _link_new_records(
+        self, plans: list[RowPlan], new_rows: list[RowPlan], updated: list[RowPlan]
+    ) -> None:
+        """Point the references to records this file creates at their rows, now that
+        they have primary keys: created in this batch (just inserted), in an earlier
+        one (read back), or in a later one (set when that batch is written).
+
+        A new record was inserted without such a reference, so it is set in a second
+        statement; an updated record's change takes the key before it is written or
+        proposed.
+        """
+        key = self.governed.business_key
+        linked = [
+            (plan, values, name, target)
+            for plan in plans
+            for values in (plan.direct, plan.proposed)
+            for name, target in values.items()
+            if isinstance(target, NewRecord)
+        ]
+        if not linked and not self.pending_links:
+            return
+        pks = {str(getattr(p.instance, key)): _instance(p).pk for p in new_rows}
+        first_line = plans[0].line
+        earlier = {
+            t.key for *_, t in linked if t.key not in pks and t.line < first_line
+        }
+        if earlier:
+            pks.update(
+                (str(k), pk)
+                for k, pk in self.model._default_manager.filter(
+                    **{f"{key}__in": earlier}
+                ).values_list(key, "pk")
+            )
+        waiting = self.pending_links
+        self.pending_links = []
+        for plan, values, name, target in linked:
+            if plan.kind == NEW:
+                waiting.append((_instance(plan), name, target))
+            else:
+                # The planner refuses a change to an existing record that names a
+                # record created further down, so the target is written by now.
+                values[name] = pks[target.key]
+        by_field: dict[str, list[models.Model]] = {}
+        for instance, name, target in waiting:
+            if target.key in pks:
+                setattr(instance, self.fields[name].attname, pks[target.key])
+                by_field.setdefault(name, []).append(instance)
+            else:
+                self.pending_links.append((instance, name, target))
+        with engine_writes():
+            for name, instances in by_field.items():
+                rows_update(self.model, instances, [name])
+
+    def _display(self, name: str, raw: object) -> str:
         model_field = self.fields[name]
         if isinstance(model_field, models.ForeignKey) and raw is not None:
             return self.references[name].get(raw, str(raw))
         return registry.display_value(model_field, raw)
 
-    def _field_row(self, action, plan: RowPlan, name, old_raw, new_raw, proposal_id):
+    def _field_row(
+        self,
+        action: AuditAction,
+        plan: RowPlan,
+        name: str,
+        old_raw: object,
+        new_raw: object,
+        proposal_id: int | None,
+    ) -> tuple[object, ...]:
         """The audit row of one imported field, written or proposed."""
         return audit_row(
             action=action,
             actor=self.actor,
             source=Source.IMPORT,
             content_type_id=self.content_type.pk,
-            object_id=plan.instance.pk,
+            object_id=_instance(plan).pk,
             object_repr=plan.object_repr,
             proposal_id=proposal_id,
             field_name=name,
@@ -251,17 +340,18 @@ class _ImportWriter:
         fields = self.fields
         new_rows = [p for p in plans if p.kind == NEW]
         updated = [p for p in plans if p.kind == UPDATED]
+        instances_insert(self.model, [_instance(p) for p in new_rows])
+        self._link_new_records(plans, new_rows, updated)
         self._learn_references(updated)
         rows = []
 
-        instances_insert(self.model, [p.instance for p in new_rows])
         rows += [
             audit_row(
                 action=AuditAction.CREATED,
                 actor=self.actor,
                 source=Source.IMPORT,
                 content_type_id=self.content_type.pk,
-                object_id=p.instance.pk,
+                object_id=_instance(p).pk,
                 object_repr=str(p.instance),
                 created_at=self.now,
             )
@@ -276,7 +366,7 @@ class _ImportWriter:
             for plan in direct_rows:
                 for name, value in plan.direct.items():
                     new_raw = registry.serialize_value(fields[name], value)
-                    setattr(plan.instance, fields[name].attname, value)
+                    setattr(_instance(plan), fields[name].attname, value)
                     changed_fields.add(name)
                     rows.append(
                         self._field_row(
@@ -289,13 +379,14 @@ class _ImportWriter:
                         )
                     )
                 if "updated_at" in fields:
-                    plan.instance.updated_at = self.now
+                    # django-stubs cannot know that this model has the field.
+                    _instance(plan).updated_at = self.now  # type: ignore[attr-defined]
             if "updated_at" in fields:
                 changed_fields.add("updated_at")
             with engine_writes():
                 rows_update(
                     self.model,
-                    [p.instance for p in direct_rows],
+                    [_instance(p) for p in direct_rows],
                     sorted(changed_fields),
                 )
 
@@ -305,8 +396,8 @@ class _ImportWriter:
             proposals = [
                 ChangeProposal(
                     content_type=self.content_type,
-                    object_id=p.instance.pk,
-                    object_repr=self.governed.object_repr(p.instance),
+                    object_id=_instance(p).pk,
+                    object_repr=self.governed.object_repr(_instance(p)),
                     source=Source.IMPORT,
                     created_by=self.actor,
                 )
@@ -377,7 +468,9 @@ class _ImportWriter:
         for proposal in proposals:
             proposed = {
                 c.field_name: (c.original_value, c.proposed_value)
-                for c in proposal.prefetched_changes
+                # Kept on the instance by write(): not a model field, so django-stubs
+                # does not know it.
+                for c in proposal.prefetched_changes  # type: ignore[attr-defined]
             }
             route = routing.next_step(context.steps, 0, proposed)
             first = route.step
@@ -390,7 +483,6 @@ class _ImportWriter:
             fast.append((proposal, first, route.skipped))
 
         items = []
-        system = {"actor": None, "source": Source.SYSTEM}
         for proposal, first, skipped in fast:
             proposal.submit(by=actor, workflow=workflow)
             proposal.advance(next_step=first)
@@ -411,7 +503,8 @@ class _ImportWriter:
                     proposal,
                     AuditAction.STEP_SKIPPED,
                     context.skip_texts[step.pk],
-                    **system,
+                    actor=None,
+                    source=Source.SYSTEM,
                 )
                 for step in skipped
             ]
@@ -420,7 +513,8 @@ class _ImportWriter:
                     proposal,
                     AuditAction.STEP_STARTED,
                     context.assigned_texts[first.pk],
-                    **system,
+                    actor=None,
+                    source=Source.SYSTEM,
                 )
             )
         if fast:
@@ -443,7 +537,15 @@ class _ImportWriter:
                 ].append(item.proposal.pk)
         return slow
 
-    def _proposal_row(self, proposal, action, comment, *, actor, source) -> tuple:
+    def _proposal_row(
+        self,
+        proposal: ChangeProposal,
+        action: AuditAction,
+        comment: Translated,
+        *,
+        actor: User | None,
+        source: Source | str,
+    ) -> tuple[object, ...]:
         return audit_row(
             action=action,
             actor=actor,
@@ -461,17 +563,17 @@ class _ImportWriter:
 class _Submission:
     """The active workflow as one import submits to it: steps, rules, who may decide."""
 
-    workflow: object
-    steps: list
-    auto_rules: list
-    assignees_by_step: dict[int, list]
+    workflow: Workflow
+    steps: list[WorkflowStep]
+    auto_rules: list[AutoApprovalRule]
+    assignees_by_step: dict[int, list[User]]
     # The audit comments, built once per import in every language.
     sent_text: Translated
     skip_texts: dict[int, Translated]
     assigned_texts: dict[int, Translated]
 
     @classmethod
-    def load(cls, model: type[models.Model], actor) -> _Submission:
+    def load(cls, model: type[models.Model], actor: User) -> _Submission:
         if not _may_submit(actor, model):
             raise PermissionRefused(str(NO_PERMISSION))
         governed = registry.get(model)
@@ -489,7 +591,7 @@ class _Submission:
                 Participation(actor.pk, Part.SUBMITTED, submission_round=1),
             ),
         )
-        assignees_by_step = {}
+        assignees_by_step: dict[int, list[User]] = {}
         for step in steps:
             if step.assignee_field:
                 continue
@@ -500,21 +602,18 @@ class _Submission:
             }
             assignees_by_step[step.pk] = [u for u in users if u.pk in allowed]
         skip_texts = {
-            step.pk: in_every_language(
-                lambda step=step: skipped_step_text(step, governed)
-            )
+            step.pk: in_every_language(partial(skipped_step_text, step, governed))
             for step in steps
         }
+
+        def assigned_text(pk: int, users: list[User]) -> str:
+            return _("Step “%(step)s” assigned to %(users)s.") % {
+                "step": next(s for s in steps if s.pk == pk),
+                "users": ", ".join(u.get_username() for u in users),
+            }
+
         assigned_texts = {
-            pk: in_every_language(
-                lambda pk=pk, users=users: (
-                    _("Step “%(step)s” assigned to %(users)s.")
-                    % {
-                        "step": next(s for s in steps if s.pk == pk),
-                        "users": ", ".join(u.get_username() for u in users),
-                    }
-                )
-            )
+            pk: in_every_language(partial(assigned_text, pk, users))
             for pk, users in assignees_by_step.items()
         }
         return cls(
@@ -534,7 +633,11 @@ class _Submission:
 
 
 def import_job_create(
-    *, model: type[models.Model], upload, options: ImportOptions, actor
+    *,
+    model: type[models.Model],
+    upload: File,
+    options: ImportOptions,
+    actor: User,
 ) -> ImportJob:
     """Store an uploaded file for its preview; refuses files over the size limit and
     files that are not what an import reads (told by their content), and keeps no file
@@ -551,7 +654,8 @@ def import_job_create(
     job = ImportJob(
         content_type=ContentType.objects.get_for_model(model),
         created_by=actor,
-        original_name=Path(upload.name).name[:255],
+        # An upload always has a name; django-stubs types File.name as optional.
+        original_name=Path(upload.name).name[:255],  # type: ignore[arg-type]
         options=options.__dict__,
     )
     job.file.save(job.original_name, upload, save=False)
@@ -584,7 +688,7 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     A preview that cannot be confirmed (a refused file, rows with errors) keeps no file.
     """
     report = governed_records_import(
-        model=job.content_type.model_class(),
+        model=registry.model_of(job.content_type),
         path=job.file.path,
         file_name=job.original_name,
         options=ImportOptions(**job.options),
@@ -603,9 +707,9 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_confirm(*, job: ImportJob, actor) -> ImportJob:
+def import_job_confirm(*, job: ImportJob, actor: User) -> ImportJob:
     """The user confirms a preview: queue the import of exactly what it showed."""
-    _require_import_permission(actor, job.content_type.model_class())
+    _require_import_permission(actor, registry.model_of(job.content_type))
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
         if job.created_by_id != actor.pk:
@@ -628,7 +732,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     message = ""
     try:
         report = governed_records_import(
-            model=job.content_type.model_class(),
+            model=registry.model_of(job.content_type),
             path=job.file.path,
             file_name=job.original_name,
             options=ImportOptions(**job.options),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 
 from ..models import UserLanguage
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
 
-def user_language_remember(*, user, language: str) -> None:
+
+def user_language_remember(*, user: User, language: str) -> None:
     """Remember the language `user` works in; e-mails to them are written in it."""
     if language not in dict(settings.LANGUAGES):
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -39,6 +40,10 @@ from .common import (
     write_fields,
 )
 
+if TYPE_CHECKING:
+    # django-stubs reads AUTH_USER_MODEL into this alias.
+    from django.contrib.auth.models import _User as User
+
 
 @dataclass
 class RecordChangeOutcome:
@@ -56,7 +61,11 @@ class RecordChangeOutcome:
 
 
 def governed_record_create(
-    *, model: type[models.Model], values: dict[str, object], actor, source: Source
+    *,
+    model: type[models.Model],
+    values: dict[str, object],
+    actor: User | None,
+    source: Source,
 ) -> models.Model:
     """Create a record. New records need no approval: there is no value to protect yet.
 
@@ -85,7 +94,7 @@ def governed_record_update(
     model: type[models.Model],
     pk: int,
     values: dict[str, object],
-    actor,
+    actor: User,
     source: Source,
     expected_version: str | None = None,
     behaviour: str | None = None,
@@ -122,7 +131,7 @@ def governed_record_update(
             raise StaleRecord(STALE_RECORD % {"model": model._meta.verbose_name})
         proposal = selectors.open_proposal_for_update(instance)
         outcome = RecordChangeOutcome(instance=instance, proposal=proposal)
-        fields = {name: model._meta.get_field(name) for name in values}
+        fields = {name: registry.concrete_field(model, name) for name in values}
         current = {
             name: registry.current_value(instance, model_field)
             for name, model_field in fields.items()
@@ -196,7 +205,9 @@ def governed_record_update(
     return outcome
 
 
-def _rename_open_proposal(governed, proposal: ChangeProposal, instance) -> None:
+def _rename_open_proposal(
+    governed: registry.GovernedModel, proposal: ChangeProposal, instance: models.Model
+) -> None:
     """Work items and mails show a proposal by the record's name: keep it current."""
     name = governed.object_repr(instance)
     if proposal.object_repr != name:
@@ -205,17 +216,27 @@ def _rename_open_proposal(governed, proposal: ChangeProposal, instance) -> None:
 
 
 def _draft_merge(
-    *, governed, instance, proposal, governed_values, current, actor, source, outcome
+    *,
+    governed: registry.GovernedModel,
+    instance: models.Model,
+    proposal: ChangeProposal | None,
+    governed_values: dict[str, object],
+    current: dict[str, object],
+    actor: User,
+    source: Source,
+    outcome: RecordChangeOutcome,
 ) -> ChangeProposal | None:
     model = type(instance)
     existing = {c.field_name: c for c in proposal.changes.all()} if proposal else {}
     entries = []
     for name, new_raw in governed_values.items():
-        model_field = model._meta.get_field(name)
+        model_field = registry.concrete_field(model, name)
         change = existing.get(name)
         original = change.original_value if change else current[name]
         if registry.values_equal(model_field, original, new_raw):
             if change is not None:
+                # A change is only ever found in a proposal.
+                assert proposal is not None
                 change.delete()
                 del existing[name]
                 outcome.withdrawn_fields.append(name)
@@ -273,7 +294,9 @@ def _draft_merge(
     return proposal
 
 
-def _discard_emptied(proposal: ChangeProposal, actor, source) -> AuditEntry:
+def _discard_emptied(
+    proposal: ChangeProposal, actor: User, source: Source
+) -> AuditEntry:
     """A draft whose last change was withdrawn is discarded, and the history says so."""
     proposal.discard()
     proposal.save(update_fields=["state", "closed_at"])
@@ -293,18 +316,18 @@ def proposal_discard_field(
     *,
     proposal: ChangeProposal,
     field_name: str,
-    actor,
+    actor: User,
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
     """Drop one field from a draft; a draft left empty is discarded."""
     with transaction.atomic():
         proposal = lock_proposal(proposal)
         require_action(Action.EDIT_DRAFT, proposal, actor)
-        governed = registry.get(proposal.content_type.model_class())
+        governed = registry.governed_of(proposal.content_type)
         change = proposal.changes.filter(field_name=field_name).first()
         if change is None:
             raise NotSubmittable(STALE_DRAFT_FIELD % {"field": field_name})
-        model_field = governed.model._meta.get_field(field_name)
+        model_field = registry.concrete_field(governed.model, field_name)
         change.delete()
         entries = [
             field_audit(
@@ -324,7 +347,7 @@ def proposal_discard_field(
 
 
 def proposal_discard(
-    *, proposal: ChangeProposal, actor, source: Source = Source.BROWSER
+    *, proposal: ChangeProposal, actor: User, source: Source = Source.BROWSER
 ) -> ChangeProposal:
     """Discard all changes of a draft. The proposal stays, discarded, for the history."""
     with transaction.atomic():
@@ -346,7 +369,7 @@ def proposal_discard(
 
 
 def governed_record_delete(
-    *, instance: models.Model, actor, source: Source = Source.BROWSER
+    *, instance: models.Model, actor: User, source: Source = Source.BROWSER
 ) -> None:
     """Delete a record that has no open proposal, leaving an audit row behind."""
     model = type(instance)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
 from workflow import selectors
+from workflow.importing import profiles
 from workflow.importing.plan import ImportOptions
 from workflow.services import governed_records_import
 
@@ -42,6 +43,13 @@ class Command(BaseCommand):
             default="",
             help="For a workbook: the sheet to read (default: the first with data).",
         )
+        parser.add_argument(
+            "--profile",
+            default="",
+            help="The import profile that reads the file's columns, such as "
+            "d365-customers-v3 for a Dynamics 365 Customers V3 export: "
+            + ", ".join(p.name for p in profiles.profiles_for(Customer)),
+        )
 
     def handle(self, *args, **options) -> None:
         actor = (
@@ -64,16 +72,36 @@ class Command(BaseCommand):
                 decimal_format=options["decimal"],
                 ignore_unknown_columns=options["ignore_unknown_columns"],
                 sheet=options["sheet"],
+                profile=options["profile"],
             ),
             actor=actor,
             dry_run=options["dry_run"],
         )
         counts = report.counts
+        columns = report.columns
+        if columns.get("profile"):
+            self.stdout.write(
+                f"Read with the import profile {columns['profile']!r}: "
+                f"{columns['read']} columns fill fields, "
+                f"{columns['profile_ignored_count']} have no field here."
+            )
+        if columns.get("ignored_count"):
+            self.stdout.write(
+                f"Ignored {columns['ignored_count']} unknown columns: "
+                + ", ".join(columns["ignored"])
+            )
         self.stdout.write(
             f"{report.total_rows} rows: {counts.get('new', 0)} new, {counts.get('updated', 0)} updated, "
             f"{counts.get('unchanged', 0)} unchanged, {counts.get('proposals', 0)} with proposed changes, "
             f"{counts.get('invalid', 0)} with errors."
         )
+        for row in report.rows:
+            for change in row.get("changes", []):
+                proposed = " (proposed)" if change["proposed"] else ""
+                self.stdout.write(
+                    f"line {row['line']}, {row['key']}: {change['field']} "
+                    f"{change['old']!r} -> {change['new']!r}{proposed}"
+                )
         for error in report.errors:
             self.stdout.write(
                 f"line {error['line']}, column {error['column']}, value {error['value']!r}: {error['message']}"

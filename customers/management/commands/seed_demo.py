@@ -1,4 +1,4 @@
-"""Demo data: reference tables, 50 customers, the three roles, four users and a workflow.
+"""Demo data: reference tables, 50 customers, the roles, five users and the workflows.
 
 Running it again changes nothing that is already there, except that the demo users'
 passwords are set to $DEMO_PASSWORD again.
@@ -25,8 +25,14 @@ from customers.models import (
     MethodOfPayment,
     PaymentTerms,
     SalesTaxGroup,
+    TermsOfPaymentWorkflow,
 )
-from customers.services import customer_create, customer_update
+from customers.services import (
+    cash_discount_create,
+    customer_create,
+    customer_update,
+    payment_terms_create,
+)
 from workflow import selectors, services
 from workflow.core.conditions import ConditionKind
 from workflow.models import (
@@ -36,10 +42,12 @@ from workflow.models import (
     EscalationAction,
     Source,
     TimeUnit,
+    Workflow,
     WorkflowStep,
 )
 
 STEP_NAME = "Workflow approval for proposed customer change"
+TERMS_STEP_NAME = "Finance manager approval of terms of payment"
 
 DEFAULT_DEMO_PASSWORD = "demo-pass-2026"
 
@@ -59,6 +67,14 @@ REFERENCE_PERMISSIONS = [
     )
     for verb in ("view",)
 ]
+# Terms of payment and cash discounts change what customers owe: clerks propose changes
+# of their days and percentages and the demo workflow has finance managers decide.
+# Approval administrators, who set the approval parameters, keep creating codes and
+# editing descriptions, but submit no change for approval: they hold no submit permission.
+GOVERNED_REFERENCE_PERMISSIONS = [
+    "customers.change_paymentterms",
+    "customers.change_cashdiscount",
+]
 ROLE_PERMISSIONS = {
     CLERKS: [
         "customers.view_customer",
@@ -68,6 +84,7 @@ ROLE_PERMISSIONS = {
         "workflow.submit_changeproposal",
         "workflow.view_changeproposal",
         *REFERENCE_PERMISSIONS,
+        *GOVERNED_REFERENCE_PERMISSIONS,
     ],
     APPROVERS: [
         "customers.view_customer",
@@ -98,6 +115,16 @@ ROLE_PERMISSIONS = {
         "customers.view_accountsreceivableworkflow",
         "customers.add_accountsreceivableworkflow",
         "customers.change_accountsreceivableworkflow",
+        *[
+            f"customers.{verb}_{proxy}"
+            for proxy in ("termsofpaymentparameters", "cashdiscountparameters")
+            for verb in ("view", "change")
+        ],
+        *[
+            f"customers.{verb}_{proxy}"
+            for proxy in ("termsofpaymentworkflow", "cashdiscountworkflow")
+            for verb in ("view", "add", "change")
+        ],
         "workflow.view_changeproposal",
         "workflow.view_auditentry",
         *[
@@ -225,6 +252,13 @@ BANKS = {
 }
 
 
+def _has_workflow(model) -> bool:
+    """Whether `model` has a workflow (a proxy's manager sees every model's)."""
+    return Workflow.objects.filter(
+        content_type=ContentType.objects.get_for_model(model)
+    ).exists()
+
+
 def _iban(index: int, country: str) -> str:
     banks = BANKS.get(country, BANKS["NL"])
     bank = banks[index % len(banks)]
@@ -304,10 +338,14 @@ class Command(BaseCommand):
             CustomerGroup.objects.get_or_create(
                 code=code, defaults={"description": description}
             )
+        existing_terms = set(PaymentTerms.objects.values_list("code", flat=True))
         for code, description, days in PAYMENT_TERMS:
-            PaymentTerms.objects.get_or_create(
-                code=code, defaults={"description": description, "days": days}
-            )
+            if code not in existing_terms:
+                payment_terms_create(
+                    values={"code": code, "description": description, "days": days},
+                    actor=None,
+                    source=Source.SYSTEM,
+                )
         for code, description in METHODS:
             MethodOfPayment.objects.get_or_create(
                 code=code, defaults={"description": description}
@@ -316,15 +354,19 @@ class Command(BaseCommand):
             SalesTaxGroup.objects.get_or_create(
                 code=code, defaults={"description": description}
             )
+        existing_discounts = set(CashDiscount.objects.values_list("code", flat=True))
         for code, description, days, percentage in CASH_DISCOUNTS:
-            CashDiscount.objects.get_or_create(
-                code=code,
-                defaults={
-                    "description": description,
-                    "days": days,
-                    "percentage": percentage,
-                },
-            )
+            if code not in existing_discounts:
+                cash_discount_create(
+                    values={
+                        "code": code,
+                        "description": description,
+                        "days": days,
+                        "percentage": percentage,
+                    },
+                    actor=None,
+                    source=Source.SYSTEM,
+                )
 
     def _customers(self, actor) -> int:
         groups = list(CustomerGroup.objects.order_by("code"))
@@ -380,6 +422,10 @@ class Command(BaseCommand):
         return created
 
     def _approval_setup(self, actor, groups: dict[str, Group]) -> None:
+        self._customer_approval_setup(actor, groups)
+        self._terms_approval_setup(actor, groups)
+
+    def _customer_approval_setup(self, actor, groups: dict[str, Group]) -> None:
         current = selectors.approval_settings_for(Customer)
         if current.pk is None:
             services.approval_settings_update(
@@ -389,7 +435,7 @@ class Command(BaseCommand):
                 enabled_fields=["credit_limit", "bank_account", "payment_terms"],
                 actor=actor,
             )
-        if AccountsReceivableWorkflow.objects.exists():
+        if _has_workflow(Customer):
             return
         # Version 1: one step for every change. Version 2, the active one: bank account
         # changes also need a finance manager; when the finance manager has not decided in
@@ -437,6 +483,37 @@ class Command(BaseCommand):
             actor=actor,
         )
         services.workflow_activate(workflow=second, actor=actor)
+
+    def _terms_approval_setup(self, actor, groups: dict[str, Group]) -> None:
+        """The days of terms of payment need a finance manager's approval: one step."""
+        current = selectors.approval_settings_for(PaymentTerms)
+        if current.pk is None:
+            services.approval_settings_update(
+                model=PaymentTerms,
+                approvals_enabled=True,
+                data_entity_behavior=DataEntityBehavior.PROPOSE,
+                enabled_fields=["days"],
+                actor=actor,
+            )
+        if _has_workflow(PaymentTerms):
+            return
+        workflow = services.workflow_save(
+            workflow=TermsOfPaymentWorkflow(
+                content_type=ContentType.objects.get_for_model(PaymentTerms),
+                name="Terms of payment change approval",
+            ),
+            actor=actor,
+        )
+        services.workflow_step_save(
+            step=WorkflowStep(
+                workflow=workflow,
+                sequence=1,
+                name=TERMS_STEP_NAME,
+                assigned_group=groups[FINANCE_MANAGERS],
+            ),
+            actor=actor,
+        )
+        services.workflow_activate(workflow=workflow, actor=actor)
 
     def _history(self, users: dict[str, object]) -> None:
         """A few proposals in every state, through the services, so that the dashboard,
