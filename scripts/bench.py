@@ -102,6 +102,125 @@ def write_csv(
             )
 
 
+def write_xlsx(path: Path, count: int) -> None:
+    """The rows of `write_csv` as a workbook, written as openpyxl streams it."""
+    from openpyxl import Workbook
+
+    source = path.with_suffix(".csv")
+    write_csv(source, count, changed=False)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Customers")
+    with source.open(newline="") as handle:
+        for row in csv.reader(handle, delimiter=";"):
+            sheet.append(row)
+    book.save(path)
+
+
+def far_dimension_copy(source: Path, target: Path) -> None:
+    """The same workbook with a sheet that declares A1:XFD1048576 and has a formatted,
+    empty cell there, as Excel writes after a far cell was once touched."""
+    import re
+    import zipfile
+
+    sheet = "xl/worksheets/sheet1.xml"
+    with (
+        zipfile.ZipFile(source) as old,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new,
+    ):
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename == sheet:
+                text = re.sub(r"<dimension [^>]*/>", "", data.decode())
+                text = re.sub(
+                    r"(<worksheet[^>]*>)", r'\1<dimension ref="A1:XFD1048576"/>', text
+                )
+                text = text.replace(
+                    "</sheetData>",
+                    '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>',
+                )
+                data = text.encode()
+            new.writestr(info.filename, data)
+
+
+def wide_header_copy(source: Path, target: Path, columns: int) -> None:
+    """The same CSV with a header of `columns` columns (the rows keep theirs)."""
+    with source.open() as old, target.open("w") as new:
+        header = old.readline().rstrip("\n")
+        extra = columns - len(header.split(";"))
+        new.write(header + "".join(f";extra{n}" for n in range(extra)) + "\n")
+        for line in old:
+            new.write(line)
+
+
+def awkward_files(work: Path, rows: int, runs: int, actor) -> list[tuple[str, str]]:
+    """A preview (read and plan) of the same rows as a normal workbook and as one whose
+    sheet declares A1:XFD1048576; as a normal CSV and under a 40,000-column header."""
+    from django.test import override_settings
+
+    from customers.models import Customer
+    from workflow.importing.plan import ImportOptions
+    from workflow.services import governed_records_import
+
+    files = {
+        "xlsx": work / "normal.xlsx",
+        "far": work / "far.xlsx",
+        "csv": work / "normal.csv",
+        "wide": work / "wide.csv",
+    }
+    write_xlsx(files["xlsx"], rows)
+    far_dimension_copy(files["xlsx"], files["far"])
+    write_csv(files["csv"], rows, changed=False)
+    wide_header_copy(files["csv"], files["wide"], 40_000)
+
+    def preview(path: Path) -> Callable[[], dict]:
+        def run() -> dict:
+            with measured() as result:
+                report = governed_records_import(
+                    model=Customer,
+                    path=path,
+                    file_name=path.name,
+                    options=ImportOptions(
+                        behaviour="propose", ignore_unknown_columns=True
+                    ),
+                    actor=actor,
+                    dry_run=True,
+                )
+            assert report.ok and report.total_rows == rows, (
+                report.refused or report.errors[:3]
+            )
+            return result
+
+        return run
+
+    with override_settings(IMPORT_MAX_COLUMNS=50_000, IMPORT_MAX_ROW_CHARS=1_000_000):
+        times = median_runs(
+            runs, {name: preview(path) for name, path in files.items()}, lambda: None
+        )
+        peaks = {}
+        for name, path in files.items():
+            with measured(memory=True) as peak:
+                preview(path)()
+            peaks[name] = peak["peak_mb"]
+
+    def row(normal: str, awkward: str) -> str:
+        first, second = times[normal]["seconds"], times[awkward]["seconds"]
+        return (
+            f"{first:.2f} / {second:.2f} (ratio {second / first:.2f}); "
+            f"peak {peaks[normal]:.1f} / {peaks[awkward]:.1f} MB"
+        )
+
+    return [
+        (
+            f"7. preview of {rows:,} rows, s: workbook / same rows declaring A1:XFD1048576",
+            row("xlsx", "far"),
+        ),
+        (
+            f"7. preview of {rows:,} rows, s: CSV / same rows under a 40,000-column header",
+            row("csv", "wide"),
+        ),
+    ]
+
+
 def sql(statement: str, params=None) -> None:
     from django.db import connection
 
@@ -658,6 +777,9 @@ def main() -> int:
                 f"{loop_s / (bulk_s / bulk_count):.1f}x",
             ),
         ]
+        # 7. Awkward files: the same rows as a far-dimension workbook and a wide CSV.
+        progress("7. Awkward files against normal files of the same rows")
+        table += awkward_files(work, min(10_000, args.rows), args.runs, clerk)
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
 

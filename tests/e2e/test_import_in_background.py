@@ -1,4 +1,4 @@
-"""A file over IMPORT_BACKGROUND_ROWS runs as a task: the job page shows a progress bar
+"""A file over IMPORT_BACKGROUND_BYTES runs as a task: the job page shows a progress bar
 and refreshes itself until the task worker is done."""
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ REFRESHED = {"timeout": 10_000}
 
 
 @pytest.fixture
-def background_rows(settings, media, customer, clerk):
-    """Files over 10 rows go to the background (5,000 in production)."""
-    settings.IMPORT_BACKGROUND_ROWS = 10
+def background_size(settings, media, customer, clerk):
+    """Files over 100 bytes go to the background (1 MB in production)."""
+    settings.IMPORT_BACKGROUND_BYTES = 100
     return settings
 
 
 @pytest.fixture
-def worker(page, background_rows):
+def worker(page, background_size):
     """A task worker that the test controls: tasks wait in the Dummy backend's queue,
     and the test hands the worker a job's task; it runs just before the job page's
     next self-refresh reaches the server, so the server is idle meanwhile."""
-    background_rows.TASKS = {
+    background_size.TASKS = {
         "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}
     }
     due: list = []
@@ -112,7 +112,7 @@ def enqueued():
 
 
 def test_large_file_with_the_immediate_backend_is_done_when_the_page_opens(
-    page, login, see_message, upload_import, background_rows, enqueued
+    page, login, see_message, upload_import, background_size, enqueued
 ):
     """The test settings run tasks at once, in the request: the background path is
     taken, but the user lands on the finished page and never sees a progress bar."""

@@ -22,3 +22,87 @@ def write_file(tmp_path):
         return str(path)
 
     return write
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    """Where the Import page keeps uploads in this test; `left()` lists what is left."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+    class Uploads:
+        root = settings.MEDIA_ROOT
+
+        @staticmethod
+        def left() -> list[str]:
+            if not settings.MEDIA_ROOT.exists():
+                return []
+            return sorted(
+                str(p.relative_to(settings.MEDIA_ROOT))
+                for p in settings.MEDIA_ROOT.rglob("*")
+                if p.is_file()
+            )
+
+    return Uploads
+
+
+@pytest.fixture
+def upload_bytes(client):
+    """Posts a file to the customers' Import page as it is, named as given."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    def post(data: bytes, name: str = "customers.xlsx", **fields):
+        return client.post(
+            reverse("admin:customers_customer_import"),
+            {
+                "file": SimpleUploadedFile(name, data),
+                "behaviour": "allow",
+                "decimal_format": "point",
+                "encoding": "auto",
+                "delimiter": "auto",
+                **fields,
+            },
+        )
+
+    return post
+
+
+@pytest.fixture
+def import_file(tmp_path, importer):
+    """governed_records_import of these bytes (a dry run unless told), as the importer."""
+    from customers.models import Customer
+    from workflow.importing.plan import ImportOptions
+    from workflow.services import governed_records_import
+
+    def run(data: bytes, name: str = "customers.xlsx", dry_run=True, **options):
+        path = tmp_path / name
+        path.write_bytes(data)
+        return governed_records_import(
+            model=Customer,
+            path=path,
+            file_name=name,
+            options=ImportOptions(behaviour="allow", **options),
+            actor=importer,
+            dry_run=dry_run,
+        )
+
+    return run
+
+
+@pytest.fixture
+def command(tmp_path, importer):
+    """import_customers on these bytes; returns its output or raises its CommandError."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def run(data: bytes, name: str = "customers.xlsx", *args, **options) -> str:
+        path = tmp_path / name
+        path.write_bytes(data)
+        out = StringIO()
+        call_command(
+            "import_customers", str(path), *args, user="importer", stdout=out, **options
+        )
+        return out.getvalue()
+
+    return run

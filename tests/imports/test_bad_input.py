@@ -221,7 +221,13 @@ def test_importing_needs_add_and_change_permission(customer, approver, write_fil
         (b"account;name\nC00001;X\x00\n", "NUL bytes"),
         (
             b"account;name;" + b'"' + b"x" * 200_000 + b'"\n',
-            "cannot be read as CSV column names",
+            "Line 1 holds more than 100,000 characters in all; a row may hold up to "
+            "100,000 (setting IMPORT_MAX_ROW_CHARS).",
+        ),
+        (
+            b"account;name;" + b'"' + (b"x" * 50_000 + b"\n") * 3 + b'"\n',
+            "The first row holds more than 32,767 characters; a cell may hold up to "
+            "32,767, as in Excel (setting IMPORT_MAX_CELL_CHARS).",
         ),
     ],
 )

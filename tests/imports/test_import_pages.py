@@ -141,7 +141,7 @@ def test_import_needs_permission_and_jobs_are_private(
 
 
 @pytest.mark.django_db
-@override_settings(IMPORT_BACKGROUND_ROWS=2)
+@override_settings(IMPORT_BACKGROUND_BYTES=100)
 def test_large_files_run_as_tasks_and_report_progress(client, clerk, customer, media):
     rows = "".join(f"C1{n:04d};Customer {n};10;{n}\n" for n in range(30))
     client.force_login(clerk)

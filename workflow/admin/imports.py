@@ -18,7 +18,7 @@ from .. import selectors, services, tasks
 from ..exceptions import WorkflowError
 from ..importing import profiles
 from ..importing.plan import ImportOptions
-from ..importing.reading import FileRefused
+from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
 
 
@@ -28,7 +28,17 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
-            "CSV (UTF-8 or Windows-1252, separated by , or ;) or XLSX."
+            "CSV (UTF-8 or Windows-1252, separated by , or ;) or an Excel workbook "
+            "(.xlsx, .xlsm)."
+        ),
+    )
+    sheet = forms.CharField(
+        label=gettext_lazy("Sheet"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy(
+            "For a workbook with several sheets: the name of the sheet to read. "
+            "Empty reads the first sheet with data."
         ),
     )
     behaviour = forms.ChoiceField(
@@ -138,6 +148,7 @@ class GovernedImportMixin:
                 delimiter=data["delimiter"],
                 decimal_format=data["decimal_format"],
                 ignore_unknown_columns=data["ignore_unknown_columns"],
+                sheet=data["sheet"].strip(),
                 profile=data["profile"],
             )
             try:
@@ -160,8 +171,16 @@ class GovernedImportMixin:
 
     @staticmethod
     def _dispatch(job: ImportJob, task, inline) -> None:
-        """Small files are handled in the request; large ones by the task worker."""
-        if job.estimated_rows > settings.IMPORT_BACKGROUND_ROWS:
+        """Small files are handled in the request; large ones by the task worker. Large
+        by the work of reading them (IMPORT_BACKGROUND_BYTES), which is known without
+        reading them through: a request never counts rows."""
+        try:
+            work = survey(
+                job.file.path, sheet=job.options.get("sheet", ""), estimate=False
+            ).work_bytes
+        except FileRefused:
+            work = 0  # Refused at once when read, in the request as well.
+        if work > settings.IMPORT_BACKGROUND_BYTES:
             task.enqueue(job_id=job.pk)
         else:
             inline(job=job)

@@ -47,7 +47,7 @@ from ..importing.plan import (
     RowPlan,
     report_add,
 )
-from ..importing.reading import FileRefused, TableFile
+from ..importing.reading import FileRefused, TableFile, survey
 from ..models import (
     AuditAction,
     AutoApprovalRule,
@@ -132,8 +132,13 @@ def governed_records_import(
     planner = ImportPlanner(model, options)
     try:
         table = TableFile(
-            path, name=file_name, encoding=options.encoding, delimiter=options.delimiter
+            path,
+            name=file_name,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            sheet=options.sheet,
         )
+        report.sheet, report.sheets = table.sheet, table.sheets
         columns = planner.check_header(table.header)
         report.columns = planner.columns_note()
     except FileRefused as refused:
@@ -634,7 +639,9 @@ def import_job_create(
     options: ImportOptions,
     actor: User,
 ) -> ImportJob:
-    """Store an uploaded file for its preview; refuses files over the size limit."""
+    """Store an uploaded file for its preview; refuses files over the size limit and
+    files that are not what an import reads (told by their content), and keeps no file
+    it refuses. Rows are estimated from the file's first part, never counted here."""
     _require_import_permission(actor, model)
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise FileRefused(
@@ -652,18 +659,13 @@ def import_job_create(
         options=options.__dict__,
     )
     job.file.save(job.original_name, upload, save=False)
-    job.estimated_rows = _estimate_rows(job)
+    try:
+        job.estimated_rows = survey(job.file.path, sheet=options.sheet).estimated_rows
+    except FileRefused:
+        job.file.delete(save=False)
+        raise
     job.save()
     return job
-
-
-def _estimate_rows(job: ImportJob) -> int:
-    try:
-        return TableFile(
-            job.file.path, name=job.original_name, encoding="auto"
-        ).count_rows()
-    except FileRefused:
-        return 0
 
 
 def _progress_saver(job: ImportJob) -> Progress:
@@ -681,7 +683,10 @@ def _progress_saver(job: ImportJob) -> Progress:
 
 
 def import_job_preview(*, job: ImportJob) -> ImportJob:
-    """Check the job's file against the data now; nothing is written to the records."""
+    """Check the job's file against the data now; nothing is written to the records.
+
+    A preview that cannot be confirmed (a refused file, rows with errors) keeps no file.
+    """
     report = governed_records_import(
         model=registry.model_of(job.content_type),
         path=job.file.path,
@@ -694,7 +699,11 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     job.refresh_from_db()
     job.finish_preview(report=report.as_dict())
     job.processed_rows = report.total_rows
-    job.save(update_fields=["state", "preview", "processed_rows"])
+    fields = ["state", "preview", "processed_rows"]
+    if job.state == ImportJobState.INVALID and job.file:
+        job.file.delete(save=False)
+        fields.append("file")
+    job.save(update_fields=fields)
     return job
 
 

@@ -39,6 +39,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--ignore-unknown-columns", action="store_true")
         parser.add_argument(
+            "--sheet",
+            default="",
+            help="For a workbook: the sheet to read (default: the first with data).",
+        )
+        parser.add_argument(
             "--profile",
             default="",
             help="The import profile that reads the file's columns, such as "
@@ -66,6 +71,7 @@ class Command(BaseCommand):
                 delimiter=options["delimiter"],
                 decimal_format=options["decimal"],
                 ignore_unknown_columns=options["ignore_unknown_columns"],
+                sheet=options["sheet"],
                 profile=options["profile"],
             ),
             actor=actor,
