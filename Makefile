@@ -9,7 +9,7 @@ PORT ?= 8000
 # Translations are compiled by the build (polib, so no system gettext is needed to run).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: run test lint loadtest bench screenshots messages clean
+.PHONY: run test lint loadtest bench screenshots messages mutate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -45,15 +45,26 @@ bench: $(STAMP)
 
 # Re-extract the strings after changing texts; then translate what is new in the .po.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l nl --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='scripts/*' --ignore='test-results/*'
+	$(BIN)/python manage.py makemessages -l nl --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='scripts/*' --ignore='test-results/*' --ignore='mutants/*'
 
 # The main pages in English and Dutch, into docs/screenshots/ (needs Debian's chromium).
 screenshots: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/screenshots.py
+
+# Not in CI: mutation testing of the decision core (workflow/core/) against its tests in
+# tests/core/, which need no database; prints the score and fails below MUTATION_MIN.
+# Starts afresh each time (mutmut keeps results in mutants/). See TESTING.md.
+MUTATION_MIN ?= 90
+mutate: $(STAMP)
+	rm -rf mutants
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(BIN)/python scripts/mutation_score.py --min $(MUTATION_MIN)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache .import_linter_cache $(MO_FILES)
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis mutants $(MO_FILES)
