@@ -129,6 +129,7 @@ def test_unique_together_and_unique_constraints_both_count():
             CheckConstraint(condition=Q(number__gte=0), name="positive"),
         ],
         get_field=lambda name: SimpleNamespace(unique=False),
+        concrete_fields=[],
     )
     model = SimpleNamespace(_meta=meta)
 

@@ -50,8 +50,8 @@ def test_each_part_and_decision_is_a_reason():
     )
 
     assert exclusions(facts, 2) == {
+        # Who started it is named by the field they proposed, not twice.
         1: (
-            Exclusion(PROPOSED),
             Exclusion(PROPOSED, field_name="credit_limit"),
             Exclusion(SUBMITTED, submission_round=1),
         ),
@@ -93,3 +93,8 @@ def test_took_part_is_proposing_or_submitting_not_deciding():
         took_part((Exclusion(DECIDED, step_sequence=1), Exclusion(SUBMITTED))) is True
     )
     assert took_part(()) is False
+
+
+def test_who_started_it_is_excluded_even_without_an_audit_row_naming_a_field():
+    facts = ProposalFacts(state="pending", created_by_id=1, submitted_by_id=2)
+    assert exclusions(facts, 1)[1] == (Exclusion(PROPOSED),)

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from tests.core.strategies import POLICIES
 from workflow.core.completion import (
     APPROVED,
-    COUNTED_STATES,
     REJECTED,
     approvals_needed,
     step_outcome,
 )
+from workflow.core.lifecycle import VOTES
 
 PERCENTAGES = st.integers(min_value=1, max_value=100)
-votes = st.lists(st.sampled_from(COUNTED_STATES), min_size=1, max_size=12)
+votes = st.lists(st.sampled_from(VOTES), min_size=1, max_size=12)
 policies = st.sampled_from(POLICIES)
 
 

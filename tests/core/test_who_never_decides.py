@@ -18,9 +18,9 @@ from tests.core.strategies import (
 )
 from workflow.core.actions import action_refusal, eligible, handover_refusal
 from workflow.core.facts import ActorFacts, ItemFacts
+from workflow.core.lifecycle import DECIDED
 from workflow.core.permissions import DECIDE_PERMISSION, Action
 from workflow.core.refusals import RefusalKind
-from workflow.core.separation import DECIDING_STATES
 from workflow.exceptions import ONE_STEP_ONLY, OWN_PROPOSAL
 
 DECISIONS = st.sampled_from(
@@ -38,7 +38,7 @@ def deciders_elsewhere(facts, step) -> set[int]:
     return {
         item.assignee_id
         for item in facts.work_items
-        if item.state in DECIDING_STATES and item.step_sequence != step
+        if item.state in DECIDED and item.step_sequence != step
     }
 
 
