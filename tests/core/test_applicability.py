@@ -216,3 +216,43 @@ def test_a_changed_reference_resolved_by_the_caller_is_not_looked_up_again():
         )
         == {}
     )
+
+
+def test_a_change_that_touches_uniqueness_checks_the_constraints_too(monkeypatch):
+    """Customer's case-insensitive account is a unique constraint: it is checked (a
+    query) when the account changes, not when the name does."""
+    checked = []
+    monkeypatch.setattr(
+        Customer, "validate_constraints", lambda self, exclude=None: checked.append(1)
+    )
+    monkeypatch.setattr(Customer, "validate_unique", lambda self, exclude=None: None)
+    record_problems(customer(account="C00009"), ["account"])
+    assert checked == [1]
+    record_problems(customer(), ["name"])
+    assert checked == [1]
+
+
+def test_a_check_constraint_is_checked_whatever_changes(monkeypatch):
+    checked = []
+    monkeypatch.setattr(
+        WorkflowStep,
+        "validate_constraints",
+        lambda self, exclude=None: checked.append(1),
+    )
+    step = WorkflowStep(sequence=1, name="Step", approval_percentage=50)
+    record_problems(step, ["name"])
+    assert checked == [1]
+
+
+def test_a_unique_constraint_on_an_expression_counts_for_its_field():
+    from django.db.models.functions import Lower
+
+    meta = SimpleNamespace(
+        unique_together=[],
+        constraints=[UniqueConstraint(Lower("code"), name="one_code_any_case")],
+        get_field=lambda name: SimpleNamespace(unique=False),
+        concrete_fields=[SimpleNamespace(name="code"), SimpleNamespace(name="name")],
+    )
+    model = SimpleNamespace(_meta=meta)
+    assert touches_uniqueness(model, {"code"}) is True
+    assert touches_uniqueness(model, {"name"}) is False

@@ -11,6 +11,7 @@ from workflow.core.permissions import (
     REASSIGN_PERMISSION,
     SUBMIT_PERMISSION,
     Action,
+    definition_permissions,
     record_permission,
     required_permissions,
 )
@@ -85,3 +86,16 @@ def test_each_kind_of_refusal_raises_its_error(kind, error):
     assert type(raised) is error
     assert raised.message == "You do not have permission to do this."
     assert str(Refusal(kind, NO_PERMISSION)) == "You do not have permission to do this."
+
+
+def test_definition_permissions_are_each_verb_on_each_model_named():
+    assert definition_permissions(
+        ("add", "change"),
+        (("workflow", "workflow"), ("customers", "accountsreceivableworkflow")),
+    ) == (
+        "workflow.add_workflow",
+        "workflow.change_workflow",
+        "customers.add_accountsreceivableworkflow",
+        "customers.change_accountsreceivableworkflow",
+    )
+    assert definition_permissions(("change",), ()) == ()

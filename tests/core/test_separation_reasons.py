@@ -98,3 +98,15 @@ def test_took_part_is_proposing_or_submitting_not_deciding():
 def test_who_started_it_is_excluded_even_without_an_audit_row_naming_a_field():
     facts = ProposalFacts(state="pending", created_by_id=1, submitted_by_id=2)
     assert exclusions(facts, 1)[1] == (Exclusion(PROPOSED),)
+
+
+def test_who_started_it_and_only_submitted_is_still_named_as_proposing():
+    facts = ProposalFacts(
+        state="pending",
+        created_by_id=1,
+        participations=(Participation(1, Part.SUBMITTED, submission_round=1),),
+    )
+    assert exclusions(facts, 1)[1] == (
+        Exclusion(PROPOSED),
+        Exclusion(SUBMITTED, submission_round=1),
+    )
