@@ -32,21 +32,21 @@ from .selectors_lockouts import USER_NAME, SignInPause
 
 # What the login page says; a made-up user name reads the same as a real one.
 USER_NAME_PAUSED = ngettext_lazy(
-    "Sign-in with this user name is paused for %(minutes)d minute after too many "
-    "wrong passwords, until %(until)s. If it is urgent, ask an administrator to lift "
+    "Sign-in with this user name is paused for %(minutes)d minute, until %(until)s, "
+    "after too many wrong passwords. If it is urgent, ask an administrator to lift "
     "the pause.",
-    "Sign-in with this user name is paused for %(minutes)d minutes after too many "
-    "wrong passwords, until %(until)s. If it is urgent, ask an administrator to lift "
+    "Sign-in with this user name is paused for %(minutes)d minutes, until %(until)s, "
+    "after too many wrong passwords. If it is urgent, ask an administrator to lift "
     "the pause.",
     "minutes",
 )
 ADDRESS_PAUSED = ngettext_lazy(
-    "Sign-in from your network address is paused for %(minutes)d minute after too "
-    "many wrong passwords from it, whatever the user name, until %(until)s. If it is "
-    "urgent, ask an administrator to lift the pause.",
-    "Sign-in from your network address is paused for %(minutes)d minutes after too "
-    "many wrong passwords from it, whatever the user name, until %(until)s. If it is "
-    "urgent, ask an administrator to lift the pause.",
+    "Sign-in from your network address is paused for %(minutes)d minute, until "
+    "%(until)s, after too many wrong passwords from it, whatever the user name. If it "
+    "is urgent, ask an administrator to lift the pause.",
+    "Sign-in from your network address is paused for %(minutes)d minutes, until "
+    "%(until)s, after too many wrong passwords from it, whatever the user name. If it "
+    "is urgent, ask an administrator to lift the pause.",
     "minutes",
 )
 # When the pause ended or was lifted between the refusal and this page.

@@ -29,24 +29,22 @@ ELSEWHERE = "198.51.100.7"
 PAGE = "/admin/workflow/pausedsignin/"
 LIFT = "/admin/workflow/pausedsignin/lift/"
 
-USER_NAME_PAUSED_EN = (
-    "Sign-in with this user name is paused for 15 minutes after too many wrong "
-    "passwords, until "
-)
-ADDRESS_PAUSED_EN = (
-    "Sign-in from your network address is paused for 15 minutes after too many wrong "
-    "passwords from it, whatever the user name, until "
+USER_NAME_PAUSED_EN = "Sign-in with this user name is paused for 15 minutes, until "
+USER_NAME_PAUSED_EN_WHY = ", after too many wrong passwords."
+ADDRESS_PAUSED_EN = "Sign-in from your network address is paused for 15 minutes, until "
+ADDRESS_PAUSED_EN_WHY = (
+    ", after too many wrong passwords from it, whatever the user name."
 )
 ASK_AN_ADMINISTRATOR_EN = "If it is urgent, ask an administrator to lift the pause."
-USER_NAME_PAUSED_NL = (
-    "Aanmelden met deze gebruikersnaam is 15 minuten gepauzeerd na te veel onjuiste "
-    "wachtwoorden, tot "
+USER_NAME_PAUSED_NL = "Aanmelden met deze gebruikersnaam is 15 minuten gepauzeerd, tot "
+USER_NAME_PAUSED_NL_WHY = ", na te veel onjuiste wachtwoorden."
+ADDRESS_PAUSED_NL = "Aanmelden vanaf uw netwerkadres is 15 minuten gepauzeerd, tot "
+ADDRESS_PAUSED_NL_WHY = (
+    ", na te veel onjuiste wachtwoorden vanaf dat adres, met welke gebruikersnaam ook."
 )
-ADDRESS_PAUSED_NL = (
-    "Aanmelden vanaf uw netwerkadres is 15 minuten gepauzeerd na te veel onjuiste "
-    "wachtwoorden vanaf dat adres, met welke gebruikersnaam ook, tot "
+ASK_AN_ADMINISTRATOR_NL = (
+    "Is het dringend, vraag dan een beheerder de pauze op te heffen."
 )
-ASK_AN_ADMINISTRATOR_NL = "Is het dringend, vraag dan een beheerder de pauze op te heffen."
 
 
 @pytest.fixture
@@ -77,7 +75,7 @@ def signed_in(response) -> bool:
 def pause_notes(response) -> list[str]:
     """The page's error notes, the time of day left out."""
     notes = re.findall(r'<p class="errornote">(.*?)</p>', response.text, re.S)
-    return [re.sub(r"until .*?\. ", "until … ", note.strip()) for note in notes]
+    return [re.sub(r"until .*?, ", "until …, ", note.strip()) for note in notes]
 
 
 def pause(username, times=3, *, address=OFFICE):
@@ -132,6 +130,7 @@ def test_the_address_limit_pauses_the_address_for_every_user_name(clerk, axes_on
     eighth = sign_in("guess7", "wrong")
     assert eighth.status_code == 429
     assert ADDRESS_PAUSED_EN in eighth.text
+    assert ADDRESS_PAUSED_EN_WHY in eighth.text
 
     refused = sign_in("clerk", "pw")
     assert refused.status_code == 429
@@ -149,6 +148,20 @@ def test_a_sign_in_does_not_reset_the_count_of_its_address(approver, axes_on):
     assert signed_in(sign_in("approver", "pw"))
 
     assert sign_in("guess7", "wrong").status_code == 429
+
+
+@pytest.mark.django_db
+def test_tries_during_the_pause_neither_count_nor_prolong_it(clerk, axes_on):
+    """The page's "until" holds however often the user tries again meanwhile."""
+    pause("clerk")
+    (before,) = sign_in_pauses()
+
+    assert sign_in("clerk", "wrong").status_code == 429
+    assert sign_in("clerk", "pw").status_code == 429
+
+    (after,) = sign_in_pauses()
+    assert (after.failures, after.until) == (3, before.until)
+    assert before.until == before.since + datetime.timedelta(minutes=15)
 
 
 @pytest.mark.django_db
@@ -190,7 +203,10 @@ def test_the_login_page_says_in_english_why_and_until_when(clerk, axes_on):
     response = pause("clerk")
 
     assert response.status_code == 429
-    assert USER_NAME_PAUSED_EN + until_of_the_pause("en") + ". " in response.text
+    assert (
+        USER_NAME_PAUSED_EN + until_of_the_pause("en") + USER_NAME_PAUSED_EN_WHY
+        in response.text
+    )
     assert ASK_AN_ADMINISTRATOR_EN in response.text
     # The admin's styled login page, with the form for another user name.
     assert "<title>Log in | Customer approvals</title>" in response.text
@@ -205,7 +221,10 @@ def test_the_login_page_says_it_in_dutch(clerk, axes_on):
         response = sign_in("clerk", "wrong", language="nl")
 
     assert response.status_code == 429
-    assert USER_NAME_PAUSED_NL + until_of_the_pause("nl") + ". " in response.text
+    assert (
+        USER_NAME_PAUSED_NL + until_of_the_pause("nl") + USER_NAME_PAUSED_NL_WHY
+        in response.text
+    )
     assert ASK_AN_ADMINISTRATOR_NL in response.text
     assert 'id="login-form"' in response.text
     assert "Sign-in" not in response.text
@@ -218,6 +237,7 @@ def test_the_address_pause_is_said_in_dutch(axes_on):
 
     assert response.status_code == 429
     assert ADDRESS_PAUSED_NL in response.text
+    assert ADDRESS_PAUSED_NL_WHY in response.text
     assert ASK_AN_ADMINISTRATOR_NL in response.text
 
 
