@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -688,6 +689,7 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     GROUPS_CHANGED = "groups_changed", _("Groups changed")
     PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
+    SIGN_IN_PAUSE_LIFTED = "sign_in_pause_lifted", _("Sign-in pause lifted")
 
 
 class AuditEntry(models.Model):
@@ -867,3 +869,18 @@ class UserLanguage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.language}"
+
+
+class PausedSignIn(AccessAttempt):
+    """django-axes' failed sign-ins, seen as the pauses they cause.
+
+    A proxy, so that the administrators' page and its permissions have names of this
+    project; the rows stay django-axes' own and only `services.lockouts` deletes them.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("paused sign-in")
+        verbose_name_plural = _("paused sign-ins")
+        default_permissions = ("view",)
+        permissions = [("lift_pausedsignin", _("Can lift paused sign-ins"))]

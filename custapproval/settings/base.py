@@ -68,14 +68,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords lock the user name, and separately the address, for 15 minutes.
+# Five wrong passwords for one user name pause sign-in with that name for 15 minutes,
+# from every address; an address is paused only at 50 wrong passwords from it within
+# those minutes, whatever the user names, so that strangers typing made-up names cannot
+# lock out an office behind one address (workflow.sign_in). While paused, attempts are
+# refused uncounted, so a pause ends 15 minutes after the wrong password that began it.
 # The address is REMOTE_ADDR only (django-ipware is not installed), so a forged
-# X-Forwarded-For neither resets a count nor escapes one; the user name lock holds anyway.
+# X-Forwarded-For neither resets a count nor escapes one.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "workflow.sign_in.lockout_parameters"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful sign-in forgets that user name's wrong passwords (no other name's).
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_LOCKOUT_CALLABLE = "workflow.sign_in.sign_in_paused_response"
+# django-axes' own admin pages show the raw attempts (form data included) to anyone
+# with its view permission; administrators use "Paused sign-ins" instead.
+AXES_ENABLE_ADMIN = False
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -34,7 +34,7 @@ def test_wrong_passwords_lock_the_user_name(client, clerk, axes_on):
         attempt(client, "wrong")
     response = attempt(client, "pw")
     assert response.status_code == 429
-    assert "Too many wrong passwords" in response.content.decode()
+    assert "Sign-in with this user name is paused" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .access import GroupAccessAdmin, UserAccessAdmin
 from .definitions import WorkflowAdmin
 from .governed import GovernedModelAdmin
+from .lockouts import PausedSignInAdmin
 from .parameters import ApprovalSettingsAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 
@@ -20,6 +21,7 @@ __all__ = [
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",
+    "PausedSignInAdmin",
     "UserAccessAdmin",
     "WorkItemAdmin",
     "WorkflowAdmin",

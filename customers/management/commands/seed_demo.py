@@ -130,6 +130,8 @@ ROLE_PERMISSIONS = {
         ],
         "workflow.view_changeproposal",
         "workflow.view_auditentry",
+        "workflow.view_pausedsignin",
+        "workflow.lift_pausedsignin",
         *[
             f"customers.{verb}_{model}"
             for model in (
