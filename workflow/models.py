@@ -806,6 +806,12 @@ class ImportJob(ConcurrentTransitionMixin, models.Model):
     result = models.JSONField(_("result"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The last sign of life of the check or import working on the file: the worker
+    # renews it while it works, so a job whose worker died is told from a slow one.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    interruptions = models.PositiveSmallIntegerField(
+        _("times stopped without finishing"), default=0
+    )
 
     class Meta:
         verbose_name = _("import")
@@ -823,7 +829,11 @@ class ImportJob(ConcurrentTransitionMixin, models.Model):
     )
     def finish_preview(self, *, report: dict) -> str:
         self.preview = report
+        self.message = ""
+        self.heartbeat_at = timezone.now()
         ok = not report.get("refused") and not report.get("error_count")
+        if not ok:
+            self.finished_at = self.heartbeat_at
         return ImportJobState.PREVIEWED if ok else ImportJobState.INVALID
 
     @transition(
@@ -831,12 +841,48 @@ class ImportJob(ConcurrentTransitionMixin, models.Model):
     )
     def queue(self) -> None:
         self.processed_rows = 0
+        self.message = ""
 
     @transition(
         field=state, source=ImportJobState.QUEUED, target=ImportJobState.APPLYING
     )
     def start(self) -> None:
         self.processed_rows = 0
+        self.heartbeat_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[ImportJobState.PREVIEWING, ImportJobState.APPLYING],
+        target=RETURN_VALUE(
+            ImportJobState.PREVIEWING, ImportJobState.PREVIEWED, ImportJobState.FAILED
+        ),
+    )
+    def expire_lease(self, *, message: str, final: bool, at) -> str:
+        """Its worker gave no sign of life for longer than the lease: it died.
+
+        A check starts again (it writes nothing); an import is offered for
+        confirming again (it was all or nothing, so nothing was written); `final`
+        ends the job instead, for a file that stopped its worker too often.
+        """
+        self.interruptions += 1
+        self.message = message
+        self.processed_rows = 0
+        if final:
+            self.finished_at = at
+            return ImportJobState.FAILED
+        if self.state == ImportJobState.PREVIEWING:
+            # Waiting for a worker again: no sign of life is due until one starts.
+            self.heartbeat_at = None
+            return ImportJobState.PREVIEWING
+        return ImportJobState.PREVIEWED
+
+    @transition(
+        field=state, source=ImportJobState.PREVIEWED, target=ImportJobState.FAILED
+    )
+    def abandon(self, *, message: str, at) -> None:
+        """A preview nobody confirmed in time; its file goes after the retention."""
+        self.message = message
+        self.finished_at = at
 
     @transition(
         field=state,

@@ -31,6 +31,11 @@ def run_import(*, job_id: int) -> str:
         return import_job_run(job=job).state
 
 
+def recheck_import(job_id: int) -> None:
+    """Queue the check of a job again, for the recovery of jobs whose worker died."""
+    preview_import.enqueue(job_id=job_id)
+
+
 def _language_of(user_id: int) -> str:
     """A worker has no browser: its messages (import errors, history comments) are
     written in the language the user who started the work last used."""

@@ -181,6 +181,16 @@ IMPORT_MAX_UNPACKED_BYTES = int(
 )
 IMPORT_MAX_ZIP_RATIO = int(os.environ.get("IMPORT_MAX_ZIP_RATIO", "200"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A check or import renews its job's lease while it works (every quarter of the lease);
+# a job with no sign of life for IMPORT_LEASE_SECONDS lost its worker. A check then
+# starts again and an import is offered for confirming again (it wrote nothing), until a
+# job has stopped IMPORT_MAX_INTERRUPTIONS times: then it fails for good.
+IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "120"))
+IMPORT_MAX_INTERRUPTIONS = int(os.environ.get("IMPORT_MAX_INTERRUPTIONS", "3"))
+# Days a preview can be confirmed (then the job ends unimported), and days an uploaded
+# file is kept after its job ended (0: removed at the next `process_import_jobs`).
+IMPORT_CONFIRM_DAYS = int(os.environ.get("IMPORT_CONFIRM_DAYS", "7"))
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "7"))
 
 # Exports need the model's "export" permission (customers.export_customer, ...).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

@@ -106,3 +106,74 @@ def command(tmp_path, importer):
         return out.getvalue()
 
     return run
+
+
+# --- Import jobs in the background ---------------------------------------------------
+
+NEW_CUSTOMERS = "account;name;customer_group;credit_limit\n" + "".join(
+    f"J{n:05d};Job customer {n};10;{n}\n" for n in range(3)
+)
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: no `except Exception` of the worker sees it."""
+
+
+@pytest.fixture
+def job_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def previewed_job(clerk, customer, job_media):
+    """A job checked and ready to import, as the Import page leaves it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from customers.models import Customer
+    from workflow import services
+    from workflow.importing.plan import ImportOptions
+
+    def make(text: str = NEW_CUSTOMERS):
+        job = services.import_job_create(
+            model=Customer,
+            upload=SimpleUploadedFile("customers.csv", text.encode()),
+            options=ImportOptions(behaviour="allow"),
+            actor=clerk,
+        )
+        return services.import_job_preview(job=job)
+
+    return make
+
+
+@pytest.fixture
+def killed_worker():
+    """`with killed_worker():` the worker dies right after its first batch."""
+    from contextlib import contextmanager
+
+    from workflow.services.import_jobs import JobLease
+
+    progress = JobLease.progress
+
+    def die(self, report):
+        progress(self, report)
+        raise WorkerKilled
+
+    @contextmanager
+    def dying():
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(JobLease, "progress", die)
+            with pytest.raises(WorkerKilled):
+                yield
+
+    return dying
+
+
+@pytest.fixture
+def lease_expired(settings):
+    """The moment after the lease of a job whose worker was last seen now ran out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return lambda: timezone.now() + timedelta(seconds=settings.IMPORT_LEASE_SECONDS + 1)

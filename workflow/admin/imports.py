@@ -194,7 +194,10 @@ class GovernedImportMixin:
     def import_job_view(self, request, job_id: int):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        job = self._own_job(request, job_id)
+        # A job whose worker died is found here too, not only by process_import_jobs.
+        job = services.import_job_recover(
+            job=self._own_job(request, job_id), recheck=tasks.recheck_import
+        )
         report = (
             job.result
             if job.state in (ImportJobState.APPLIED, ImportJobState.FAILED)

@@ -25,6 +25,11 @@ from .definitions import (
     workflow_step_save,
     workflow_steps_save,
 )
+from .import_jobs import (
+    import_files_clean_up,
+    import_job_recover,
+    import_jobs_recover,
+)
 from .imports import (
     governed_records_import,
     import_job_confirm,
@@ -54,10 +59,13 @@ __all__ = [
     "governed_record_delete",
     "governed_record_update",
     "governed_records_import",
+    "import_files_clean_up",
     "import_job_confirm",
     "import_job_create",
     "import_job_preview",
+    "import_job_recover",
     "import_job_run",
+    "import_jobs_recover",
     "proposal_approve",
     "proposals_approve_bulk",
     "proposal_discard",

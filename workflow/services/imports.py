@@ -7,6 +7,7 @@ what a change to a field under approval does: write it, fail the row, or propose
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,6 +64,9 @@ from ..models import (
 from ..selectors_facts import actor_facts, candidate_facts
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit
+from .import_jobs import JobLease, LeaseLost, import_job_lease
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -72,6 +76,9 @@ if TYPE_CHECKING:
 STALE_PREVIEW = gettext_lazy(
     "The data changed since the preview, so nothing was imported. Check the file again "
     "and confirm the new preview."
+)
+CHECK_FAILED = gettext_lazy(
+    "The check of the file stopped with an error; nothing was imported: %(error)s"
 )
 Progress = Callable[[ImportReport], None]
 
@@ -668,42 +675,54 @@ def import_job_create(
     return job
 
 
-def _progress_saver(job: ImportJob) -> Progress:
-    """Saves the rows done on a connection of its own, so others see it mid-transaction."""
-    alias = "progress" if "progress" in settings.DATABASES else DEFAULT_DB_ALIAS
-
-    def save(report: ImportReport) -> None:
-        if alias == DEFAULT_DB_ALIAS and transaction.get_connection().in_atomic_block:
-            return
-        ImportJob.objects.using(alias).filter(pk=job.pk).update(
-            processed_rows=report.total_rows
-        )
-
-    return save
-
-
 def import_job_preview(*, job: ImportJob) -> ImportJob:
     """Check the job's file against the data now; nothing is written to the records.
 
     A preview that cannot be confirmed (a refused file, rows with errors) keeps no file.
+    Does nothing to a job that waits for no check (checked already, or ended). The
+    check holds the job's lease while it works; if the job was given to another
+    worker meanwhile (this one was taken for dead), its result is dropped.
     """
-    report = governed_records_import(
-        model=registry.model_of(job.content_type),
-        path=job.file.path,
-        file_name=job.original_name,
-        options=ImportOptions(**job.options),
-        actor=job.created_by,
-        dry_run=True,
-        progress=_progress_saver(job),
-    )
-    job.refresh_from_db()
-    job.finish_preview(report=report.as_dict())
-    job.processed_rows = report.total_rows
-    fields = ["state", "preview", "processed_rows"]
-    if job.state == ImportJobState.INVALID and job.file:
-        job.file.delete(save=False)
-        fields.append("file")
-    job.save(update_fields=fields)
+    lease = import_job_lease(job=job, state=ImportJobState.PREVIEWING)
+    if lease is None:
+        job.refresh_from_db()
+        return job
+    try:
+        with lease:
+            report = governed_records_import(
+                model=registry.model_of(job.content_type),
+                path=job.file.path,
+                file_name=job.original_name,
+                options=ImportOptions(**job.options),
+                actor=job.created_by,
+                dry_run=True,
+                progress=lease.progress,
+            )
+    except LeaseLost:
+        job.refresh_from_db()
+        return job
+    except Exception as error:  # noqa: BLE001 - the job records any failure for its page
+        logger.exception("The check of import job %s failed", job.pk)
+        report = ImportReport()
+        report.refused = str(CHECK_FAILED % {"error": error})
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if not lease.held_by(job):
+            return job
+        job.finish_preview(report=report.as_dict())
+        job.processed_rows = report.total_rows
+        fields = [
+            "state",
+            "preview",
+            "processed_rows",
+            "message",
+            "heartbeat_at",
+            "finished_at",
+        ]
+        if job.state == ImportJobState.INVALID and job.file:
+            job.file.delete(save=False)
+            fields.append("file")
+        job.save(update_fields=fields)
     return job
 
 
@@ -725,31 +744,60 @@ def import_job_confirm(*, job: ImportJob, actor: User) -> ImportJob:
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:
-    """Import a confirmed job's file, all or nothing, against its preview's fingerprint."""
-    job.refresh_from_db()
-    job.start()
-    job.save(update_fields=["state", "processed_rows"])
+    """Import a confirmed job's file, all or nothing, against its preview's fingerprint.
+
+    Does nothing to a job that is not waiting to import (a task run twice). The rows
+    and the job's end are committed together, and only while the job is still this
+    worker's: one taken for dead meanwhile rolls everything back, so a job given back
+    to its owner never has rows written behind it.
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJobState.QUEUED:
+            return job
+        job.start()
+        job.save(update_fields=["state", "processed_rows", "heartbeat_at"])
+    lease = JobLease(job, ImportJobState.APPLYING)
     message = ""
     try:
-        report = governed_records_import(
-            model=registry.model_of(job.content_type),
-            path=job.file.path,
-            file_name=job.original_name,
-            options=ImportOptions(**job.options),
-            actor=job.created_by,
-            dry_run=False,
-            expected_fingerprint=job.preview.get("fingerprint", ""),
-            progress=_progress_saver(job),
-        )
-    except Exception as error:  # noqa: BLE001 - the job records any failure for its page
-        report = ImportReport()
-        message = _(
-            "The import stopped with an error; nothing was imported: %(error)s"
-        ) % {"error": error}
-    job.refresh_from_db()
-    job.finish(report=report.as_dict(), message=message)
-    job.processed_rows = report.total_rows
-    job.save(
-        update_fields=["state", "result", "message", "finished_at", "processed_rows"]
-    )
+        with lease, transaction.atomic(durable=True):
+            try:
+                # A savepoint: whatever fails in the import leaves this transaction
+                # usable for recording the failure.
+                with transaction.atomic():
+                    report = governed_records_import(
+                        model=registry.model_of(job.content_type),
+                        path=job.file.path,
+                        file_name=job.original_name,
+                        options=ImportOptions(**job.options),
+                        actor=job.created_by,
+                        dry_run=False,
+                        expected_fingerprint=job.preview.get("fingerprint", ""),
+                        progress=lease.progress,
+                    )
+            except LeaseLost:
+                raise
+            except Exception as error:  # noqa: BLE001 - the job records any failure
+                logger.exception("Import job %s failed", job.pk)
+                report = ImportReport()
+                message = _(
+                    "The import stopped with an error; nothing was imported: %(error)s"
+                ) % {"error": error}
+            job = ImportJob.objects.select_for_update().get(pk=job.pk)
+            if not lease.held_by(job):
+                raise LeaseLost
+            job.finish(report=report.as_dict(), message=message)
+            job.processed_rows = report.total_rows
+            job.save(
+                update_fields=[
+                    "state",
+                    "result",
+                    "message",
+                    "finished_at",
+                    "processed_rows",
+                ]
+            )
+    except LeaseLost:
+        logger.warning("Import job %s was taken back while it ran; rolled back", job.pk)
+        job.refresh_from_db()
     return job
