@@ -9,7 +9,7 @@ PORT ?= 8000
 # Translations are compiled by the build (polib, so no system gettext is needed to run).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: run test lint loadtest bench screenshots messages mutate clean
+.PHONY: run test lint loadtest bench bigimport screenshots messages mutate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -42,6 +42,12 @@ loadtest: $(STAMP) $(MO_FILES)
 # Not in CI: ratios against django-import-export's defaults and raw COPY (see BENCHMARKS.md).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+# Not in CI: a 1M-row workbook uploaded, checked and imported in the background under
+# docker-compose's gunicorn command (see BENCHMARKS.md). Needs DATABASE_URL pointing at a
+# PostgreSQL database it may fill; BIGIMPORT_ARGS="--rows 200000" for a smaller run.
+bigimport: $(STAMP) $(MO_FILES)
+	$(BIN)/python scripts/bigimport.py $(BIGIMPORT_ARGS)
 
 # Re-extract the strings after changing texts; then translate what is new in the .po.
 messages: $(STAMP)
