@@ -200,3 +200,20 @@ def test_the_workflow_page_shows_and_sets_the_requirement(
         workflow=created, actor=approval_admin, as_new_version=True
     )
     assert copy.justification_required
+
+
+@pytest.mark.django_db
+def test_the_workflow_history_page_shows_it(
+    client, customer, clerk, approver, approval_admin, approvals_on, required
+):
+    proposal = propose(customer, clerk, credit_limit=Decimal("25000"))
+    services.proposal_submit(proposal=proposal, actor=clerk, justification=WHY)
+    client.force_login(approval_admin)
+
+    page = client.get(
+        reverse("admin:workflow_changeproposal_change", args=[proposal.pk])
+    )
+
+    assert f'<p class="justification">Justification: “{WHY}”</p>' in page.text.replace(
+        "&#x27;", "'"
+    )
