@@ -225,7 +225,11 @@ def test_discard_buttons_on_the_proposed_changes_page(client, walk_setup, clerk)
     html = client.get(proposed_url(customer)).content.decode()
     assert 'data-field="credit_limit"' not in html
     assert 'data-field="bank_account"' in html
-    response = client.post(proposed_url(customer), {"action": "discard_all"})
+    # Discard all asks first, also when posted from an old page.
+    asked = client.post(proposed_url(customer), {"action": "discard_all"})
+    assert asked["Location"] == workflow_url(customer, "discard")
+    assert 'data-field="bank_account"' in client.get(proposed_url(customer)).text
+    response = client.post(workflow_url(customer, "discard"))
     assert response["Location"] == change_url(customer)
     assert "Proposed changes" not in client.get(change_url(customer)).content.decode()
 

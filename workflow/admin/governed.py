@@ -565,11 +565,8 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
                     request, _("The proposed change was discarded."), messages.SUCCESS
                 )
             elif action == "discard_all":
-                services.proposal_discard(proposal=proposal, actor=request.user)
-                self.message_user(
-                    request, _("All proposed changes were discarded."), messages.SUCCESS
-                )
-                return redirect(self._url("change", obj.pk))
+                # Discarding everything is confirmed on its own page first.
+                return redirect(self._url("workflow", obj.pk, "discard"))
             else:
                 return HttpResponse(status=400)
         except WorkflowError as error:
