@@ -98,12 +98,13 @@ class CustomerAdmin(ExportMixin, GovernedModelAdmin):
     def create_record(self, request, values):
         return services.customer_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.customer_update(
             customer_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 
@@ -136,12 +137,13 @@ class PaymentTermsAdmin(GovernedReferenceCodeAdmin):
     def create_record(self, request, values):
         return services.payment_terms_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.payment_terms_update(
             payment_terms_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 
@@ -153,12 +155,13 @@ class CashDiscountAdmin(GovernedReferenceCodeAdmin):
     def create_record(self, request, values):
         return services.cash_discount_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.cash_discount_update(
             cash_discount_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 

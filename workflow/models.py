@@ -87,6 +87,13 @@ class Workflow(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    justification_required = models.BooleanField(
+        _("justification required"),
+        default=False,
+        help_text=_(
+            "Whoever submits changes must say why; approvers read it beside the changes."
+        ),
+    )
 
     class Meta:
         verbose_name = _("workflow")
@@ -353,6 +360,7 @@ class ProposalState(models.TextChoices):
     CONFLICT = "conflict", _("Conflict")
     DISCARDED = "discarded", _("Discarded")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    # Proposals recalled before recall returned them to their submitter as drafts.
     RECALLED = "recalled", _("Recalled")
 
 
@@ -413,6 +421,7 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     submission_round = models.PositiveSmallIntegerField(
         _("submission round"), default=0
     )
+    justification = models.TextField(_("justification"), blank=True)
 
     class Meta:
         verbose_name = _("change proposal")
@@ -454,8 +463,9 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         source=[ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED],
         target=ProposalState.PENDING,
     )
-    def submit(self, *, by, workflow: Workflow) -> None:
+    def submit(self, *, by, workflow: Workflow, justification: str = "") -> None:
         self.submitted_by = by
+        self.justification = justification
         self.submitted_at = timezone.now()
         self.workflow = workflow
         self.current_step = None
@@ -473,14 +483,10 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     def request_change(self) -> None:
         self.current_step = None
 
-    @transition(
-        field=state,
-        source=[ProposalState.PENDING, ProposalState.CHANGES_REQUESTED],
-        target=ProposalState.RECALLED,
-    )
+    @transition(field=state, source=ProposalState.PENDING, target=ProposalState.DRAFT)
     def recall(self) -> None:
+        # Back to the submitter as a draft, with its values: nothing is lost.
         self.current_step = None
-        self.closed_at = timezone.now()
 
     @transition(
         field=state,

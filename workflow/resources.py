@@ -31,8 +31,8 @@ class GovernedResource(FormulaSafeResource):
     `import_data(dataset, user=…)`, follows the data entity behaviour through the same
     services and decision core as the Import page: "allow" writes fields under approval,
     "reject" fails the row, "propose" writes the other fields and submits a proposal of
-    the rest. Pass `behaviour=` to be stricter than the parameters. Every row is
-    imported, or none.
+    the rest. Pass `behaviour=` to be stricter than the parameters, and
+    `justification=` to say why, for every proposal. Every row is imported, or none.
     """
 
     def get_use_transactions(self) -> bool:
@@ -70,6 +70,8 @@ class GovernedResource(FormulaSafeResource):
             )
         self._engine_actor = actor
         self._engine_behaviour = behaviour
+        # One justification for every proposal of the import, as on the Import page.
+        self._engine_justification = kwargs.get("justification") or ""
 
     def save_instance(self, instance, is_create, row, **kwargs):
         """Hand the row's values to the engine instead of saving the instance; the
@@ -114,6 +116,7 @@ class GovernedResource(FormulaSafeResource):
                     proposal=outcome.proposal,
                     actor=self._engine_actor,
                     source=Source.IMPORT,
+                    justification=self._engine_justification,
                 )
 
 

@@ -206,7 +206,7 @@ class AutoApprovalRuleInline(WorkflowPartInline):
 class WorkflowForm(forms.ModelForm):
     class Meta:
         model = Workflow
-        fields = ["name"]
+        fields = ["name", "justification_required"]
 
 
 class WorkflowAdmin(admin.ModelAdmin):
@@ -229,7 +229,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     list_select_related = ["created_by"]
-    fields = ["workflow_type", "name", "version", "is_active"]
+    fields = ["workflow_type", "name", "justification_required", "version", "is_active"]
     readonly_fields = ["workflow_type", "version", "is_active"]
     actions = None
     change_form_template = "admin/workflow/workflow_change_form.html"

@@ -20,6 +20,7 @@ from ..importing import profiles
 from ..importing.plan import ImportOptions
 from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
+from ..text import COMMENT_MAX_LENGTH
 
 
 class ImportForm(forms.Form):
@@ -69,6 +70,16 @@ class ImportForm(forms.Form):
     )
     ignore_unknown_columns = forms.BooleanField(
         label=gettext_lazy("Ignore unknown columns"), required=False
+    )
+    justification = forms.CharField(
+        label=gettext_lazy("Justification"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+        help_text=gettext_lazy(
+            "Why the changes are needed, for every proposal the import makes; "
+            "the approvers read it. Required when the workflow asks for one."
+        ),
     )
     profile = forms.ChoiceField(
         label=gettext_lazy("Columns"),
@@ -150,6 +161,7 @@ class GovernedImportMixin:
                 ignore_unknown_columns=data["ignore_unknown_columns"],
                 sheet=data["sheet"].strip(),
                 profile=data["profile"],
+                justification=data["justification"],
             )
             try:
                 job = services.import_job_create(
