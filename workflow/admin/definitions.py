@@ -151,6 +151,60 @@ class WorkflowPartInline(admin.StackedInline):
         formset.form.governed = registry.get(self.governed_model)
         return formset
 
+    # Read-only, a field that holds a field name of the governed model shows its label.
+    LABELLED = {
+        "condition_field": "condition_field_label",
+        "assignee_field": "assignee_field_label",
+        "field_name": "field_name_label",
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self._may_edit(request, obj):
+            return fieldsets
+
+        def labelled(fields):
+            return [
+                tuple(self.LABELLED.get(f, f) for f in field)
+                if isinstance(field, tuple | list)
+                else self.LABELLED.get(field, field)
+                for field in fields
+            ]
+
+        return [
+            (name, {**options, "fields": labelled(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._may_edit(request, obj):
+            return readonly
+        return [*readonly, *self.LABELLED.values()]
+
+    def _label_of(self, name: str) -> str:
+        if not name:
+            return self.get_empty_value_display()
+        return registry.get(self.governed_model).field_label(name)
+
+    @admin.display(
+        description=WorkflowStep._meta.get_field("condition_field").verbose_name
+    )
+    def condition_field_label(self, part) -> str:
+        return self._label_of(part.condition_field)
+
+    @admin.display(
+        description=WorkflowStep._meta.get_field("assignee_field").verbose_name
+    )
+    def assignee_field_label(self, part) -> str:
+        return self._label_of(part.assignee_field)
+
+    @admin.display(
+        description=AutoApprovalRule._meta.get_field("field_name").verbose_name
+    )
+    def field_name_label(self, part) -> str:
+        return self._label_of(part.field_name)
+
 
 class WorkflowStepInline(WorkflowPartInline):
     model = WorkflowStep
