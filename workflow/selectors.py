@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import registry
 from .core import actions, changes, conditions
@@ -22,6 +24,7 @@ from .models import (
     AuditEntry,
     AutoApprovalRule,
     ChangeProposal,
+    DataEntityBehavior,
     ImportJob,
     ProposalState,
     UserLanguage,
@@ -324,6 +327,95 @@ def audit_entries_for(instance: models.Model) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     ).select_related("actor", "proposal")
+
+
+class AuditText(TypedDict):
+    object: str
+    label: str
+    old: str
+    new: str
+
+
+# The parameters' own fields, as their audit rows name them.
+SETTINGS_FIELD_LABELS = {
+    "data_entity_behavior": gettext_lazy("Data entity behavior"),
+    "enabled_fields": gettext_lazy("Fields that need approval"),
+}
+
+
+def audit_entry_text(entry: AuditEntry) -> AuditText:
+    """An audit row as the reader reads it: the record, the field's label and its
+    values in the reader's language and number format, worked out from what was
+    stored; the text recorded at the time where nothing better is known (a reference
+    keeps its code of then, a field since removed its old label)."""
+    recorded = AuditText(
+        object=entry.object_repr,
+        label=entry.field_label,
+        old=entry.old_display,
+        new=entry.new_display,
+    )
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    if model is ApprovalSettings:
+        return _approval_settings_text(entry, recorded)
+    if not entry.field_name or model is None:
+        return recorded
+    try:
+        governed = registry.get(model)
+        model_field = registry.concrete_field(model, entry.field_name)
+    except (registry.NotGoverned, FieldDoesNotExist):
+        return recorded
+    label = governed.field_label(entry.field_name)
+    if isinstance(model_field, models.ForeignKey):
+        return {**recorded, "label": label}
+    try:
+        return {
+            **recorded,
+            "label": label,
+            "old": registry.display_value(model_field, entry.old_value),
+            "new": registry.display_value(model_field, entry.new_value),
+        }
+    except ValidationError:
+        return recorded
+
+
+def _approval_settings_text(entry: AuditEntry, recorded: AuditText) -> AuditText:
+    if entry.object_id is None:
+        return recorded
+    settings_row = (
+        ApprovalSettings.objects.select_related("content_type")
+        .filter(pk=entry.object_id)
+        .first()
+    )
+    governed_model = settings_row.content_type.model_class() if settings_row else None
+    try:
+        governed = registry.get(governed_model) if governed_model else None
+    except registry.NotGoverned:
+        governed = None
+    if settings_row is None or governed is None:
+        return recorded
+
+    def value(raw: object) -> str:
+        if entry.field_name == "approvals_enabled" and isinstance(raw, bool):
+            return str(_("Yes") if raw else _("No"))
+        if entry.field_name == "data_entity_behavior" and isinstance(raw, str):
+            return str(dict(DataEntityBehavior.choices).get(raw, ""))
+        if entry.field_name == "enabled_fields" and isinstance(raw, list):
+            names = [n for n in raw if n in governed.governable_field_names]
+            return ", ".join(governed.field_label(n) for n in names) or _("(none)")
+        return ""
+
+    labels = {
+        **SETTINGS_FIELD_LABELS,
+        "approvals_enabled": governed.labels.enable_approvals,
+    }
+    if entry.field_name not in labels:
+        return {**recorded, "object": str(settings_row)}
+    return {
+        "object": str(settings_row),
+        "label": str(labels[entry.field_name]),
+        "old": value(entry.old_value) or entry.old_display,
+        "new": value(entry.new_value) or entry.new_display,
+    }
 
 
 def workflow_in_use(workflow: Workflow) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .access import GroupAccessAdmin, UserAccessAdmin
 from .definitions import WorkflowAdmin
+from .exports import LabelledExportMixin
 from .governed import GovernedModelAdmin
 from .parameters import ApprovalSettingsAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
@@ -20,6 +21,7 @@ __all__ = [
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",
+    "LabelledExportMixin",
     "UserAccessAdmin",
     "WorkItemAdmin",
     "WorkflowAdmin",

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -81,6 +82,12 @@ class ImportForm(forms.Form):
     )
 
 
+def _decimal_format() -> str:
+    """Numbers as the reader writes them, as an export in their language writes them
+    too (a Dutch export has 1234,56): such a file imports back as it is."""
+    return "comma" if get_format("DECIMAL_SEPARATOR") == "," else "point"
+
+
 class GovernedImportMixin:
     """Adds Import to a governed model's admin; the work is done by the import services."""
 
@@ -129,7 +136,7 @@ class GovernedImportMixin:
         form = ImportForm(
             request.POST or None,
             request.FILES or None,
-            initial={"behaviour": behaviour},
+            initial={"behaviour": behaviour, "decimal_format": _decimal_format()},
         )
         form.fields["behaviour"].choices = [
             (value, label)
