@@ -35,19 +35,18 @@ from workflow.models import AuditEntry, ChangeProposal, ProposedChange
 ENGLISH_WORDS = frozenset(
     """
     about accounts action actions add added after all allow already and another any
-    approval approvals approve approved approver approvers are assigned back base
-    before behavior by can cancel cash change changed changes charges choose city
-    collection condition created credit currency customer customers date days decide
-    decided decides decreases delete delegate description discount does due each
-    edit email enable enabled entity entries entry exclude exempt fees field fields
-    file following for from group groups has have history increases interest invoice
-    list mandatory method name need needs new nobody none not number only options
-    others payment pending permission please postal proposal proposals proposed
-    rating reassign receivable recall recalled reject rejected request requested
-    sales save search select selected sent should specification step steps street
-    submit submitted tax terms that the their there these this those time until user
-    users value view waiting were when which who will with within without work you
-    your
+    approval approvals approve approved approver approvers are assigned back base before
+    behavior by can cancel cash change changed changes charges choose city collection
+    condition created credit currency customer customers date days decide decided
+    decides decreases delete delegate description discount does due each edit email
+    enable enabled entity entries entry exclude exempt fees field fields file following
+    for forbidden from group groups has have history increases interest invoice list
+    mandatory method name need needs new nobody none not number only options others
+    payment pending permission please postal proposal proposals proposed rating reassign
+    receivable recall recalled reject rejected request requested sales save search
+    select selected sent should specification step steps street submit submitted tax
+    terms that the their there these this those time until user users value view waiting
+    were when which who will with within without work you your
     """.split()
 )
 # Capitalised, these are labels of an English page; in small letters they are Dutch

@@ -22,6 +22,11 @@ from ..importing.plan import ImportOptions
 from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
 
+IMPORT_NOT_PERMITTED = gettext_lazy(
+    "Importing %(models)s needs the permissions to add and to change %(models)s; "
+    "you do not have them."
+)
+
 
 class ImportForm(forms.Form):
     field_order = ["file", "profile"]
@@ -96,6 +101,11 @@ class GovernedImportMixin:
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
+    def _import_refusal(self) -> str:
+        return str(
+            IMPORT_NOT_PERMITTED % {"models": self.model._meta.verbose_name_plural}
+        )
+
     def get_import_urls(self):
         opts = self.model._meta
         prefix = f"{opts.app_label}_{opts.model_name}"
@@ -131,7 +141,7 @@ class GovernedImportMixin:
 
     def import_view(self, request):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         behaviour = selectors.approval_settings_for(self.model).data_entity_behavior
         form = ImportForm(
             request.POST or None,
@@ -200,7 +210,7 @@ class GovernedImportMixin:
 
     def import_job_view(self, request, job_id: int):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         job = self._own_job(request, job_id)
         report = (
             job.result
@@ -232,7 +242,7 @@ class GovernedImportMixin:
 
     def import_confirm_view(self, request, job_id: int):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         job = self._own_job(request, job_id)
         try:
             job = services.import_job_confirm(job=job, actor=request.user)
