@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from . import registry
 from .core import actions, changes, conditions
+from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
 from .core.separation import ExclusionReason, exclusions
 from .models import (
@@ -169,6 +170,26 @@ def escalation_targets(step: WorkflowStep) -> list[User]:
         .distinct()
         .order_by("pk")
     )
+
+
+def step_named_users_who_may_not_decide(step: WorkflowStep) -> list[User]:
+    """The users named on the step who may not decide its work items: inactive, or
+    without the permission to (`ActorFacts.holds(DECIDE_PERMISSION)`)."""
+    users = list(step.assigned_users.order_by("username"))
+    may = {c.user_id for c in candidate_facts(users) if c.holds(DECIDE_PERMISSION)}
+    return [u for u in users if u.pk not in may]
+
+
+def steps_without_decider(workflow: Workflow) -> list[WorkflowStep]:
+    """The steps of `workflow` that nobody they are assigned to may decide: no active
+    member of the group and no named user holds the permission. A step that also goes
+    to a user field of the record is left out: who that is depends on the record."""
+    found = []
+    for step in workflow.steps.filter(assignee_field="").order_by("sequence"):
+        candidates = candidate_facts(step_assignees(step, None))
+        if not any(c.holds(DECIDE_PERMISSION) for c in candidates):
+            found.append(step)
+    return found
 
 
 def handover_candidates(proposal: ChangeProposal) -> list[User]:

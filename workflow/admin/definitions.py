@@ -26,6 +26,21 @@ NO_ASSIGNEE = gettext_lazy(
 DUPLICATE_SEQUENCE = gettext_lazy(
     "Two steps have the same sequence number; give each step its own."
 )
+# Warnings, not refusals: who may decide changes with group memberships and
+# permissions after the workflow is saved, and a submission that reaches a step nobody
+# may decide is refused then (NO_ELIGIBLE_APPROVER).
+STEP_USER_MAY_NOT_DECIDE = gettext_lazy(
+    "%(user)s may not approve or reject work items, so no work item of step "
+    "“%(step)s” will go to them. Give them that permission, or choose someone else."
+)
+STEP_USER_INACTIVE = gettext_lazy(
+    "%(user)s is inactive, so no work item of step “%(step)s” will go to them."
+)
+STEP_WITHOUT_DECIDER = gettext_lazy(
+    "Nobody step “%(step)s” is assigned to may approve or reject work items: no "
+    "active member of its group and none of its users has that permission. Changes "
+    "that reach this step are refused until someone may decide it."
+)
 
 
 class GovernedFieldChoicesMixin:
@@ -381,6 +396,26 @@ class WorkflowAdmin(admin.ModelAdmin):
             for rule in parts:
                 services.auto_approval_rule_save(rule=rule, actor=request.user)
         formset.save_m2m()
+        if formset.model is WorkflowStep:
+            self._warn_about_deciders(request, form.instance)
+
+    def _warn_about_deciders(self, request, workflow: Workflow) -> None:
+        """Tell the administrator about steps whose work items nobody, or not everyone
+        named, may decide."""
+        for step in workflow.steps.order_by("sequence"):
+            for user in selectors.step_named_users_who_may_not_decide(step):
+                message = (
+                    STEP_USER_MAY_NOT_DECIDE if user.is_active else STEP_USER_INACTIVE
+                )
+                self.message_user(
+                    request,
+                    message % {"user": user.get_username(), "step": step.name},
+                    messages.WARNING,
+                )
+        for step in selectors.steps_without_decider(workflow):
+            self.message_user(
+                request, STEP_WITHOUT_DECIDER % {"step": step.name}, messages.WARNING
+            )
 
     def _change_url(self, workflow) -> str:
         opts = self.model._meta
@@ -420,6 +455,12 @@ class WorkflowAdmin(admin.ModelAdmin):
                     _("“%(name)s” is now the active workflow.") % {"name": workflow},
                     messages.SUCCESS,
                 )
+                for step in selectors.steps_without_decider(workflow):
+                    self.message_user(
+                        request,
+                        STEP_WITHOUT_DECIDER % {"step": step.name},
+                        messages.WARNING,
+                    )
                 return redirect(self._change_url(workflow))
             copy = services.workflow_copy(
                 workflow=workflow,
