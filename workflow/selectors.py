@@ -364,11 +364,35 @@ SETTINGS_FIELD_LABELS = {
 }
 
 
+def audit_texts(entries: Iterable[AuditEntry]) -> dict[int, AuditText]:
+    """Audit rows as the reader reads them (`audit_entry_text`), by id, for a page of
+    many: the approval parameters (a row per governed model) are read once for all."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    settings_rows = ApprovalSettings.objects.select_related("content_type").in_bulk()
+    return {e.pk: _audit_text(e, settings_rows) for e in entries}
+
+
 def audit_entry_text(entry: AuditEntry) -> AuditText:
     """An audit row as the reader reads it: the record, the field's label and its
     values in the reader's language and number format, worked out from what was
     stored; the text recorded at the time where nothing better is known (a reference
     keeps its code of then, a field since removed its old label)."""
+    settings_type = ContentType.objects.get_for_model(ApprovalSettings)
+    settings_rows = (
+        ApprovalSettings.objects.select_related("content_type").in_bulk(
+            [entry.object_id]
+        )
+        if entry.content_type_id == settings_type.pk and entry.object_id is not None
+        else {}
+    )
+    return _audit_text(entry, settings_rows)
+
+
+def _audit_text(
+    entry: AuditEntry, settings_rows: dict[int, ApprovalSettings]
+) -> AuditText:
     recorded = AuditText(
         object=entry.object_repr,
         label=entry.field_label,
@@ -377,7 +401,8 @@ def audit_entry_text(entry: AuditEntry) -> AuditText:
     )
     model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
     if model is ApprovalSettings:
-        return _approval_settings_text(entry, recorded)
+        settings_row = settings_rows.get(entry.object_id or 0)
+        return _approval_settings_text(entry, settings_row, recorded)
     if not entry.field_name or model is None:
         return recorded
     try:
@@ -399,14 +424,9 @@ def audit_entry_text(entry: AuditEntry) -> AuditText:
         return recorded
 
 
-def _approval_settings_text(entry: AuditEntry, recorded: AuditText) -> AuditText:
-    if entry.object_id is None:
-        return recorded
-    settings_row = (
-        ApprovalSettings.objects.select_related("content_type")
-        .filter(pk=entry.object_id)
-        .first()
-    )
+def _approval_settings_text(
+    entry: AuditEntry, settings_row: ApprovalSettings | None, recorded: AuditText
+) -> AuditText:
     governed_model = settings_row.content_type.model_class() if settings_row else None
     try:
         governed = registry.get(governed_model) if governed_model else None

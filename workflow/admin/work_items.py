@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -299,6 +300,17 @@ class ChangeProposalAdmin(LabelledExportMixin, ReadOnlyAdmin):
         )
 
 
+class ReaderTextChangeList(ChangeList):
+    """The audit list's page of rows, each read in the reader's language, the approval
+    parameters they name read in one query for the page."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        texts = selectors.audit_texts(self.result_list)
+        for entry in self.result_list:
+            entry.reader_text = texts[entry.pk]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
@@ -332,11 +344,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
+    def get_changelist(self, request, **kwargs):
+        return ReaderTextChangeList
+
     @staticmethod
     def _text(entry: AuditEntry) -> selectors.AuditText:
-        if not hasattr(entry, "_reader_text"):
-            entry._reader_text = selectors.audit_entry_text(entry)
-        return entry._reader_text
+        if not hasattr(entry, "reader_text"):
+            entry.reader_text = selectors.audit_entry_text(entry)
+        return entry.reader_text
 
     @admin.display(description=gettext_lazy("object"), ordering="object_repr")
     def object_for_reader(self, entry: AuditEntry) -> str:

@@ -114,5 +114,6 @@ def approvals_dashboard(context) -> dict[str, object]:
 
 @register.simple_tag
 def audit_field(entry) -> selectors.AuditText:
-    """An audit row as the reader reads it (`selectors.audit_entry_text`)."""
-    return selectors.audit_entry_text(entry)
+    """An audit row as the reader reads it (`selectors.audit_entry_text`), or as a
+    page read it already for many rows at once (`selectors.audit_texts`)."""
+    return getattr(entry, "reader_text", None) or selectors.audit_entry_text(entry)
