@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from workflow.admin import ApprovalSettingsAdmin, GovernedModelAdmin, WorkflowAdmin
+from workflow.admin import (
+    ApprovalSettingsAdmin,
+    GovernedModelAdmin,
+    LabelledExportMixin,
+    WorkflowAdmin,
+)
 
 from . import services
 from .models import (
@@ -28,7 +32,7 @@ from .resources import CustomerResource
 
 
 @admin.register(Customer)
-class CustomerAdmin(ExportMixin, GovernedModelAdmin):
+class CustomerAdmin(LabelledExportMixin, GovernedModelAdmin):
     resource_classes = [CustomerResource]
     export_formats = [CSV, XLSX]
     list_display = [

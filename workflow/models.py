@@ -24,7 +24,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from . import registry
 from .core import lifecycle
-from .core.conditions import ConditionKind, condition_errors
+from .core.conditions import ConditionKind, condition_errors, condition_text
 
 
 class Source(models.TextChoices):
@@ -334,7 +334,15 @@ class AutoApprovalRule(models.Model):
         ordering = ["workflow", "id"]
 
     def __str__(self) -> str:
-        return f"{self.field_name} {self.kind} {self.value or ''}".strip()
+        governed = _governed_model_of(self)
+        if (
+            governed is None
+            or self.field_name not in governed.governable_field_names
+            or self.kind not in ConditionKind.values
+        ):
+            return f"{self.field_name} {self.kind} {self.value or ''}".strip()
+        # "Credit limit: the value decreases", as the workflow's summary says it.
+        return condition_text(self.kind, self.field_name, self.value, governed)
 
     def clean(self) -> None:
         governed = _governed_model_of(self)

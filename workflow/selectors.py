@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from . import registry
 from .core import actions, applicability, changes, conditions
 from .core.applicability import cleaned, with_values
+from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
 from .core.separation import ExclusionReason, exclusions
 from .exceptions import APPLY_INVALID
@@ -30,6 +32,7 @@ from .models import (
     AuditEntry,
     AutoApprovalRule,
     ChangeProposal,
+    DataEntityBehavior,
     ImportJob,
     ProposalState,
     ProposedChange,
@@ -234,6 +237,26 @@ def escalation_targets(step: WorkflowStep) -> list[User]:
     )
 
 
+def step_named_users_who_may_not_decide(step: WorkflowStep) -> list[User]:
+    """The users named on the step who may not decide its work items: inactive, or
+    without the permission to (`ActorFacts.holds(DECIDE_PERMISSION)`)."""
+    users = list(step.assigned_users.order_by("username"))
+    may = {c.user_id for c in candidate_facts(users) if c.holds(DECIDE_PERMISSION)}
+    return [u for u in users if u.pk not in may]
+
+
+def steps_without_decider(workflow: Workflow) -> list[WorkflowStep]:
+    """The steps of `workflow` that nobody they are assigned to may decide: no active
+    member of the group and no named user holds the permission. A step that also goes
+    to a user field of the record is left out: who that is depends on the record."""
+    found = []
+    for step in workflow.steps.filter(assignee_field="").order_by("sequence"):
+        candidates = candidate_facts(step_assignees(step, None))
+        if not any(c.holds(DECIDE_PERMISSION) for c in candidates):
+            found.append(step)
+    return found
+
+
 def handover_candidates(proposal: ChangeProposal) -> list[User]:
     """Users the current work item may be delegated or reassigned to."""
     step = proposal.current_step
@@ -402,6 +425,115 @@ def audit_entries_for(instance: models.Model) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     ).select_related("actor", "proposal")
+
+
+class AuditText(TypedDict):
+    object: str
+    label: str
+    old: str
+    new: str
+
+
+# The parameters' own fields, as their audit rows name them.
+SETTINGS_FIELD_LABELS = {
+    "data_entity_behavior": gettext_lazy("Data entity behavior"),
+    "enabled_fields": gettext_lazy("Fields that need approval"),
+}
+
+
+def audit_texts(entries: Iterable[AuditEntry]) -> dict[int, AuditText]:
+    """Audit rows as the reader reads them (`audit_entry_text`), by id, for a page of
+    many: the approval parameters (a row per governed model) are read once for all."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    settings_rows = ApprovalSettings.objects.select_related("content_type").in_bulk()
+    return {e.pk: _audit_text(e, settings_rows) for e in entries}
+
+
+def audit_entry_text(entry: AuditEntry) -> AuditText:
+    """An audit row as the reader reads it: the record, the field's label and its
+    values in the reader's language and number format, worked out from what was
+    stored; the text recorded at the time where nothing better is known (a reference
+    keeps its code of then, a field since removed its old label)."""
+    settings_type = ContentType.objects.get_for_model(ApprovalSettings)
+    settings_rows = (
+        ApprovalSettings.objects.select_related("content_type").in_bulk(
+            [entry.object_id]
+        )
+        if entry.content_type_id == settings_type.pk and entry.object_id is not None
+        else {}
+    )
+    return _audit_text(entry, settings_rows)
+
+
+def _audit_text(
+    entry: AuditEntry, settings_rows: dict[int, ApprovalSettings]
+) -> AuditText:
+    recorded = AuditText(
+        object=entry.object_repr,
+        label=entry.field_label,
+        old=entry.old_display,
+        new=entry.new_display,
+    )
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    if model is ApprovalSettings:
+        settings_row = settings_rows.get(entry.object_id or 0)
+        return _approval_settings_text(entry, settings_row, recorded)
+    if not entry.field_name or model is None:
+        return recorded
+    try:
+        governed = registry.get(model)
+        model_field = registry.concrete_field(model, entry.field_name)
+    except (registry.NotGoverned, FieldDoesNotExist):
+        return recorded
+    label = governed.field_label(entry.field_name)
+    if isinstance(model_field, models.ForeignKey):
+        return {**recorded, "label": label}
+    try:
+        return {
+            **recorded,
+            "label": label,
+            "old": registry.display_value(model_field, entry.old_value),
+            "new": registry.display_value(model_field, entry.new_value),
+        }
+    except ValidationError:
+        return recorded
+
+
+def _approval_settings_text(
+    entry: AuditEntry, settings_row: ApprovalSettings | None, recorded: AuditText
+) -> AuditText:
+    governed_model = settings_row.content_type.model_class() if settings_row else None
+    try:
+        governed = registry.get(governed_model) if governed_model else None
+    except registry.NotGoverned:
+        governed = None
+    if settings_row is None or governed is None:
+        return recorded
+
+    def value(raw: object) -> str:
+        if entry.field_name == "approvals_enabled" and isinstance(raw, bool):
+            return str(_("Yes") if raw else _("No"))
+        if entry.field_name == "data_entity_behavior" and isinstance(raw, str):
+            return str(dict(DataEntityBehavior.choices).get(raw, ""))
+        if entry.field_name == "enabled_fields" and isinstance(raw, list):
+            names = [n for n in raw if n in governed.governable_field_names]
+            return ", ".join(governed.field_label(n) for n in names) or _("(none)")
+        return ""
+
+    labels = {
+        **SETTINGS_FIELD_LABELS,
+        "approvals_enabled": governed.labels.enable_approvals,
+    }
+    if entry.field_name not in labels:
+        return {**recorded, "object": str(settings_row)}
+    return {
+        "object": str(settings_row),
+        "label": str(labels[entry.field_name]),
+        "old": value(entry.old_value) or entry.old_display,
+        "new": value(entry.new_value) or entry.new_display,
+    }
 
 
 def workflow_in_use(workflow: Workflow) -> bool:

@@ -21,7 +21,6 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
 from .. import selectors, services
@@ -29,6 +28,7 @@ from ..core.permissions import DECIDE_PERMISSION, Action
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
+from .exports import LabelledExportMixin
 from .pagination import CappedCountPaginator, EstimatedCountPaginator
 
 # A justification longer than this shows in full when the pointer rests on it.
@@ -296,7 +296,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChangeProposal)
-class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
+class ChangeProposalAdmin(LabelledExportMixin, ReadOnlyAdmin):
     """All proposals; each one's page is its workflow history."""
 
     resource_classes = [ChangeProposalResource]
@@ -394,16 +394,27 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
         )
 
 
+class ReaderTextChangeList(ChangeList):
+    """The audit list's page of rows, each read in the reader's language, the approval
+    parameters they name read in one query for the page."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        texts = selectors.audit_texts(self.result_list)
+        for entry in self.result_list:
+            entry.reader_text = texts[entry.pk]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "actor_name",
         "action",
-        "object_repr",
-        "field_label",
-        "old_display",
-        "new_display",
+        "object_for_reader",
+        "field_for_reader",
+        "old_for_reader",
+        "new_for_reader",
         "source",
         "comment_for_reader",
     ]
@@ -412,6 +423,45 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    # An entry's page shows it as the list does: in the reader's language.
+    fields = [
+        "created_at",
+        "actor_name",
+        "action",
+        "source",
+        "object_for_reader",
+        "proposal",
+        "field_for_reader",
+        "old_for_reader",
+        "new_for_reader",
+        "comment_for_reader",
+    ]
+    readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return ReaderTextChangeList
+
+    @staticmethod
+    def _text(entry: AuditEntry) -> selectors.AuditText:
+        if not hasattr(entry, "reader_text"):
+            entry.reader_text = selectors.audit_entry_text(entry)
+        return entry.reader_text
+
+    @admin.display(description=gettext_lazy("object"), ordering="object_repr")
+    def object_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["object"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("field"), ordering="field_label")
+    def field_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["label"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("original value"))
+    def old_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["old"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("new value"))
+    def new_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["new"] or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("comment"))
     def comment_for_reader(self, entry: AuditEntry) -> str:
