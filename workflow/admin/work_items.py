@@ -26,6 +26,7 @@ from ..core.permissions import DECIDE_PERMISSION, Action
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
+from .filters import GovernedModelFilter, MyProposalsFilter
 from .pagination import CappedCountPaginator, EstimatedCountPaginator
 
 
@@ -207,22 +208,30 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
     resource_classes = [ChangeProposalResource]
     export_formats = [CSV, XLSX]
 
+    # At 1366 px the columns up to "submitted at" stay in view; the source, last, may
+    # need the list scrolled.
     list_display = [
         "id",
-        "object_repr",
+        "record",
         "state",
-        "source",
         "created_by",
         "submitted_by",
         "submitted_at",
         "closed_at",
+        "source",
     ]
-    list_filter = ["state", "source", "content_type"]
+    list_filter = [MyProposalsFilter, "state", "source", GovernedModelFilter]
     search_fields = ["object_repr"]
-    list_select_related = ["created_by", "submitted_by"]
+    list_select_related = ["created_by", "submitted_by", "content_type"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description=gettext_lazy("Record"), ordering="object_repr")
+    def record(self, proposal: ChangeProposal) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', _record_url(proposal, "change"), proposal.object_repr
+        )
 
     def get_urls(self):
         return [
