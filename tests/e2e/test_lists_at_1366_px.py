@@ -20,7 +20,7 @@ PROPOSAL_COLUMNS = [
     "state",
     "created_by",
     "submitted_by",
-    "submitted_at",
+    "submitted_on",
 ]
 
 OUT_OF_VIEW = """(columns) => {
