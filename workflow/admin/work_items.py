@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -251,7 +251,13 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
     def _short_datetime(self, moment) -> str:
         if moment is None:
             return self.get_empty_value_display()
-        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+        local = timezone.localtime(moment)
+        # The date and the time each in one piece; the line may break between them.
+        return format_html(
+            '<span class="nowrap">{}</span> <span class="nowrap">{}</span>',
+            date_format(local, "SHORT_DATE_FORMAT"),
+            time_format(local, "TIME_FORMAT"),
+        )
 
     def get_urls(self):
         return [
