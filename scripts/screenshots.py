@@ -45,11 +45,13 @@ def build_database(environment: dict[str, str]) -> None:
     import time_machine
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import transaction
     from django.utils import timezone
 
     from customers.models import Customer
     from customers.services import customer_update
     from workflow import services
+    from workflow.enforcement import engine_writes
 
     call_command("migrate", verbosity=0)
     users = {u.username: u for u in get_user_model().objects.all()}
@@ -104,6 +106,14 @@ def build_database(environment: dict[str, str]) -> None:
     # Waiting at the first step for a few days.
     submit_at(now - timedelta(days=9), "C00035", credit_limit=Decimal("99000"))
     submit_at(now - timedelta(days=2), "C00036", credit_limit=Decimal("77000"))
+    # Approved after the credit limit had been changed around the approval: Conflict.
+    proposal = submit_at(
+        now - timedelta(days=3), "C00037", credit_limit=Decimal("60000")
+    )
+    with transaction.atomic(), engine_writes():
+        Customer.objects.filter(account="C00037").update(credit_limit=Decimal("45000"))
+    with time_machine.travel(now - timedelta(days=2, hours=22), tick=False):
+        services.proposal_approve(proposal=proposal, actor=approvers[0])
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -163,6 +173,12 @@ def photograph(base: str) -> list[Path]:
             "admin",
             f"/admin/customers/accountsreceivableworkflow/{workflow.pk}/change/",
         ),
+        (
+            "12-customers-by-status",
+            "clerk",
+            "/admin/customers/customer/?approval_status=pending",
+        ),
+        ("13-my-proposals", "clerk", "/admin/workflow/changeproposal/?mine=yes"),
     ]
     written = []
     with sync_playwright() as playwright:
