@@ -129,6 +129,18 @@ def build_database(environment: dict[str, str]) -> None:
     )
     with transaction.atomic(), engine_writes():
         Customer.objects.filter(account="C00037").update(credit_limit=Decimal("45000"))
+    # Approved after the credit limit had been changed around the approval: Conflict,
+    # which the customer list shows as the record's status.
+    proposal = submit_at(
+        now - timedelta(days=3),
+        "C00038",
+        why="Volume discount agreed.",
+        credit_limit=Decimal("61000"),
+    )
+    with transaction.atomic(), engine_writes():
+        Customer.objects.filter(account="C00038").update(credit_limit=Decimal("46000"))
+    with time_machine.travel(now - timedelta(days=2, hours=22), tick=False):
+        services.proposal_approve(proposal=proposal, actor=approvers[0])
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -194,6 +206,12 @@ def photograph(base: str) -> list[Path]:
             "approver",
             f"/admin/customers/customer/{pk['C00037']}/workflow/approve/",
         ),
+        (
+            "14-customers-by-status",
+            "clerk",
+            "/admin/customers/customer/?approval_status=pending",
+        ),
+        ("15-my-proposals", "clerk", "/admin/workflow/changeproposal/?mine=yes"),
     ]
     written = []
     with sync_playwright() as playwright:

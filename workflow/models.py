@@ -449,6 +449,11 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["content_type", "object_id", "-created_at"]),
             # The dashboard counts open proposals and those closed lately, by state.
             models.Index(fields=["state", "closed_at"]),
+            # A list of records filtered by approval status joins on this (index only).
+            models.Index(
+                fields=["content_type", "state", "object_id"],
+                name="changeproposal_status_idx",
+            ),
         ]
         permissions = [
             ("submit_changeproposal", _("Can submit change proposals")),

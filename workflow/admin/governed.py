@@ -36,6 +36,7 @@ from ..exceptions import (
 from ..models import ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
 from .pagination import EstimatedCountPaginator
+from .status import ApprovalStatusListMixin
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -122,7 +123,9 @@ CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
 
 
-class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
+class GovernedModelAdmin(
+    ApprovalStatusListMixin, GovernedImportMixin, admin.ModelAdmin
+):
     """ModelAdmin of a governed model: saves through services and adds the workflow pages."""
 
     change_form_template = "admin/workflow/governed_change_form.html"
