@@ -78,8 +78,9 @@ AUTHENTICATION_BACKENDS = [
 # those minutes, whatever the user names, so that strangers typing made-up names cannot
 # lock out an office behind one address (workflow.sign_in). While paused, attempts are
 # refused uncounted, so a pause ends 15 minutes after the wrong password that began it.
-# The address is REMOTE_ADDR only (django-ipware is not installed), so a forged
-# X-Forwarded-For neither resets a count nor escapes one.
+# The address is REMOTE_ADDR (django-ipware is not installed), so a forged
+# X-Forwarded-For neither resets a count nor escapes one; only behind a proxy named in
+# TRUSTED_PROXIES (docker-compose's) is it the address that proxy saw and forwarded.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
@@ -87,6 +88,8 @@ AXES_LOCKOUT_PARAMETERS = "workflow.sign_in.lockout_parameters"
 # The counts are rows in the database (django-axes' default handler, named here so that
 # nobody swaps in its cache handler): every web process counts the same wrong passwords.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "workflow.client_address.client_address"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful sign-in forgets that user name's wrong passwords (no other name's).
 AXES_RESET_ON_SUCCESS = True

@@ -159,3 +159,35 @@ def test_it_answers_whatever_host_a_load_balancer_asks_by(client, settings):
 def test_only_get_and_head_are_answered(client):
     assert client.head("/health/web/").status_code == 200
     assert client.post("/health/web/").status_code == 404
+
+
+def test_the_container_check_asks_for_this_hosts_process(processes):
+    import socket
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    beat("worker", name="another-container:1")
+    with pytest.raises(CommandError, match="No worker on this host has beaten in time"):
+        call_command("health", here="worker")
+
+    beat("worker", name=f"{socket.gethostname()}:42")
+    out = StringIO()
+    call_command("health", here="worker", stdout=out)
+    assert out.getvalue() == "worker: ok\n"
+
+
+def test_the_command_prints_the_full_checks_and_fails_when_one_does(processes):
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    beat("worker")
+    out = StringIO()
+    with pytest.raises(CommandError, match="Unhealthy"):
+        call_command("health", stdout=out)
+    assert json.loads(out.getvalue())["checks"]["escalations"] == {
+        "ok": False,
+        "seconds_since_heartbeat": None,
+    }
