@@ -36,7 +36,9 @@ test: $(STAMP) $(MO_FILES)
 	$(BIN)/mypy
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
-# Not in CI: clerks and approvers against gunicorn for LOADTEST_SECONDS, then the invariants.
+# Not in CI: clerks, approvers and an importer against two gunicorn processes and two task
+# workers for LOADTEST_SECONDS, while the database drops its connections, the mail server
+# refuses and a worker is killed; then the invariants (see SECURITY.md, "The load test").
 # Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
 loadtest: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}

@@ -22,12 +22,22 @@ def check_site_url(app_configs, **kwargs) -> list[checks.CheckMessage]:
     return [checks.Warning(SITE_URL_MISSING, id="workflow.W001")]
 
 
+def create_cache_table(using: str = "default", **kwargs) -> None:
+    """A database cache (CACHE_URL=db://…, production's default) gets its table with
+    every `migrate`, run as the owner like the migrations; other caches need none."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
 class WorkflowConfig(AppConfig):
     name = "workflow"
     verbose_name = _("Approval workflow")
 
     def ready(self) -> None:
-        from . import enforcement
+        from django_tasks.signals import task_finished
+
+        from . import enforcement, logs
 
         checks.register(check_site_url, deploy=True)
 
@@ -38,3 +48,7 @@ class WorkflowConfig(AppConfig):
             sender=self,
             dispatch_uid="workflow.install_database_guards",
         )
+        post_migrate.connect(
+            create_cache_table, sender=self, dispatch_uid="workflow.create_cache_table"
+        )
+        task_finished.connect(logs.log_task_finished, dispatch_uid="workflow.log_task")

@@ -949,3 +949,22 @@ class PausedSignIn(AccessAttempt):
         verbose_name_plural = _("paused sign-ins")
         default_permissions = ("view",)
         permissions = [("lift_pausedsignin", _("Can lift paused sign-ins"))]
+
+
+class ProcessHeartbeat(models.Model):
+    """A background process's last sign of life (a task worker, the escalation loop, the
+    upkeep of import jobs), one row per process, so that /health/ can tell whether each
+    kind still runs somewhere. Written by `services.heartbeats` only."""
+
+    process = models.CharField(_("process"), max_length=20)
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    started_at = models.DateTimeField(_("started"))
+    beat_at = models.DateTimeField(_("last sign of life"))
+    late_at = models.DateTimeField(_("late from"), db_index=True)
+
+    class Meta:
+        verbose_name = _("process heartbeat")
+        verbose_name_plural = _("process heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.process} {self.name}"
