@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings build the links of e-mails and the printed logins from these (SITE_URL).
+export HOST PORT
 
 # Translations are compiled by the build (polib, so no system gettext is needed to run).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))

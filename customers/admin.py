@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from workflow.admin import ApprovalSettingsAdmin, GovernedModelAdmin, WorkflowAdmin
+from workflow.admin import (
+    ApprovalSettingsAdmin,
+    GovernedModelAdmin,
+    LabelledExportMixin,
+    WorkflowAdmin,
+)
 
 from . import services
 from .models import (
@@ -28,7 +32,7 @@ from .resources import CustomerResource
 
 
 @admin.register(Customer)
-class CustomerAdmin(ExportMixin, GovernedModelAdmin):
+class CustomerAdmin(LabelledExportMixin, GovernedModelAdmin):
     resource_classes = [CustomerResource]
     export_formats = [CSV, XLSX]
     list_display = [
@@ -98,12 +102,13 @@ class CustomerAdmin(ExportMixin, GovernedModelAdmin):
     def create_record(self, request, values):
         return services.customer_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.customer_update(
             customer_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 
@@ -136,12 +141,13 @@ class PaymentTermsAdmin(GovernedReferenceCodeAdmin):
     def create_record(self, request, values):
         return services.payment_terms_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.payment_terms_update(
             payment_terms_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 
@@ -153,12 +159,13 @@ class CashDiscountAdmin(GovernedReferenceCodeAdmin):
     def create_record(self, request, values):
         return services.cash_discount_create(values=values, actor=request.user)
 
-    def update_record(self, request, pk, values, expected_version=None):
+    def update_record(self, request, pk, values, expected_version=None, loaded=None):
         return services.cash_discount_update(
             cash_discount_id=pk,
             values=values,
             actor=request.user,
             expected_version=expected_version,
+            loaded=loaded,
         )
 
 

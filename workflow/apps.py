@@ -1,8 +1,25 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+SITE_URL_MISSING = (
+    "Set SITE_URL to the address people open the site at, such as "
+    "https://approvals.example.com: the links in e-mails are built from it."
+)
+
+
+def check_site_url(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E-mails link to SITE_URL; without a real one every link in them is broken."""
+    url = urlsplit(settings.SITE_URL)
+    if url.scheme in ("http", "https") and url.netloc:
+        return []
+    return [checks.Warning(SITE_URL_MISSING, id="workflow.W001")]
 
 
 class WorkflowConfig(AppConfig):
@@ -11,6 +28,8 @@ class WorkflowConfig(AppConfig):
 
     def ready(self) -> None:
         from . import enforcement
+
+        checks.register(check_site_url, deploy=True)
 
         # The database guards of governed tables follow every migration; the rules
         # they enforce stay in the decision core.

@@ -236,4 +236,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The address people open the site at; the links in e-mails are built from it. Local
+# settings derive it from HOST and PORT when it is not set; production needs it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

@@ -75,7 +75,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0013_jobs_lease'),
+        ('workflow', '0014_decide_justification'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
