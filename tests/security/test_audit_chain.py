@@ -95,7 +95,9 @@ def test_an_untouched_chain_verifies_clean(history, capsys):
 def test_seal_audit_seals_new_rows_and_verifies_when_asked(customer, clerk, capsys):
     for limit in (1, 2):
         customer_update(
-            customer_id=customer.pk, values={"credit_limit": Decimal(limit)}, actor=clerk
+            customer_id=customer.pk,
+            values={"credit_limit": Decimal(limit)},
+            actor=clerk,
         )
     last = AuditEntry.objects.latest("id").pk
 
