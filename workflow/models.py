@@ -968,3 +968,90 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process} {self.name}"
+
+
+class ChainBreak(models.TextChoices):
+    """What a verification of the audit trail's hash chain found broken first."""
+
+    ROW_CHANGED = "row_changed", _("row changed")
+    ROW_MISSING = "row_missing", _("row deleted")
+    ROWS_REORDERED = "rows_reordered", _("rows reordered")
+    ROW_APPEARED = "row_appeared", _("row added afterwards")
+    SEAL_ALTERED = "seal_altered", _("seal changed")
+    SEAL_BROKEN = "seal_broken", _("seal removed or out of order")
+    SEAL_OTHER_KEY = "seal_other_key", _("sealed with another key")
+    HEAD_LOST = "head_lost", _("end of the chain lost")
+
+
+class AuditSeal(models.Model):
+    """One block of the audit trail's hash chain: the rows `first_id`..`last_id` as they
+    were when sealed. Written once by `services.audit_chain`, never changed (the
+    design is in `workflow.audit_chain`)."""
+
+    first_id = models.BigIntegerField(_("first row"), unique=True)
+    last_id = models.BigIntegerField(_("last row"))
+    # Ranges [first, last] of ids in the block that no committed row holds (the
+    # sequence values of rolled-back transactions): proven final before sealing.
+    never_committed = models.JSONField(_("ids without a row"), default=list, blank=True)
+    # The digest of each row present in the block, in id order, 32 bytes each.
+    row_digests = models.BinaryField(_("row digests"))
+    previous_link = models.CharField(_("previous link"), max_length=64)
+    link = models.CharField(_("link"), max_length=64)
+    # Which key made the digests and links ("" for plain SHA-256, no key).
+    key_id = models.CharField(_("key"), max_length=16, blank=True)
+    scheme = models.PositiveSmallIntegerField(_("scheme"), default=1)
+    sealed_at = models.DateTimeField(_("sealed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["first_id"]
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_id__gte=models.F("first_id")),
+                name="auditseal_range_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.first_id}–{self.last_id}"
+
+
+class AuditVerification(models.Model):
+    """One run of the audit trail's verification and what it found; written once."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("verified at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    actor_name = models.CharField(_("verified by"), max_length=150, blank=True)
+    intact = models.BooleanField(_("intact"))
+    seals_checked = models.PositiveIntegerField(_("seals checked"), default=0)
+    rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
+    # The end of the chain as verified: the last row sealed and the link there.
+    sealed_up_to = models.BigIntegerField(_("sealed up to row"), null=True, blank=True)
+    head_link = models.CharField(_("link at the end"), max_length=64, blank=True)
+    unsealed_rows = models.PositiveBigIntegerField(_("rows not sealed yet"), default=0)
+    break_kind = models.CharField(
+        _("broken link"), max_length=20, choices=ChainBreak.choices, blank=True
+    )
+    break_seal = models.BigIntegerField(_("seal"), null=True, blank=True)
+    break_row = models.BigIntegerField(_("row"), null=True, blank=True)
+    break_other_row = models.BigIntegerField(_("other row"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit trail verification")
+        verbose_name_plural = _("audit trail verifications")
+        ordering = ["-finished_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("run_auditverification", _("Can verify the audit trail"))]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {self.intact}"

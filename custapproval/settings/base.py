@@ -233,6 +233,17 @@ IMPORT_MAX_INTERRUPTIONS = int(os.environ.get("IMPORT_MAX_INTERRUPTIONS", "3"))
 IMPORT_CONFIRM_DAYS = int(os.environ.get("IMPORT_CONFIRM_DAYS", "7"))
 IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "7"))
 
+# The audit trail's hash chain (workflow/audit_chain.py). With a key, digests and links
+# are HMAC-SHA-256: someone who can edit the database but does not hold the key cannot
+# seal an edit over. Without one they are plain SHA-256. Keep the key outside the
+# database; a seal made with an earlier key verifies while that key is listed in
+# AUDIT_CHAIN_OLD_KEYS (comma-separated).
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+AUDIT_CHAIN_OLD_KEYS = env_list("AUDIT_CHAIN_OLD_KEYS", "")
+# How long sealing waits for transactions open when it started (their audit rows may
+# still commit below rows already visible) before sealing only up to the first gap.
+AUDIT_SEAL_WAIT_SECONDS = float(os.environ.get("AUDIT_SEAL_WAIT_SECONDS", "10"))
+
 # Exports need the model's "export" permission (customers.export_customer, ...).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # Control characters that XLSX cannot hold are dropped from exports instead of failing them.
@@ -264,11 +275,11 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
 # The background processes whose heartbeat /health/ requires (manage.py task_worker,
-# process_escalations --every, process_import_jobs --every); each beats at least every
-# HEARTBEAT_SECONDS while it runs.
+# process_escalations --every, process_import_jobs --every, seal_audit --every); each
+# beats at least every HEARTBEAT_SECONDS while it runs.
 HEALTH_PROCESSES = env_list(
     "HEALTH_PROCESSES",
-    "worker,escalations,imports" if TASKS_BACKEND == "database" else "",
+    "worker,escalations,imports,audit-chain" if TASKS_BACKEND == "database" else "",
 )
 HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "10"))
 

@@ -42,5 +42,5 @@ def test_every_task_is_used_by_the_application():
     ]
     names = [name for module in TASK_MODULES for name in task_names(module)]
     unused = [name for name in names if not any(uses(name, text) for text in sources)]
-    assert len(names) == 4
+    assert len(names) == 5
     assert unused == []

@@ -9,6 +9,7 @@ request, call a service and report the outcome: the rules live in services.
 from __future__ import annotations
 
 from .access import GroupAccessAdmin, UserAccessAdmin
+from .audit_chain import AuditVerificationAdmin
 from .definitions import WorkflowAdmin
 from .exports import LabelledExportMixin
 from .governed import GovernedModelAdmin
@@ -19,6 +20,7 @@ from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 __all__ = [
     "ApprovalSettingsAdmin",
     "AuditEntryAdmin",
+    "AuditVerificationAdmin",
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",

@@ -133,6 +133,8 @@ ROLE_PERMISSIONS = {
         "workflow.view_auditentry",
         "workflow.view_pausedsignin",
         "workflow.lift_pausedsignin",
+        "workflow.view_auditverification",
+        "workflow.run_auditverification",
         *[
             f"customers.{verb}_{model}"
             for model in (
