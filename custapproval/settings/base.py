@@ -203,6 +203,12 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "custapproval@localhost")
+# E-mails go through an outbox (workflow.outbox): a failed try is tried again after
+# OUTBOX_BACKOFF_SECONDS, twice as long after each further failure, and the e-mail is
+# failed (shown on Outgoing e-mails, to send again) after OUTBOX_MAX_ATTEMPTS tries:
+# with the defaults, tries over about half an hour.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))
 
 # Background work: inline by default; the database backend with its worker
 # (`manage.py db_worker`) where TASKS_BACKEND=database (docker-compose, production).

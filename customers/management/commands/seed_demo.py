@@ -133,6 +133,8 @@ ROLE_PERMISSIONS = {
         "workflow.view_auditentry",
         "workflow.view_pausedsignin",
         "workflow.lift_pausedsignin",
+        "workflow.view_outboxmessage",
+        "workflow.resend_outboxmessage",
         *[
             f"customers.{verb}_{model}"
             for model in (
