@@ -201,3 +201,14 @@ def store_around_approval(instance, **values):
     stored value stop passing today's checks, while a proposal waits."""
     with transaction.atomic(), engine_writes():
         type(instance)._default_manager.filter(pk=instance.pk).update(**values)
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A mail server that refuses the next `mail_server.refusals` e-mails."""
+    from tests.mailserver import FlakyMailServer
+
+    settings.EMAIL_BACKEND = "tests.mailserver.FlakyMailServer"
+    FlakyMailServer.refusals = 0
+    yield FlakyMailServer
+    FlakyMailServer.refusals = 0

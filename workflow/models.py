@@ -709,6 +709,7 @@ class AuditAction(models.TextChoices):
     GROUPS_CHANGED = "groups_changed", _("Groups changed")
     PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
     SIGN_IN_PAUSE_LIFTED = "sign_in_pause_lifted", _("Sign-in pause lifted")
+    EMAIL_SENT_AGAIN = "email_sent_again", _("E-mail sent again")
 
 
 class AuditEntry(models.Model):
@@ -1055,3 +1056,131 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finished_at:%Y-%m-%d %H:%M} {self.intact}"
+
+
+class OutboxEvent(models.TextChoices):
+    """What an e-mail tells its reader; the templates choose their words by it."""
+
+    ASSIGNED = "assigned", _("Approval needed")
+    ESCALATED = "escalated", _("Escalated")
+    APPLIED = "applied", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+    SENT_BACK = "sent_back", _("Sent back for changes")
+    CONFLICT = "conflict", _("Conflict")
+    RECALLED = "recalled", _("Recalled")
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(ConcurrentTransitionMixin, models.Model):
+    """One e-mail to one person, written in the transaction of the decision it tells
+    about and sent by the outbox afterwards (`workflow.outbox`).
+
+    About one proposal (`proposal`) or, as a digest, about many (`proposal_ids`). Its
+    text is made when it is sent, in the language the recipient then works in.
+    """
+
+    event = models.CharField(_("message"), max_length=20, choices=OutboxEvent.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("to"),
+    )
+    proposal = models.ForeignKey(
+        ChangeProposal,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposal"),
+    )
+    proposal_ids = models.JSONField(_("proposals"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # The step as it was when the mail was written: it may have moved on by the send.
+    step = models.CharField(_("step"), max_length=100, blank=True)
+    state = FSMField(
+        _("status"),
+        max_length=20,
+        choices=OutboxState.choices,
+        default=OutboxState.PENDING,
+        protected=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When a pending e-mail is due; empty once it is sent or failed.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, default=timezone.now
+    )
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("resend_outboxmessage", _("Can send failed e-mails again"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, proposal_ids__isnull=True)
+                | Q(proposal__isnull=True, proposal_ids__isnull=False),
+                name="outboxmessage_one_proposal_or_a_digest",
+            ),
+        ]
+        indexes = [
+            # The outbox's scan for what is due, and the backlog /health/ reports.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="outboxmessage_due",
+            ),
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("E-mail %(id)s to %(user)s") % {"id": self.pk, "user": self.recipient}
+        )
+
+    @transition(field=state, source=OutboxState.PENDING, target=OutboxState.SENT)
+    def mark_sent(self, *, at, language: str, subject: str) -> None:
+        self.attempts += 1
+        self.sent_at = at
+        self.next_attempt_at = None
+        self.language = language
+        self.subject = subject
+        self.last_error = ""
+
+    @transition(
+        field=state,
+        source=OutboxState.PENDING,
+        target=RETURN_VALUE(OutboxState.PENDING, OutboxState.FAILED),
+    )
+    def mark_attempt_failed(
+        self, *, at, error: str, retry_in: timedelta | None, language: str, subject: str
+    ) -> str:
+        """One more try that failed: due again after `retry_in`, or failed for good
+        when there is none."""
+        self.attempts += 1
+        self.last_error = error[: self._meta.get_field("last_error").max_length]
+        self.language = language
+        self.subject = subject
+        if retry_in is None:
+            self.next_attempt_at = None
+            return OutboxState.FAILED
+        self.next_attempt_at = at + retry_in
+        return OutboxState.PENDING
+
+    @transition(field=state, source=OutboxState.FAILED, target=OutboxState.PENDING)
+    def send_again(self, *, at) -> None:
+        self.attempts = 0
+        self.next_attempt_at = at
+        self.last_error = ""

@@ -264,6 +264,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # A mail server that stops answering fails the sending task after this many seconds
 # instead of holding a worker for ever.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# E-mails go through an outbox (workflow.outbox): a failed try is tried again after
+# OUTBOX_BACKOFF_SECONDS, twice as long after each further failure, and the e-mail is
+# failed (shown on Outgoing e-mails, to send again) after OUTBOX_MAX_ATTEMPTS tries:
+# with the defaults, tries over about half an hour.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))
 
 # Background work: inline by default; the database backend with its worker
 # (`manage.py db_worker`) where TASKS_BACKEND=database (docker-compose, production).
@@ -275,11 +281,17 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
 # The background processes whose heartbeat /health/ requires (manage.py task_worker,
-# process_escalations --every, process_import_jobs --every, seal_audit --every); each
-# beats at least every HEARTBEAT_SECONDS while it runs.
+# process_escalations --every, process_import_jobs --every, process_outbox --every,
+# seal_audit --every); each beats at least every HEARTBEAT_SECONDS while it runs.
 HEALTH_PROCESSES = env_list(
     "HEALTH_PROCESSES",
-    "worker,escalations,imports,audit-chain" if TASKS_BACKEND == "database" else "",
+    "worker,escalations,imports,outbox,audit-chain"
+    if TASKS_BACKEND == "database"
+    else "",
+)
+# /health/ fails when an e-mail due has waited longer than this: nothing sends them.
+OUTBOX_BACKLOG_ALERT_SECONDS = int(
+    os.environ.get("OUTBOX_BACKLOG_ALERT_SECONDS", "600")
 )
 HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "10"))
 

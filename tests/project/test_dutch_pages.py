@@ -106,6 +106,8 @@ MUST_REACH = {
         "admin:auth_user_add",
         "admin:auth_group_change",
         "admin:workflow_auditentry_changelist",
+        "admin:workflow_outboxmessage_changelist",
+        "admin:workflow_outboxmessage_change",
     },
 }
 

@@ -22,6 +22,7 @@ LONG_RUNNING = [
     "worker",
     "escalations",
     "imports",
+    "outbox",
     "audit-chain",
 ]
 

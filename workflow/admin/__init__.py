@@ -14,6 +14,7 @@ from .definitions import WorkflowAdmin
 from .exports import LabelledExportMixin
 from .governed import GovernedModelAdmin
 from .lockouts import PausedSignInAdmin
+from .outbox import OutboxMessageAdmin
 from .parameters import ApprovalSettingsAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 
@@ -25,6 +26,7 @@ __all__ = [
     "GovernedModelAdmin",
     "GroupAccessAdmin",
     "LabelledExportMixin",
+    "OutboxMessageAdmin",
     "PausedSignInAdmin",
     "UserAccessAdmin",
     "WorkItemAdmin",

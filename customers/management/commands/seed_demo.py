@@ -135,6 +135,8 @@ ROLE_PERMISSIONS = {
         "workflow.lift_pausedsignin",
         "workflow.view_auditverification",
         "workflow.run_auditverification",
+        "workflow.view_outboxmessage",
+        "workflow.resend_outboxmessage",
         *[
             f"customers.{verb}_{model}"
             for model in (
