@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import submit
-from workflow import notifications
+from workflow import outbox, tasks
 from workflow.logs import JsonFormatter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,32 +73,25 @@ def test_a_server_error_is_logged_as_an_error(client, clerk, monkeypatch, caplog
 def test_each_task_is_one_line_with_its_outcome(
     customer, clerk, approver, approvals_on, active_workflow, caplog, settings
 ):
-    proposal = submit(customer, clerk, credit_limit=Decimal("25000"))
+    submit(customer, clerk, credit_limit=Decimal("25000"))
     with caplog.at_level(logging.INFO, logger="custapproval.tasks"):
-        notifications.send_notification.enqueue(
-            event=notifications.ASSIGNED,
-            proposal_id=proposal.pk,
-            user_ids=[approver.pk],
-        )
-        settings.EMAIL_BACKEND = "tests.resilience.test_structured_logs.RefusingBackend"
-        notifications.send_notification.enqueue(
-            event=notifications.ASSIGNED,
-            proposal_id=proposal.pk,
-            user_ids=[approver.pk],
-        )
+        outbox.deliver_outbox.enqueue()
+        # An import job that does not exist: the task fails.
+        tasks.preview_import.enqueue(job_id=0)
 
     [sent, refused] = lines(caplog, "custapproval.tasks")
     assert sent["event"] == "task"
-    assert sent["task"] == "workflow.notifications.send_notification"
+    assert sent["task"] == "workflow.outbox.deliver_outbox"
     assert (sent["level"], sent["status"], sent["error"]) == (
         "INFO",
         "SUCCESSFUL",
         None,
     )
     assert refused["level"] == "ERROR"
-    assert (refused["status"], refused["error"]) == (
+    assert (refused["task"], refused["status"], refused["error"]) == (
+        "workflow.tasks.preview_import",
         "FAILED",
-        "smtplib.SMTPConnectError",
+        "workflow.models.ImportJob.DoesNotExist",
     )
 
 

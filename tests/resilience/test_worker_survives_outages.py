@@ -21,7 +21,7 @@ from tests.resilience.conftest import (
     terminate,
     wait_for,
 )
-from workflow import notifications
+from workflow import outbox
 from workflow.models import ProcessHeartbeat
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -88,14 +88,10 @@ def test_the_worker_goes_on_after_losing_its_connection(
     active_workflow,
     admin_connection,
 ):
-    proposal = submit(customer, clerk, credit_limit=Decimal("25000"))
+    submit(customer, clerk, credit_limit=Decimal("25000"))
 
     def mail():
-        return notifications.send_notification.enqueue(
-            event=notifications.ASSIGNED,
-            proposal_id=proposal.pk,
-            user_ids=[approver.pk],
-        )
+        return outbox.deliver_outbox.enqueue()
 
     first = mail()
     wait_for(finished(first), 60, "the first task", task_worker)
@@ -113,19 +109,19 @@ def test_the_worker_goes_on_after_losing_its_connection(
     wait_for(finished(second), 30, "a task after the drop", task_worker)
     assert status(second) == "SUCCESSFUL"
 
-    # Dropped in the middle of a task: it waits for the proposal, which an
+    # Dropped in the middle of a task: it waits for the outbox, which an
     # administrator's transaction holds, when the database drops its connection.
     locker = other_connection()
     locker.autocommit = False
     with locker.cursor() as cursor:
-        cursor.execute("LOCK TABLE workflow_changeproposal IN ACCESS EXCLUSIVE MODE")
+        cursor.execute("LOCK TABLE workflow_outboxmessage IN ACCESS EXCLUSIVE MODE")
     third = mail()
     wait_for(
         lambda: terminate(
             admin_connection, application_name=WORKER, waiting_on_lock=True
         ),
         30,
-        "the task waiting for the proposal",
+        "the task waiting for the outbox",
         task_worker,
     )
     locker.rollback()
@@ -140,4 +136,3 @@ def test_the_worker_goes_on_after_losing_its_connection(
     wait_for(finished(fourth), 60, "the task after the interrupted one", task_worker)
     assert status(fourth) == "SUCCESSFUL"
     assert task_worker.poll() is None
-    assert "lost the database while recording task" in task_worker.log.read_text()
