@@ -13,11 +13,13 @@ from .definitions import WorkflowAdmin
 from .governed import GovernedModelAdmin
 from .lockouts import PausedSignInAdmin
 from .parameters import ApprovalSettingsAdmin
+from .reports import AuditReportAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 
 __all__ = [
     "ApprovalSettingsAdmin",
     "AuditEntryAdmin",
+    "AuditReportAdmin",
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",

@@ -58,6 +58,7 @@ CLERKS = "Clerks"
 APPROVERS = "Approvers"
 APPROVAL_ADMINISTRATORS = "Approval administrators"
 FINANCE_MANAGERS = "Finance managers"
+AUDITORS = "Auditors"
 
 REFERENCE_PERMISSIONS = [
     f"customers.{verb}_{model}"
@@ -132,6 +133,7 @@ ROLE_PERMISSIONS = {
         "workflow.view_auditentry",
         "workflow.view_pausedsignin",
         "workflow.lift_pausedsignin",
+        "workflow.view_reports",
         *[
             f"customers.{verb}_{model}"
             for model in (
@@ -144,6 +146,29 @@ ROLE_PERMISSIONS = {
             for verb in ("view", "add", "change")
         ],
     ],
+    # The auditor sees everything the reports are about and changes nothing: the
+    # records, proposals, audit trail, parameters, workflows, users and groups, and the
+    # reports with their exports.
+    AUDITORS: [
+        "customers.view_customer",
+        *REFERENCE_PERMISSIONS,
+        *[
+            f"customers.view_{proxy}"
+            for proxy in (
+                "accountsreceivableparameters",
+                "accountsreceivableworkflow",
+                "termsofpaymentparameters",
+                "termsofpaymentworkflow",
+                "cashdiscountparameters",
+                "cashdiscountworkflow",
+            )
+        ],
+        "workflow.view_changeproposal",
+        "workflow.view_auditentry",
+        "workflow.view_reports",
+        "auth.view_user",
+        "auth.view_group",
+    ],
 }
 USERS = [
     ("clerk", "Claire", "Clerk", [CLERKS], False),
@@ -151,6 +176,7 @@ USERS = [
     ("approver2", "Anna", "Approver", [APPROVERS], False),
     ("manager", "Maria", "Manager", [FINANCE_MANAGERS], False),
     ("admin", "Ada", "Administrator", [APPROVAL_ADMINISTRATORS], False),
+    ("auditor", "Otto", "Auditor", [AUDITORS], False),
 ]
 
 CUSTOMER_GROUPS = [
