@@ -142,6 +142,11 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # The home page's approvals dashboard is computed at most this often (per process).
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+# Up to how many governed records the reconciliation page compares every value with
+# the audit trail on each visit (about 4 seconds per 100,000); beyond, when asked.
+REPORTS_VALUE_CHECK_RECORDS = int(
+    os.environ.get("REPORTS_VALUE_CHECK_RECORDS", "50000")
+)
 
 # The language of browsers asking for none we have, of background work (escalations,
 # imports run by the worker) and of e-mails to users who never logged in.

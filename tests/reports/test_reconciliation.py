@@ -319,3 +319,57 @@ def test_the_reports_say_when_the_audit_trail_was_last_verified(
     )
     page = as_auditor.get(report_url("reconciliation")).content.decode()
     assert "was last verified whole on 03/02/2026 9:30 a.m." in page
+
+
+@pytest.mark.django_db
+def test_with_many_records_the_values_are_compared_when_asked(
+    as_auditor, customer, clerk, settings
+):
+    """Comparing reads every record: beyond REPORTS_VALUE_CHECK_RECORDS the page does
+    it only on request, and until then does not call the trail clean."""
+    settings.REPORTS_VALUE_CHECK_RECORDS = 0
+    customer_update(
+        customer_id=customer.pk, values={"credit_limit": Decimal("500")}, actor=clerk
+    )
+    forge(customer, credit_limit=Decimal("600"))
+
+    first = as_auditor.get(report_url("reconciliation"))
+    asked = as_auditor.get(first.context["compare_url"])
+
+    assert first.context["result"].unaudited is None
+    assert not first.context["result"].clean
+    page = first.content.decode()
+    assert "The values were not compared with the audit trail" in page
+    assert "Compare the values now" in page
+    assert [(v.audited, v.current) for v in asked.context["result"].unaudited] == [
+        ("500.00", "600.00")
+    ]
+    # The export always compares them.
+    assert [r["New value"] for r in exported(as_auditor, "reconciliation", "csv")] == [
+        "600.00"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_value_written_from_a_proposal_approved_at_one_step_of_two_is_an_exception(
+    as_auditor, customer, clerk, approver, manager, approvals_on, two_steps
+):
+    """An approval counts only once the proposal was applied: the last step decides."""
+    proposal = submit(customer, clerk, credit_limit=Decimal("50000"))
+    services.proposal_approve(proposal=proposal, actor=approver)
+    with transaction.atomic():
+        write_fields(
+            instance=Customer.objects.get(pk=customer.pk),
+            values={"credit_limit": Decimal("50000")},
+            actor=approver,
+            source=Source.BROWSER,
+            proposal=proposal,
+        )
+
+    (row,) = exported(as_auditor, "reconciliation", "csv")
+    (logged,) = exported(as_auditor, "changes", "csv")
+
+    assert row["Exception"] == (
+        f"Written from proposal {proposal.pk}, which has no recorded approval."
+    )
+    assert logged["How it was allowed"] == "No approval and no setting permitted it"

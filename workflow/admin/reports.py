@@ -245,12 +245,20 @@ class AuditReportAdmin(admin.ModelAdmin):
                         selectors_reports.reconciliation_export(flt)
                     ),
                 )
+            asked = request.GET.get("values") == "1"
+            compare = asked or selectors_reports.value_check_is_quick(
+                flt.content_type_id
+            )
             found = selectors_reports.reconciliation(
-                flt, after=_key(request, "after"), before=_key(request, "before")
+                flt,
+                after=_key(request, "after"),
+                before=_key(request, "before"),
+                compare_values=compare,
             )
             context.update(
                 result=found,
                 page=found.exceptions,
+                compare_url=_url(request, values=1),
                 unaudited_reason=_(
                     "Changed without an audit row: the value differs from the last "
                     "one the audit trail recorded."
