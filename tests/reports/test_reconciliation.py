@@ -318,7 +318,10 @@ def test_the_reports_say_when_the_audit_trail_was_last_verified(
         selectors_reports, "audit_chain_last_verified", lambda: verified
     )
     page = as_auditor.get(report_url("reconciliation")).content.decode()
-    assert "was last verified whole on 03/02/2026 9:30 a.m." in page
+    assert (
+        "On 03/02/2026 9:30 a.m. the audit trail's chain of hashes was last verified"
+        in page
+    )
 
 
 @pytest.mark.django_db
