@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings build the links of e-mails and the printed logins from these (SITE_URL).
+export HOST PORT
 
 # Translations are compiled by the build (polib, so no system gettext is needed to run).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
@@ -34,7 +36,9 @@ test: $(STAMP) $(MO_FILES)
 	$(BIN)/mypy
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
-# Not in CI: clerks and approvers against gunicorn for LOADTEST_SECONDS, then the invariants.
+# Not in CI: clerks, approvers and an importer against two gunicorn processes and two task
+# workers for LOADTEST_SECONDS, while the database drops its connections, the mail server
+# refuses and a worker is killed; then the invariants (see SECURITY.md, "The load test").
 # Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
 loadtest: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}

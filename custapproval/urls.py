@@ -11,6 +11,9 @@ admin.site.site_header = _("Customer approvals")
 admin.site.site_title = _("Customer approvals")
 admin.site.index_title = _("Customer master data under approval")
 
+# A refused page is the admin's own page saying why, not Django's bare 403.
+handler403 = "workflow.admin.denied.permission_denied"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     # Before the admin's own page of that address, which saves the form unaudited.

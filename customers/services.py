@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from workflow.models import Source
 from workflow.services import (
     RecordChangeOutcome,
@@ -29,10 +31,13 @@ def customer_update(
     actor,
     source: Source = Source.BROWSER,
     expected_version: str | None = None,
+    loaded: Mapping[str, object] | None = None,
 ) -> RecordChangeOutcome:
     """Change a customer: fields under approval become a proposal, the others save now.
 
-    `expected_version` refuses the change if the customer changed since the form loaded.
+    `expected_version` refuses the change if the customer changed since the form
+    loaded; with `loaded` (the values the form was loaded with) only the fields
+    someone else changed too are held back, for the user to choose.
     """
     return governed_record_update(
         model=Customer,
@@ -41,6 +46,7 @@ def customer_update(
         actor=actor,
         source=source,
         expected_version=expected_version,
+        loaded=loaded,
     )
 
 
@@ -60,6 +66,7 @@ def payment_terms_update(
     actor,
     source: Source = Source.BROWSER,
     expected_version: str | None = None,
+    loaded: Mapping[str, object] | None = None,
 ) -> RecordChangeOutcome:
     """Change terms of payment: the days, when under approval, become a proposal (they
     change when every customer on these terms must pay); the description saves now."""
@@ -70,6 +77,7 @@ def payment_terms_update(
         actor=actor,
         source=source,
         expected_version=expected_version,
+        loaded=loaded,
     )
 
 
@@ -89,6 +97,7 @@ def cash_discount_update(
     actor,
     source: Source = Source.BROWSER,
     expected_version: str | None = None,
+    loaded: Mapping[str, object] | None = None,
 ) -> RecordChangeOutcome:
     """Change a cash discount: its days and percentage, when under approval, become a
     proposal; the description saves now."""
@@ -99,4 +108,5 @@ def cash_discount_update(
         actor=actor,
         source=source,
         expected_version=expected_version,
+        loaded=loaded,
     )

@@ -424,6 +424,179 @@ def page_timing(client, url: str, runs: int) -> dict:
     }
 
 
+# The customer list's status filter and searches, timed at the large size only; the
+# terms find a few dozen customers among the million (bench_searchable_customers).
+STATUS_PAGES = {
+    "status not submitted": "?approval_status=draft",
+    "status pending approval": "?approval_status=pending",
+    "status changes requested": "?approval_status=changes_requested",
+    "status conflict": "?approval_status=conflict",
+    "status no proposed changes": "?approval_status=none",
+    "search by city": "?q=Zierikzee",
+    "search by e-mail": "?q=%40zeeuwsehandel.example",
+    "search by IBAN in groups": "?q=GB33+BUKB+2020+1555+5555+55",
+    "search by phone, national": "?q=020+012+3456",
+}
+
+
+def make_status_proposals(counts: dict[str, int], clerk) -> None:
+    """Proposals in each open state and ended in conflict, on customers spread over
+    the table (bench data through the model's transitions, not the services)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from customers.models import Customer
+    from workflow import selectors
+    from workflow.bulk_sql import instances_insert
+    from workflow.models import ChangeProposal
+
+    content_type = ContentType.objects.get_for_model(Customer)
+    workflow = selectors.active_workflow_for(Customer)
+    step = workflow.steps.order_by("sequence").first()
+    total = sum(counts.values())
+    customers = Customer.objects.filter(account__startswith="B")
+    every = max(customers.count() // total, 1)
+    picked = iter(list(customers.order_by("pk").values_list("pk", "account"))[::every])
+    proposals = []
+    for state, count in counts.items():
+        for _ in range(count):
+            pk, account = next(picked)
+            proposal = ChangeProposal(
+                content_type=content_type,
+                object_id=pk,
+                object_repr=account,
+                created_by=clerk,
+            )
+            if state != "draft":
+                proposal.submit(by=clerk, workflow=workflow)
+                proposal.advance(next_step=step)
+            if state == "changes_requested":
+                proposal.request_change()
+            if state == "conflict":
+                proposal.mark_conflict()
+            proposals.append(proposal)
+    instances_insert(ChangeProposal, proposals)
+
+
+def bench_searchable_customers(offset: int, count: int = 50) -> None:
+    """A few customers in Zierikzee with their own e-mail domain and IBAN."""
+    from customers.models import CustomerGroup
+
+    group = CustomerGroup.objects.get(code="10").pk
+    for n in range(offset, offset + count):
+        sql(
+            "INSERT INTO customers_customer (account, name, customer_group_id, currency, "
+            "credit_limit, mandatory_credit_limit, credit_rating, payment_specification, "
+            "tax_exempt_number, bank_account, exclude_interest_charges, "
+            "exclude_collection_fees, email, phone, street, postal_code, city, country, "
+            "created_at, updated_at) VALUES (%s, %s, %s, 'EUR', 10000, false, '', '', '', "
+            "'GB33BUKB20201555555555', false, false, %s, '+31 113 555 000', '', '', "
+            "'Zierikzee', 'NL', now(), now())",
+            [
+                f"Z{n:07d}",
+                f"Zeeuwse handel {n}",
+                group,
+                f"finance{n}@zeeuwsehandel.example",
+            ],
+        )
+
+
+def list_plan(client, url: str) -> tuple[str, int]:
+    """The plan PostgreSQL chose for the list's queries that read the customer table:
+    its scans of that table and of the proposals, and how many customer rows they read."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    scans: list[str] = []
+    read = 0
+    for query in captured:
+        if 'FROM "customers_customer"' not in query["sql"]:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query["sql"])
+            (plan,) = cursor.fetchone()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        stack = [plan[0]["Plan"]]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.get("Plans", []))
+            if node.get("Relation Name") == "customers_customer":
+                read += (
+                    node["Actual Rows"]
+                    + node.get("Rows Removed by Filter", 0)
+                    + node.get("Rows Removed by Index Recheck", 0)
+                ) * node["Actual Loops"]
+            if node["Node Type"].endswith("Scan") and (
+                node.get("Relation Name") == "customers_customer"
+                or node.get("Index Name", "").startswith("customers_customer")
+            ):
+                scans.append(
+                    f"{node['Node Type']} {node.get('Index Name', '')}".strip()
+                )
+    return ", ".join(sorted(set(scans))), read
+
+
+def customer_list(args, clerk) -> list[tuple[str, str]]:
+    """4. The customer list at the full size and at the large size; its status filter
+    and searches at the large size, with the plans PostgreSQL chose."""
+    from django.test import Client
+
+    from customers.models import CustomerGroup
+
+    rows: list[tuple[str, str]] = []
+    reset_bench_rows()
+    copy_customers(args.rows)
+    sql("ANALYZE customers_customer")
+    browser = Client()
+    browser.force_login(clerk)
+    group = CustomerGroup.objects.get(code="10").pk
+    pages = {
+        "unfiltered": "/admin/customers/customer/",
+        "by account": "/admin/customers/customer/?q=B0000123",
+        "by group": f"/admin/customers/customer/?customer_group__id__exact={group}",
+    }
+    small_pages = {
+        name: page_timing(browser, url, args.runs) for name, url in pages.items()
+    }
+    with search_indexes_dropped():
+        copy_customers(args.large - args.rows, offset=args.rows)
+        bench_searchable_customers(args.large)
+    make_status_proposals(
+        {"draft": 200, "pending": 1_000, "changes_requested": 200, "conflict": 100},
+        clerk,
+    )
+    sql("ANALYZE")
+    large_pages = {
+        name: page_timing(browser, url, args.runs) for name, url in pages.items()
+    }
+    for name in pages:
+        rows.append(
+            (
+                f"4. customer list {name}: ms at {args.rows:,} / {args.large:,}, queries",
+                f"{small_pages[name]['seconds'] * 1000:.0f} / {large_pages[name]['seconds'] * 1000:.0f} "
+                f"(ratio {large_pages[name]['seconds'] / small_pages[name]['seconds']:.2f}), "
+                f"{small_pages[name]['queries']:.0f} / {large_pages[name]['queries']:.0f}",
+            )
+        )
+    for name, query in STATUS_PAGES.items():
+        url = f"/admin/customers/customer/{query}"
+        timing = page_timing(browser, url, args.runs)
+        scans, read = list_plan(browser, url)
+        full_scan = " SEQ SCAN OF THE CUSTOMERS" if "Seq Scan" in scans else ""
+        rows.append(
+            (
+                f"4. customer list {name}: ms at {args.large:,}, queries; customers read; plan",
+                f"{timing['seconds'] * 1000:.0f}, {timing['queries']:.0f}; {read:,}; "
+                f"{scans}{full_scan}",
+            )
+        )
+    return rows
+
+
 def make_work_items(count: int, approver, clerk) -> None:
     """Pending proposals with one work item each for `approver` (bench data, not a service)."""
     from django.contrib.contenttypes.models import ContentType
@@ -495,6 +668,11 @@ def main() -> int:
         help="customers for the large changelist",
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--customer-list-only",
+        action="store_true",
+        help="only section 4, the customer list (its status filter and searches)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print(
@@ -532,6 +710,10 @@ def main() -> int:
             work / "update.csv",
             work / "update10k.csv",
         )
+        if args.customer_list_only:
+            progress("4. Customer list at the full size and at the large size")
+            approvals(True, users["admin"])
+            return report(customer_list(args, clerk), args, started)
         write_csv(create_file, args.rows, changed=False)
         write_csv(update_file, args.rows, changed=True)
         write_csv(small_update, min(10_000, args.rows), changed=True)
@@ -664,36 +846,7 @@ def main() -> int:
         # 4. Customer list at the full size and at the large size.
 
         progress("4. Customer list at the full size and at the large size")
-        fresh_book()
-        sql("ANALYZE customers_customer")
-        browser = Client()
-        browser.force_login(clerk)
-        from customers.models import CustomerGroup
-
-        group = CustomerGroup.objects.get(code="10").pk
-        pages = {
-            "unfiltered": "/admin/customers/customer/",
-            "by account": "/admin/customers/customer/?q=B0000123",
-            "by group": f"/admin/customers/customer/?customer_group__id__exact={group}",
-        }
-        small_pages = {
-            name: page_timing(browser, url, args.runs) for name, url in pages.items()
-        }
-        with search_indexes_dropped():
-            copy_customers(args.large - args.rows, offset=args.rows)
-        sql("ANALYZE customers_customer")
-        large_pages = {
-            name: page_timing(browser, url, args.runs) for name, url in pages.items()
-        }
-        for name in pages:
-            table.append(
-                (
-                    f"4. customer list {name}: ms at {args.rows:,} / {args.large:,}, queries",
-                    f"{small_pages[name]['seconds'] * 1000:.0f} / {large_pages[name]['seconds'] * 1000:.0f} "
-                    f"(ratio {large_pages[name]['seconds'] / small_pages[name]['seconds']:.2f}), "
-                    f"{small_pages[name]['queries']:.0f} / {large_pages[name]['queries']:.0f}",
-                )
-            )
+        table += customer_list(args, clerk)
 
         # 5. My work items with 10k and with 100k pending work items.
 
@@ -783,6 +936,10 @@ def main() -> int:
     finally:
         connection.creation.destroy_test_db(original_name, verbosity=0)
 
+    return report(table, args, started)
+
+
+def report(table: list[tuple[str, str]], args, started: float) -> int:
     width = max(len(name) for name, _ in table)
     print(
         f"\nBenchmark, {args.runs} alternating runs each (medians), {args.rows:,} rows; "

@@ -45,11 +45,13 @@ def build_database(environment: dict[str, str]) -> None:
     import time_machine
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import transaction
     from django.utils import timezone
 
-    from customers.models import Customer
+    from customers.models import Customer, PaymentTerms
     from customers.services import customer_update
     from workflow import services
+    from workflow.enforcement import engine_writes
 
     call_command("migrate", verbosity=0)
     users = {u.username: u for u in get_user_model().objects.all()}
@@ -60,13 +62,15 @@ def build_database(environment: dict[str, str]) -> None:
     clerk = users["clerk"]
     approvers = [users["approver"], users["approver2"]]
 
-    def submit_at(moment, account: str, **values):
+    def submit_at(moment, account: str, why: str = "", **values):
         with time_machine.travel(moment, tick=False):
             customer = Customer.objects.get(account=account)
             proposal = customer_update(
                 customer_id=customer.pk, values=values, actor=clerk
             ).proposal
-            return services.proposal_submit(proposal=proposal, actor=clerk)
+            return services.proposal_submit(
+                proposal=proposal, actor=clerk, justification=why
+            )
 
     # A month of credit limit and payment terms changes, decided within hours or days.
     for day in range(30, 0, -1):
@@ -102,8 +106,41 @@ def build_database(environment: dict[str, str]) -> None:
         with time_machine.travel(now - timedelta(days=3, hours=20), tick=False):
             services.proposal_approve(proposal=proposal, actor=approvers[0])
     # Waiting at the first step for a few days.
-    submit_at(now - timedelta(days=9), "C00035", credit_limit=Decimal("99000"))
-    submit_at(now - timedelta(days=2), "C00036", credit_limit=Decimal("77000"))
+    submit_at(
+        now - timedelta(days=9),
+        "C00035",
+        why="New distribution contract; orders triple from March.",
+        credit_limit=Decimal("99000"),
+    )
+    submit_at(
+        now - timedelta(days=2),
+        "C00036",
+        why="Pays within 10 days for two years.",
+        credit_limit=Decimal("77000"),
+        payment_terms=PaymentTerms.objects.order_by("code").last(),
+    )
+    # Its credit limit was changed by another path after it was proposed: approving it
+    # now would end in Conflict, which the approve page and the bulk page warn of.
+    submit_at(
+        now - timedelta(days=1),
+        "C00037",
+        why="Seasonal peak.",
+        credit_limit=Decimal("60000"),
+    )
+    with transaction.atomic(), engine_writes():
+        Customer.objects.filter(account="C00037").update(credit_limit=Decimal("45000"))
+    # Approved after the credit limit had been changed around the approval: Conflict,
+    # which the customer list shows as the record's status.
+    proposal = submit_at(
+        now - timedelta(days=3),
+        "C00038",
+        why="Volume discount agreed.",
+        credit_limit=Decimal("61000"),
+    )
+    with transaction.atomic(), engine_writes():
+        Customer.objects.filter(account="C00038").update(credit_limit=Decimal("46000"))
+    with time_machine.travel(now - timedelta(days=2, hours=22), tick=False):
+        services.proposal_approve(proposal=proposal, actor=approvers[0])
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -122,7 +159,7 @@ def photograph(base: str) -> list[Path]:
 
     from customers.models import AccountsReceivableWorkflow, Customer
 
-    pk = {a: Customer.objects.get(account=a).pk for a in ("C00041", "C00045")}
+    pk = {a: Customer.objects.get(account=a).pk for a in ("C00041", "C00045", "C00037")}
     workflow = AccountsReceivableWorkflow.objects.order_by("-version").first()
     small_file = (
         "account;name;customer_group;credit_limit;phone\n"
@@ -163,6 +200,18 @@ def photograph(base: str) -> list[Path]:
             "admin",
             f"/admin/customers/accountsreceivableworkflow/{workflow.pk}/change/",
         ),
+        ("12-approve-selected", "approver", "approve-selected"),
+        (
+            "13-conflict-warning",
+            "approver",
+            f"/admin/customers/customer/{pk['C00037']}/workflow/approve/",
+        ),
+        (
+            "14-customers-by-status",
+            "clerk",
+            "/admin/customers/customer/?approval_status=pending",
+        ),
+        ("15-my-proposals", "clerk", "/admin/workflow/changeproposal/?mine=yes"),
     ]
     written = []
     with sync_playwright() as playwright:
@@ -179,7 +228,7 @@ def photograph(base: str) -> list[Path]:
                     context = browser.new_context(
                         locale=language,
                         extra_http_headers={"Accept-Language": language},
-                        viewport={"width": 1280, "height": 800},
+                        viewport={"width": 1366, "height": 800},
                     )
                     contexts[role] = context.new_page()
                     if role is not None:
@@ -204,6 +253,13 @@ def photograph(base: str) -> list[Path]:
                     )
                     page.locator("form input[type=submit]").last.click()
                     expect(page.locator("#job-state")).to_be_visible()
+                elif target == "approve-selected":
+                    # The confirmation, before anything is decided.
+                    page.goto(f"{base}/admin/workflow/workitem/")
+                    page.locator("#action-toggle").check()
+                    page.select_option("select[name=action]", "approve_selected")
+                    page.click("button[name=index]")
+                    expect(page.locator("#bulk-approval")).to_be_visible()
                 else:
                     page.goto(f"{base}{target}")
                 path = folder / f"{name}.png"

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import translation
 
 from customers.management.commands.seed_demo import (
     APPROVAL_ADMINISTRATORS,
@@ -34,6 +35,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def each_test_starts_in_the_default_language():
+    """A request in Dutch leaves Dutch active in the thread (LocaleMiddleware does not
+    switch back), so that a later test's messages would be Dutch."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -120,3 +120,7 @@ RECORD_VERSION_MISSING = _(
     "This %(model)s form was sent without the version it was loaded with, so nothing "
     "was saved. Reload the page, then make your change again."
 )
+JUSTIFICATION_REQUIRED = _(
+    "Write a justification: the workflow asks why these changes are needed before "
+    "they go for approval."
+)

@@ -24,7 +24,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from . import registry
 from .core import lifecycle
-from .core.conditions import ConditionKind, condition_errors
+from .core.conditions import ConditionKind, condition_errors, condition_text
 
 
 class Source(models.TextChoices):
@@ -89,6 +89,13 @@ class Workflow(models.Model):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    justification_required = models.BooleanField(
+        _("justification required"),
+        default=False,
+        help_text=_(
+            "Whoever submits changes must say why; approvers read it beside the changes."
+        ),
+    )
 
     class Meta:
         verbose_name = _("workflow")
@@ -329,7 +336,15 @@ class AutoApprovalRule(models.Model):
         ordering = ["workflow", "id"]
 
     def __str__(self) -> str:
-        return f"{self.field_name} {self.kind} {self.value or ''}".strip()
+        governed = _governed_model_of(self)
+        if (
+            governed is None
+            or self.field_name not in governed.governable_field_names
+            or self.kind not in ConditionKind.values
+        ):
+            return f"{self.field_name} {self.kind} {self.value or ''}".strip()
+        # "Credit limit: the value decreases", as the workflow's summary says it.
+        return condition_text(self.kind, self.field_name, self.value, governed)
 
     def clean(self) -> None:
         governed = _governed_model_of(self)
@@ -355,6 +370,7 @@ class ProposalState(models.TextChoices):
     CONFLICT = "conflict", _("Conflict")
     DISCARDED = "discarded", _("Discarded")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    # Proposals recalled before recall returned them to their submitter as drafts.
     RECALLED = "recalled", _("Recalled")
 
 
@@ -415,6 +431,7 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     submission_round = models.PositiveSmallIntegerField(
         _("submission round"), default=0
     )
+    justification = models.TextField(_("justification"), blank=True)
 
     class Meta:
         verbose_name = _("change proposal")
@@ -434,6 +451,11 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["content_type", "object_id", "-created_at"]),
             # The dashboard counts open proposals and those closed lately, by state.
             models.Index(fields=["state", "closed_at"]),
+            # A list of records filtered by approval status joins on this (index only).
+            models.Index(
+                fields=["content_type", "state", "object_id"],
+                name="changeproposal_status_idx",
+            ),
         ]
         permissions = [
             ("submit_changeproposal", _("Can submit change proposals")),
@@ -456,8 +478,9 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         source=[ProposalState.DRAFT, ProposalState.CHANGES_REQUESTED],
         target=ProposalState.PENDING,
     )
-    def submit(self, *, by, workflow: Workflow) -> None:
+    def submit(self, *, by, workflow: Workflow, justification: str = "") -> None:
         self.submitted_by = by
+        self.justification = justification
         self.submitted_at = timezone.now()
         self.workflow = workflow
         self.current_step = None
@@ -475,14 +498,10 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     def request_change(self) -> None:
         self.current_step = None
 
-    @transition(
-        field=state,
-        source=[ProposalState.PENDING, ProposalState.CHANGES_REQUESTED],
-        target=ProposalState.RECALLED,
-    )
+    @transition(field=state, source=ProposalState.PENDING, target=ProposalState.DRAFT)
     def recall(self) -> None:
+        # Back to the submitter as a draft, with its values: nothing is lost.
         self.current_step = None
-        self.closed_at = timezone.now()
 
     @transition(
         field=state,
@@ -945,3 +964,22 @@ class PausedSignIn(AccessAttempt):
         verbose_name_plural = _("paused sign-ins")
         default_permissions = ("view",)
         permissions = [("lift_pausedsignin", _("Can lift paused sign-ins"))]
+
+
+class ProcessHeartbeat(models.Model):
+    """A background process's last sign of life (a task worker, the escalation loop, the
+    upkeep of import jobs), one row per process, so that /health/ can tell whether each
+    kind still runs somewhere. Written by `services.heartbeats` only."""
+
+    process = models.CharField(_("process"), max_length=20)
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    started_at = models.DateTimeField(_("started"))
+    beat_at = models.DateTimeField(_("last sign of life"))
+    late_at = models.DateTimeField(_("late from"), db_index=True)
+
+    class Meta:
+        verbose_name = _("process heartbeat")
+        verbose_name_plural = _("process heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.process} {self.name}"

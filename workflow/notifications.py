@@ -29,11 +29,14 @@ APPLIED = "applied"
 REJECTED = "rejected"
 SENT_BACK = "sent_back"
 CONFLICT = "conflict"
+RECALLED = "recalled"
 
 
 # --- The e-mail tasks -------------------------------------------------------------
 
 CLOSING_EVENTS = {APPLIED, REJECTED, CONFLICT}
+# The mails that name who approved, with their comments.
+APPROVAL_EVENTS = {APPLIED, CONFLICT}
 
 
 def _recipients(user_ids: list[int]) -> list[tuple[User, str]]:
@@ -65,6 +68,11 @@ def send_notification(
         f"admin:{content_type.app_label}_{content_type.model}_{page}",
         args=[proposal.object_id],
     )
+    approvals = (
+        selectors.approvals_of([proposal.pk]).get(proposal.pk, [])
+        if event in APPROVAL_EVENTS
+        else []
+    )
     sent = 0
     for user, language in _recipients(user_ids):
         context = {
@@ -74,6 +82,7 @@ def send_notification(
             "link": link,
             "comment": comment,
             "step": step or getattr(proposal.current_step, "name", ""),
+            "approvals": approvals,
         }
         with translation.override(language):
             subject = " ".join(
@@ -96,6 +105,11 @@ def send_digest(*, event: str, proposal_ids: list[int], user_ids: list[int]) -> 
         )
     )
     link = settings.SITE_URL.rstrip("/") + reverse("admin:workflow_workitem_changelist")
+    if event in APPROVAL_EVENTS:
+        approvals = selectors.approvals_of([p.pk for p in proposals])
+        for proposal in proposals:
+            # For the template: who approved each one (not a model field).
+            proposal.approvals = approvals.get(proposal.pk, [])
     sent = 0
     for user, language in _recipients(user_ids):
         context = {

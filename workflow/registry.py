@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -200,13 +200,26 @@ def record_version(instance: models.Model) -> str:
     return stamp.isoformat() if stamp else ""
 
 
-def display_value(model_field: models.Field, raw: object) -> str:
-    """How a person reads a stored value: codes of related rows, choice labels, Yes/No."""
+def display_value(
+    model_field: models.Field,
+    raw: object,
+    references: Mapping[object, models.Model] | None = None,
+) -> str:
+    """How a person reads a stored value: codes of related rows, choice labels, Yes/No.
+
+    `references` are the related rows of a foreign key by primary key, loaded by the
+    caller for a whole page at once; without them the row is fetched.
+    """
     value = deserialize_value(model_field, raw)
     if value in (None, ""):
         return str(BLANK_DISPLAY)
     if isinstance(model_field, models.ForeignKey):
-        related = model_field.related_model._default_manager.filter(pk=value).first()
+        if references is not None:
+            related = references.get(value)
+        else:
+            related = model_field.related_model._default_manager.filter(
+                pk=value
+            ).first()
         return str(related) if related is not None else str(value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))

@@ -13,7 +13,6 @@ import csv
 import datetime
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone, translation
@@ -21,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from . import selectors
 from .importing.values import escape_formula
-from .models import AuditAction
+from .models import AuditEntry
 from .selectors_reports import (
     AccessRow,
     ChangeLogRow,
@@ -69,7 +69,10 @@ def _cell(value: Cell) -> Cell:
 
 
 def _steps(steps: Iterable[Step], clock: Clock) -> str:
-    return "\n".join(f"{s.who} ({clock(s.at)})" for s in steps)
+    return "\n".join(
+        f"{s.who} ({clock(s.at)})" + (f" “{s.comment}”" if s.comment else "")
+        for s in steps
+    )
 
 
 def _approvals(steps: Iterable[Step], clock: Clock) -> str:
@@ -185,7 +188,7 @@ def unaudited_reason(row: UnauditedValue) -> str:
 def duties_table(
     proposers: Iterable[ProposerDecider],
     decisions: Iterable[SelfDecision],
-    administration: Iterable[dict[str, Any]],
+    administration: Iterable[list[AuditEntry]],
 ) -> Table:
     clock = Clock()
     header = [_("Finding"), _("When"), _("User"), _("Subject"), _("Details")]
@@ -211,31 +214,36 @@ def duties_table(
                 % {"record": d.record, "id": d.proposal_id},
                 f"{d.decision}, {d.step}: " + "; ".join(d.reasons),
             ]
-        for entry in administration:
-            yield [
-                _("Administration"),
-                clock(entry["created_at"]),
-                entry["actor_name"] or _("System"),
-                entry["object_repr"],
-                administration_text(entry),
-            ]
+        for chunk in administration:
+            texts = selectors.audit_texts(chunk)
+            for entry in chunk:
+                text = texts[entry.pk]
+                yield [
+                    _("Administration"),
+                    clock(entry.created_at),
+                    entry.actor_name or _("System"),
+                    text["object"],
+                    administration_text(entry, text),
+                ]
 
     return header, lines()
 
 
-def administration_text(entry: dict[str, Any]) -> str:
-    """What an administration row changed, in one line."""
-    text = str(AuditAction(entry["action"]).label)
-    if entry["field_label"]:
-        text += f" – {entry['field_label']}"
-    if entry["old_display"] or entry["new_display"]:
-        text += f": {entry['old_display']} → {entry['new_display']}"
-    if entry["comment"]:
-        text += f" ({entry['comment']})"
-    return text
+def administration_text(entry: AuditEntry, text: selectors.AuditText) -> str:
+    """What an administration row changed, in one line, in the reader's language."""
+    line = str(entry.get_action_display())
+    if text["label"]:
+        line += f" – {text['label']}"
+    if text["old"] or text["new"]:
+        line += f": {text['old']} → {text['new']}"
+    comment = entry.comment_for_reader()
+    if comment:
+        line += f" ({comment})"
+    return line
 
 
-def access_table(rows: Iterable[AccessRow]) -> Table:
+def access_table(rows: Iterable[AccessRow], labels: dict[str, str]) -> Table:
+    """`labels` names each permission (app_label.codename) in the reader's language."""
     clock = Clock()
     header = [
         _("User name"),
@@ -246,6 +254,7 @@ def access_table(rows: Iterable[AccessRow]) -> Table:
         _("Superuser"),
         _("Groups"),
         _("Permissions"),
+        _("Permission codes"),
         _("Steps they can decide"),
         _("Last login"),
         _("Joined"),
@@ -263,6 +272,9 @@ def access_table(rows: Iterable[AccessRow]) -> Table:
             yes_no(row.is_staff),
             yes_no(row.is_superuser),
             "\n".join(row.groups),
+            str(_("All permissions (superuser)"))
+            if row.is_superuser
+            else "\n".join(labels.get(code, code) for code in row.permissions),
             "\n".join(row.permissions),
             "\n".join(row.steps),
             clock(row.last_login),

@@ -3,7 +3,8 @@ of governed records that go through the engine like every other path."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
@@ -19,7 +20,40 @@ IMPORT_NEEDS_USER = _(
 
 
 class FormulaSafeResource(resources.ModelResource):
-    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a '."""
+    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a '.
+
+    Each column has a label, the one the model's form shows (its field's name), or one
+    of `column_labels` for a column that is no field of the model.
+    """
+
+    column_labels: dict[str, object] = {}
+    # A file that is imported back names its columns by field name, whatever the
+    # language of who exported it; a report names them by their labels.
+    headers_are_labels = False
+
+    @classmethod
+    def column_label(cls, name: str) -> str:
+        """The label of the column `name`, in the reader's language."""
+        if name in cls.column_labels:
+            return capfirst(str(cls.column_labels[name]))
+        field = cls.fields.get(name)
+        attribute = (field.attribute if field and field.attribute else name).split(
+            "__"
+        )[0]
+        try:
+            model_field = cls._meta.model._meta.get_field(attribute)
+        except FieldDoesNotExist:
+            return name
+        return capfirst(str(model_field.verbose_name))
+
+    def get_export_headers(self, selected_fields=None):
+        if not self.headers_are_labels:
+            return super().get_export_headers(selected_fields)
+        names = {id(field): name for name, field in self.fields.items()}
+        return [
+            self.column_label(names[id(field)])
+            for field in self.get_export_fields(selected_fields)
+        ]
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
@@ -31,8 +65,8 @@ class GovernedResource(FormulaSafeResource):
     `import_data(dataset, user=…)`, follows the data entity behaviour through the same
     services and decision core as the Import page: "allow" writes fields under approval,
     "reject" fails the row, "propose" writes the other fields and submits a proposal of
-    the rest. Pass `behaviour=` to be stricter than the parameters. Every row is
-    imported, or none.
+    the rest. Pass `behaviour=` to be stricter than the parameters, and
+    `justification=` to say why, for every proposal. Every row is imported, or none.
     """
 
     def get_use_transactions(self) -> bool:
@@ -70,6 +104,8 @@ class GovernedResource(FormulaSafeResource):
             )
         self._engine_actor = actor
         self._engine_behaviour = behaviour
+        # One justification for every proposal of the import, as on the Import page.
+        self._engine_justification = kwargs.get("justification") or ""
 
     def save_instance(self, instance, is_create, row, **kwargs):
         """Hand the row's values to the engine instead of saving the instance; the
@@ -114,17 +150,27 @@ class GovernedResource(FormulaSafeResource):
                     proposal=outcome.proposal,
                     actor=self._engine_actor,
                     source=Source.IMPORT,
+                    justification=self._engine_justification,
                 )
 
 
 class ChangeProposalResource(FormulaSafeResource):
-    """One row per proposal: status, who and when, and each field's original and proposed value."""
+    """One row per proposal: status, who and when, and each field's original and
+    proposed value. A report, never imported: its columns and fields are named in the
+    reader's language."""
 
     record = fields.Field("object_repr", "record")
     status = fields.Field(column_name="status")
     fields_changed = fields.Field(column_name="changes")
     proposed_by = fields.Field("created_by__username", "proposed_by")
     submitted_by = fields.Field("submitted_by__username", "submitted_by")
+
+    headers_are_labels = True
+    column_labels = {
+        "record": _("record"),
+        "status": _("status"),
+        "fields_changed": _("changes"),
+    }
 
     class Meta:
         model = ChangeProposal
@@ -145,9 +191,20 @@ class ChangeProposalResource(FormulaSafeResource):
     def dehydrate_status(self, proposal: ChangeProposal) -> str:
         return str(proposal.get_state_display())
 
+    def dehydrate_source(self, proposal: ChangeProposal) -> str:
+        return str(proposal.get_source_display())
+
     def dehydrate_fields_changed(self, proposal: ChangeProposal) -> str:
+        governed = registry.governed_of(proposal.content_type)
+
+        def label(name: str) -> str:
+            try:
+                return governed.field_label(name)
+            except FieldDoesNotExist:  # a field since removed from the model
+                return name
+
         return "; ".join(
-            f"{c.field_name}: {c.original_value} -> {c.proposed_value}"
+            f"{label(c.field_name)}: {c.original_value} -> {c.proposed_value}"
             for c in proposal.changes.all()
         )
 
@@ -155,6 +212,6 @@ class ChangeProposalResource(FormulaSafeResource):
         return (
             super()
             .get_export_queryset(request, **kwargs)
-            .select_related("created_by", "submitted_by")
+            .select_related("created_by", "submitted_by", "content_type")
             .prefetch_related("changes")
         )

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import registry
-from .core import actions, changes, conditions
+from .core import actions, applicability, changes, conditions
+from .core.applicability import cleaned, with_values
+from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
 from .core.separation import ExclusionReason, exclusions
+from .exceptions import APPLY_INVALID
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
@@ -22,8 +32,10 @@ from .models import (
     AuditEntry,
     AutoApprovalRule,
     ChangeProposal,
+    DataEntityBehavior,
     ImportJob,
     ProposalState,
+    ProposedChange,
     UserLanguage,
     Workflow,
     WorkflowStep,
@@ -130,6 +142,63 @@ def proposal_change_rows(proposal: ChangeProposal) -> list[dict[str, object]]:
     return rows
 
 
+# A value that moved since it was proposed: the change, its field, the value now.
+Conflict = tuple[ProposedChange, models.Field, object]
+
+
+@dataclass
+class Applicability:
+    """Whether a proposal's values still apply to its record, and if so, which."""
+
+    values: dict[str, object]
+    moved: list[Conflict]
+    reason: str = ""
+
+    @property
+    def applies(self) -> bool:
+        return not self.moved and not self.reason
+
+
+def applicability_of(
+    record: models.Model, changes: list[ProposedChange]
+) -> Applicability:
+    """Asks the core whether `changes` still apply to `record` as it is now: the
+    services before they write, the pages before an approver decides."""
+    model = type(record)
+    fields = {
+        c.field_name: registry.concrete_field(model, c.field_name) for c in changes
+    }
+    current = {n: registry.current_value(record, f) for n, f in fields.items()}
+    moved_names = applicability.moved_fields(
+        {c.field_name: c.original_value for c in changes},
+        current,
+        lambda name, left, right: registry.values_equal(fields[name], left, right),
+    )
+    moved = [
+        (c, fields[c.field_name], current[c.field_name])
+        for c in changes
+        if c.field_name in moved_names
+    ]
+    if moved:
+        return Applicability(values={}, moved=moved)
+    candidate = with_values(
+        record,
+        {
+            c.field_name: registry.deserialize_value(
+                fields[c.field_name], c.proposed_value
+            )
+            for c in changes
+        },
+    )
+    problems = applicability.record_problems(candidate, fields)
+    if problems:
+        messages = " ".join(m for found in problems.values() for m in found)
+        return Applicability(
+            values={}, moved=[], reason=str(APPLY_INVALID % {"errors": messages})
+        )
+    return Applicability(values=cleaned(candidate, fields), moved=[])
+
+
 def active_workflow_for(model: type[models.Model]) -> Workflow | None:
     return Workflow.objects.filter(
         content_type=ContentType.objects.get_for_model(model), is_active=True
@@ -166,6 +235,26 @@ def escalation_targets(step: WorkflowStep) -> list[User]:
         .distinct()
         .order_by("pk")
     )
+
+
+def step_named_users_who_may_not_decide(step: WorkflowStep) -> list[User]:
+    """The users named on the step who may not decide its work items: inactive, or
+    without the permission to (`ActorFacts.holds(DECIDE_PERMISSION)`)."""
+    users = list(step.assigned_users.order_by("username"))
+    may = {c.user_id for c in candidate_facts(users) if c.holds(DECIDE_PERMISSION)}
+    return [u for u in users if u.pk not in may]
+
+
+def steps_without_decider(workflow: Workflow) -> list[WorkflowStep]:
+    """The steps of `workflow` that nobody they are assigned to may decide: no active
+    member of the group and no named user holds the permission. A step that also goes
+    to a user field of the record is left out: who that is depends on the record."""
+    found = []
+    for step in workflow.steps.filter(assignee_field="").order_by("sequence"):
+        candidates = candidate_facts(step_assignees(step, None))
+        if not any(c.holds(DECIDE_PERMISSION) for c in candidates):
+            found.append(step)
+    return found
 
 
 def handover_candidates(proposal: ChangeProposal) -> list[User]:
@@ -312,6 +401,18 @@ def open_work_item_of(
     ).first()
 
 
+def open_work_item_holders(proposal: ChangeProposal) -> list[User]:
+    """Who holds an open work item of the proposal now: whom a recall would tell."""
+    return list(
+        get_user_model()
+        ._default_manager.filter(
+            work_items__proposal=proposal, work_items__state=WorkItemState.OPEN
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 def work_items_of(proposal: ChangeProposal) -> QuerySet[WorkItem]:
     return (
         WorkItem.objects.filter(proposal=proposal)
@@ -324,6 +425,115 @@ def audit_entries_for(instance: models.Model) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     ).select_related("actor", "proposal")
+
+
+class AuditText(TypedDict):
+    object: str
+    label: str
+    old: str
+    new: str
+
+
+# The parameters' own fields, as their audit rows name them.
+SETTINGS_FIELD_LABELS = {
+    "data_entity_behavior": gettext_lazy("Data entity behavior"),
+    "enabled_fields": gettext_lazy("Fields that need approval"),
+}
+
+
+def audit_texts(entries: Iterable[AuditEntry]) -> dict[int, AuditText]:
+    """Audit rows as the reader reads them (`audit_entry_text`), by id, for a page of
+    many: the approval parameters (a row per governed model) are read once for all."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    settings_rows = ApprovalSettings.objects.select_related("content_type").in_bulk()
+    return {e.pk: _audit_text(e, settings_rows) for e in entries}
+
+
+def audit_entry_text(entry: AuditEntry) -> AuditText:
+    """An audit row as the reader reads it: the record, the field's label and its
+    values in the reader's language and number format, worked out from what was
+    stored; the text recorded at the time where nothing better is known (a reference
+    keeps its code of then, a field since removed its old label)."""
+    settings_type = ContentType.objects.get_for_model(ApprovalSettings)
+    settings_rows = (
+        ApprovalSettings.objects.select_related("content_type").in_bulk(
+            [entry.object_id]
+        )
+        if entry.content_type_id == settings_type.pk and entry.object_id is not None
+        else {}
+    )
+    return _audit_text(entry, settings_rows)
+
+
+def _audit_text(
+    entry: AuditEntry, settings_rows: dict[int, ApprovalSettings]
+) -> AuditText:
+    recorded = AuditText(
+        object=entry.object_repr,
+        label=entry.field_label,
+        old=entry.old_display,
+        new=entry.new_display,
+    )
+    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
+    if model is ApprovalSettings:
+        settings_row = settings_rows.get(entry.object_id or 0)
+        return _approval_settings_text(entry, settings_row, recorded)
+    if not entry.field_name or model is None:
+        return recorded
+    try:
+        governed = registry.get(model)
+        model_field = registry.concrete_field(model, entry.field_name)
+    except (registry.NotGoverned, FieldDoesNotExist):
+        return recorded
+    label = governed.field_label(entry.field_name)
+    if isinstance(model_field, models.ForeignKey):
+        return {**recorded, "label": label}
+    try:
+        return {
+            **recorded,
+            "label": label,
+            "old": registry.display_value(model_field, entry.old_value),
+            "new": registry.display_value(model_field, entry.new_value),
+        }
+    except ValidationError:
+        return recorded
+
+
+def _approval_settings_text(
+    entry: AuditEntry, settings_row: ApprovalSettings | None, recorded: AuditText
+) -> AuditText:
+    governed_model = settings_row.content_type.model_class() if settings_row else None
+    try:
+        governed = registry.get(governed_model) if governed_model else None
+    except registry.NotGoverned:
+        governed = None
+    if settings_row is None or governed is None:
+        return recorded
+
+    def value(raw: object) -> str:
+        if entry.field_name == "approvals_enabled" and isinstance(raw, bool):
+            return str(_("Yes") if raw else _("No"))
+        if entry.field_name == "data_entity_behavior" and isinstance(raw, str):
+            return str(dict(DataEntityBehavior.choices).get(raw, ""))
+        if entry.field_name == "enabled_fields" and isinstance(raw, list):
+            names = [n for n in raw if n in governed.governable_field_names]
+            return ", ".join(governed.field_label(n) for n in names) or _("(none)")
+        return ""
+
+    labels = {
+        **SETTINGS_FIELD_LABELS,
+        "approvals_enabled": governed.labels.enable_approvals,
+    }
+    if entry.field_name not in labels:
+        return {**recorded, "object": str(settings_row)}
+    return {
+        "object": str(settings_row),
+        "label": str(labels[entry.field_name]),
+        "old": value(entry.old_value) or entry.old_display,
+        "new": value(entry.new_value) or entry.new_display,
+    }
 
 
 def workflow_in_use(workflow: Workflow) -> bool:
@@ -427,3 +637,324 @@ def user_languages(user_ids: Iterable[int]) -> dict[int, str]:
             "user_id", "language"
         )
     )
+
+
+def users_by_ids(user_ids: Iterable[int]) -> list[User]:
+    return list(
+        get_user_model()._default_manager.filter(pk__in=list(user_ids)).order_by("pk")
+    )
+
+
+# --- What an approver reads before deciding -------------------------------------------
+
+
+def _references(
+    model: type[models.Model], changes: Iterable[tuple[str, Iterable[object]]]
+) -> dict[str, dict[object, models.Model]]:
+    """The rows that foreign key values point at, one query per related model:
+    `changes` are (field name, stored values) pairs; the result maps each foreign key
+    field name to its rows by primary key."""
+    wanted: dict[str, set[object]] = defaultdict(set)
+    for name, raws in changes:
+        model_field = registry.concrete_field(model, name)
+        if isinstance(model_field, models.ForeignKey):
+            wanted[name].update(
+                registry.deserialize_value(model_field, raw)
+                for raw in raws
+                if raw not in (None, "")
+            )
+    related_of = {name: _related_model(model, name) for name in wanted}
+    by_model: dict[type[models.Model], set[object]] = defaultdict(set)
+    for name, pks in wanted.items():
+        by_model[related_of[name]].update(pks)
+    rows = {
+        related: related._default_manager.in_bulk(list(pks))
+        for related, pks in by_model.items()
+    }
+    return {name: rows[related_of[name]] for name in wanted}
+
+
+def _related_model(model: type[models.Model], name: str) -> type[models.Model]:
+    related = registry.concrete_field(model, name).related_model
+    # A foreign key always has its related model once the apps are loaded.
+    assert isinstance(related, type)
+    return related
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One proposed change as a person reads it: its field, the value before and the
+    value proposed, and (while it waits) the value the record holds now."""
+
+    field_name: str
+    label: str
+    original: str
+    proposed: str
+    current: str = ""
+    moved: bool = False
+
+
+def attach_change_lines(items: Sequence[WorkItem]) -> None:
+    """Give each work item `change_lines`, its proposal's changes as a person reads
+    them, with a fixed number of queries for the whole page (the changes are
+    prefetched; references are read once per related model)."""
+    proposals = [item.proposal for item in items]
+    by_model: dict[type[models.Model], list[ChangeProposal]] = defaultdict(list)
+    for proposal in proposals:
+        by_model[registry.model_of(proposal.content_type)].append(proposal)
+    for model, group in by_model.items():
+        governed = registry.get(model)
+        references = _references(
+            model,
+            [
+                (c.field_name, (c.original_value, c.proposed_value))
+                for p in group
+                for c in p.changes.all()
+            ],
+        )
+        for proposal in group:
+            lines = []
+            for change in proposal.changes.all():
+                model_field = registry.concrete_field(model, change.field_name)
+                rows = references.get(change.field_name)
+                lines.append(
+                    ChangeLine(
+                        field_name=change.field_name,
+                        label=governed.field_label(change.field_name),
+                        original=registry.display_value(
+                            model_field, change.original_value, rows
+                        ),
+                        proposed=registry.display_value(
+                            model_field, change.proposed_value, rows
+                        ),
+                    )
+                )
+            # A list for the page, hung on the instance: not a model field, so
+            # django-stubs does not know it.
+            proposal.change_lines = lines  # type: ignore[attr-defined]
+    for item in items:
+        item.change_lines = item.proposal.change_lines  # type: ignore[attr-defined]
+
+
+@dataclass
+class Review:
+    """A pending proposal as its approver reads it before deciding: each change with
+    the value the record holds now, and whether approving would end in Conflict."""
+
+    proposal: ChangeProposal
+    lines: list[ChangeLine]
+    # Why the values would not be written if the proposal were approved now ("" when
+    # they would): a value moved since it was proposed, or the record no longer valid.
+    conflict: str = ""
+    record: models.Model | None = None
+
+
+def proposal_reviews(proposals: Sequence[ChangeProposal]) -> list[Review]:
+    """What would become of each proposal if it were approved now, asked of the same
+    function the services ask before they write (`applicability_of`). The records are
+    read once per model, the references once per related model."""
+    by_model: dict[type[models.Model], list[ChangeProposal]] = defaultdict(list)
+    for proposal in proposals:
+        by_model[registry.model_of(proposal.content_type)].append(proposal)
+    reviews: dict[int, Review] = {}
+    for model, group in by_model.items():
+        governed = registry.get(model)
+        records = model._default_manager.in_bulk([p.object_id for p in group])
+        changes_of = {p.pk: list(p.changes.all()) for p in group}
+        currents = {
+            p.pk: {
+                c.field_name: registry.current_value(
+                    records[p.object_id],
+                    registry.concrete_field(model, c.field_name),
+                )
+                for c in changes_of[p.pk]
+            }
+            for p in group
+            if p.object_id in records
+        }
+        references = _references(
+            model,
+            [
+                (
+                    c.field_name,
+                    (
+                        c.original_value,
+                        c.proposed_value,
+                        currents.get(p.pk, {}).get(c.field_name),
+                    ),
+                )
+                for p in group
+                for c in changes_of[p.pk]
+            ],
+        )
+        for proposal in group:
+            record = records.get(proposal.object_id)
+            found = (
+                applicability_of(record, changes_of[proposal.pk])
+                if record is not None
+                else None
+            )
+            moved = {c.field_name for c, _f, _now in found.moved} if found else set()
+            lines = []
+            for change in changes_of[proposal.pk]:
+                model_field = registry.concrete_field(model, change.field_name)
+                rows = references.get(change.field_name)
+                current = currents.get(proposal.pk, {}).get(change.field_name)
+                lines.append(
+                    ChangeLine(
+                        field_name=change.field_name,
+                        label=governed.field_label(change.field_name),
+                        original=registry.display_value(
+                            model_field, change.original_value, rows
+                        ),
+                        proposed=registry.display_value(
+                            model_field, change.proposed_value, rows
+                        ),
+                        current=registry.display_value(model_field, current, rows),
+                        moved=change.field_name in moved,
+                    )
+                )
+            conflict = ""
+            if found is not None and moved:
+                conflict = _(
+                    "Changed since it was proposed: %(fields)s. Approved now, this "
+                    "proposal would end in Conflict and nothing would be written."
+                ) % {"fields": ", ".join(line.label for line in lines if line.moved)}
+            elif found is not None and found.reason:
+                conflict = found.reason
+            reviews[proposal.pk] = Review(
+                proposal=proposal, lines=lines, conflict=conflict, record=record
+            )
+    return [reviews[p.pk] for p in proposals]
+
+
+def proposal_review(proposal: ChangeProposal) -> Review:
+    (review,) = proposal_reviews([proposal])
+    return review
+
+
+# --- What happened in the meantime ----------------------------------------------------
+
+# The events that take a pending proposal (or a person's work item) out of someone's
+# hands, each as the sentence that tells them so.
+_DECISION_NEWS = {
+    AuditAction.APPROVED: gettext_lazy("Approved by %(user)s at %(when)s."),
+    AuditAction.REJECTED: gettext_lazy("Rejected by %(user)s at %(when)s."),
+    AuditAction.CHANGE_REQUESTED: gettext_lazy(
+        "Sent back for changes by %(user)s at %(when)s."
+    ),
+    AuditAction.RECALLED: gettext_lazy("Recalled by %(user)s at %(when)s."),
+    AuditAction.DELEGATED: gettext_lazy("Delegated to %(to)s by %(user)s at %(when)s."),
+    AuditAction.REASSIGNED: gettext_lazy(
+        "Reassigned to %(to)s by %(user)s at %(when)s."
+    ),
+    AuditAction.ESCALATED: gettext_lazy("Escalated by the system at %(when)s."),
+}
+
+
+def moment_text(moment: datetime.datetime) -> str:
+    """ "10:13" today, the date and time on another day."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return date_format(local, "H:i")
+    return date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+def person_name(user: User | None, username: str) -> str:
+    if user is None:
+        return username
+    return user.get_full_name() or user.get_username()
+
+
+def decided_meanwhile(
+    proposal: ChangeProposal, since: datetime.datetime | None
+) -> str | None:
+    """What decided the proposal (or moved it on) after `since`, the moment a person
+    opened its decision page, as a sentence: "Approved by Anna at 10:13."; None when
+    nothing did."""
+    if since is None:
+        return None
+    entry = (
+        AuditEntry.objects.filter(
+            proposal=proposal, action__in=list(_DECISION_NEWS), created_at__gt=since
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if entry is None:
+        return None
+    return _DECISION_NEWS[AuditAction(entry.action)] % {
+        "user": person_name(entry.actor, entry.actor_name),
+        "when": moment_text(entry.created_at),
+        "to": entry.new_display,
+    }
+
+
+@dataclass(frozen=True)
+class ClashRow:
+    """A field two people changed at once: what this person typed, what the other
+    stored in the meantime, who and when."""
+
+    field_name: str
+    label: str
+    mine: str
+    theirs: str
+    by: str
+    at: str
+
+
+def clash_rows(
+    instance: models.Model, clashes: Iterable[tuple[str, object, object]]
+) -> list[ClashRow]:
+    """`clashes` are (field name, my value, their value) in stored form."""
+    clashes = list(clashes)
+    model = type(instance)
+    governed = registry.get(model)
+    references = _references(
+        model, [(name, (mine, theirs)) for name, mine, theirs in clashes]
+    )
+    latest: dict[str, AuditEntry] = {}
+    for entry in (
+        audit_entries_for(instance)
+        .filter(
+            action=AuditAction.FIELD_CHANGED,
+            field_name__in=[name for name, _mine, _theirs in clashes],
+        )
+        .order_by("-created_at", "-id")
+    ):
+        latest.setdefault(entry.field_name, entry)
+    rows = []
+    for name, mine, theirs in clashes:
+        model_field = registry.concrete_field(model, name)
+        last = latest.get(name)
+        rows.append(
+            ClashRow(
+                field_name=name,
+                label=governed.field_label(name),
+                mine=registry.display_value(model_field, mine, references.get(name)),
+                theirs=registry.display_value(
+                    model_field, theirs, references.get(name)
+                ),
+                by=person_name(last.actor, last.actor_name) if last else "",
+                at=moment_text(last.created_at) if last else "",
+            )
+        )
+    return rows
+
+
+def approvals_of(proposal_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Who approved each proposal in its last round, and their comment, in order."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for item in (
+        WorkItem.objects.filter(
+            proposal_id__in=list(proposal_ids), state=WorkItemState.APPROVED
+        )
+        .select_related("assignee", "proposal")
+        .order_by("decided_at", "id")
+    ):
+        if item.submission_round == item.proposal.submission_round:
+            found[item.proposal_id].append(
+                (person_name(item.assignee, ""), item.comment)
+            )
+    return dict(found)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .core import access
 from .core.access import Grantor
@@ -62,8 +64,35 @@ def grantable_groups(grantor: Grantor, *, keep: Iterable[int] = ()) -> QuerySet[
     )
 
 
+# Django names the permissions it makes for every model in English when it migrates
+# ("Can change customer"); a reader reads them in their language.
+DEFAULT_PERMISSION_NAMES = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission as the reader reads it, "Klanten | klant | Kan klant wijzigen":
+    a model's own permissions named from its name in the reader's language, the others
+    (Meta.permissions, translatable texts) looked up in the catalogue."""
+    model = permission.content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if (
+        model is not None
+        and action in DEFAULT_PERMISSION_NAMES
+        and model_name == model._meta.model_name
+    ):
+        name = DEFAULT_PERMISSION_NAMES[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    return f"{permission.content_type} | {name}"
+
+
 def _names(permissions: Iterable[Permission]) -> dict[int, str]:
-    return {p.pk: str(p) for p in permissions}
+    return {p.pk: permission_label(p) for p in permissions}
 
 
 def user_change_refusal(

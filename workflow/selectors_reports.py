@@ -936,8 +936,15 @@ def _change_log_rows(
                 for e in trail
                 if e["action"] in (AuditAction.SUBMITTED, AuditAction.RESUBMITTED)
             ]
+            # The note of each submission names the workflow, and why when given.
             submitted = tuple(
-                Step(who=e["actor_name"] or system, at=e["created_at"])
+                Step(
+                    who=e["actor_name"] or system,
+                    at=e["created_at"],
+                    comment=_reader_comment(
+                        e["comment"], e["comment_translations"], labels.language
+                    ),
+                )
                 for e in submissions
             )
             last_submission = submissions[-1]["created_at"] if submissions else None
@@ -1405,9 +1412,14 @@ _ADMINISTRATION_FIELDS = (
     "created_at",
     "actor_name",
     "action",
+    "source",
     "content_type_id",
+    "object_id",
     "object_repr",
+    "field_name",
     "field_label",
+    "old_value",
+    "new_value",
     "old_display",
     "new_display",
     "comment",
@@ -1415,13 +1427,18 @@ _ADMINISTRATION_FIELDS = (
 )
 
 
-def _administration_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _administration_rows(rows: list[dict[str, Any]]) -> list[AuditEntry]:
+    """The rows as audit entries (unsaved copies: what the pages read them with
+    takes entries), each with `model`, the name of what it is about."""
+    entries = []
     for row in rows:
+        entry = AuditEntry(**row)
         model = ContentType.objects.get_for_id(row["content_type_id"]).model_class()
-        row["model"] = str(capfirst(model._meta.verbose_name)) if model else ""
-        row["comment"] = _reader_comment(row["comment"], row["comment_translations"])
-        row["action_label"] = str(AuditAction(row["action"]).label)
-    return rows
+        name = str(capfirst(model._meta.verbose_name)) if model else ""
+        # A name for the page, hung on the copy: not a model field.
+        entry.model = name  # type: ignore[attr-defined]
+        entries.append(entry)
+    return entries
 
 
 def administration_page(
@@ -1449,7 +1466,8 @@ def administration_page(
     )
 
 
-def administration_export(flt: ReportFilter) -> Iterator[dict[str, Any]]:
+def administration_export(flt: ReportFilter) -> Iterator[list[AuditEntry]]:
+    """Every administration row of the period, EXPORT_CHUNK rows at a time."""
     queryset = administration_changes(flt)
     after: int | None = None
     while True:
@@ -1460,7 +1478,7 @@ def administration_export(flt: ReportFilter) -> Iterator[dict[str, Any]]:
             size=EXPORT_CHUNK,
             fields=_ADMINISTRATION_FIELDS,
         )
-        yield from _administration_rows(rows)
+        yield _administration_rows(rows)
         if after is None:
             return
 
@@ -1478,10 +1496,21 @@ class AccessRow:
     is_staff: bool
     is_superuser: bool
     groups: tuple[str, ...]
+    # As app_label.codename; a superuser holds all of them, listed or not.
     permissions: tuple[str, ...]
     steps: tuple[str, ...]
     last_login: datetime.datetime | None
     date_joined: datetime.datetime | None
+
+
+def reviewed_permissions() -> dict[str, Permission]:
+    """The permissions an access review lists, by app_label.codename."""
+    return {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.filter(
+            content_type_id__in=_reviewed_content_types()
+        ).select_related("content_type")
+    }
 
 
 def _reviewed_content_types() -> set[int]:
@@ -1636,9 +1665,7 @@ def access_rows(users: Iterable[Any]) -> list[AccessRow]:
                 is_staff=user.is_staff,
                 is_superuser=user.is_superuser,
                 groups=tuple(sorted(group_names[g] for g in groups_of[user.pk])),
-                permissions=(_("All permissions (superuser)"),)
-                if user.is_superuser
-                else tuple(sorted(held)),
+                permissions=() if user.is_superuser else tuple(sorted(held)),
                 steps=tuple(dict.fromkeys(steps)),
                 last_login=user.last_login,
                 date_joined=getattr(user, "date_joined", None),

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -50,6 +51,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs every request, 500s included.
+    "workflow.logs.RequestLogMiddleware",
+    # Before the host check and the https redirect: a load balancer asks by address.
+    "workflow.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,12 +78,18 @@ AUTHENTICATION_BACKENDS = [
 # those minutes, whatever the user names, so that strangers typing made-up names cannot
 # lock out an office behind one address (workflow.sign_in). While paused, attempts are
 # refused uncounted, so a pause ends 15 minutes after the wrong password that began it.
-# The address is REMOTE_ADDR only (django-ipware is not installed), so a forged
-# X-Forwarded-For neither resets a count nor escapes one.
+# The address is REMOTE_ADDR (django-ipware is not installed), so a forged
+# X-Forwarded-For neither resets a count nor escapes one; only behind a proxy named in
+# TRUSTED_PROXIES (docker-compose's) is it the address that proxy saw and forwarded.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = "workflow.sign_in.lockout_parameters"
+# The counts are rows in the database (django-axes' default handler, named here so that
+# nobody swaps in its cache handler): every web process counts the same wrong passwords.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "workflow.client_address.client_address"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful sign-in forgets that user name's wrong passwords (no other name's).
 AXES_RESET_ON_SUCCESS = True
@@ -119,13 +130,22 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept for DB_CONN_MAX_AGE seconds and checked before a request (or a
+# worker's next task, an escalation pass) uses one again: after a database restart or a
+# dropped connection the next query opens a new one instead of failing (issue 16).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A database that does not answer is reported in seconds, not after the operating
+    # system's TCP time-out of minutes (the health endpoint, a worker's back-off).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+    )
     # A second connection to the same database, so that the progress of a long import
     # is visible to the progress page while the import's own transaction is still open.
     DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
@@ -140,13 +160,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# The home page's approvals dashboard is computed at most this often (per process).
+# The home page's approvals dashboard is computed at most this often; kept in the
+# cache below, which production shares between its processes.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 # Up to how many governed records the reconciliation page compares every value with
 # the audit trail on each visit (about 4 seconds per 100,000); beyond, when asked.
 REPORTS_VALUE_CHECK_RECORDS = int(
     os.environ.get("REPORTS_VALUE_CHECK_RECORDS", "50000")
 )
+
+
+def cache_from_url(url: str) -> dict[str, str]:
+    """The default cache from CACHE_URL: `locmem://` (one process's memory: development)
+    or `db://TABLE` (the database's table TABLE, shared by every web process and worker;
+    `migrate` creates it). Anything else is refused rather than guessed."""
+    scheme, _sep, rest = url.partition("://")
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if scheme == "db" and rest.strip("/"):
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": rest.strip("/"),
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be locmem:// or db://TABLE_NAME, not {url!r}."
+    )
+
+
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "locmem://"))}
 
 # The language of browsers asking for none we have, of background work (escalations,
 # imports run by the worker) and of e-mails to users who never logged in.
@@ -208,6 +249,15 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "custapproval@localhost")
+# The SMTP server of django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# A mail server that stops answering fails the sending task after this many seconds
+# instead of holding a worker for ever.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 
 # Background work: inline by default; the database backend with its worker
 # (`manage.py db_worker`) where TASKS_BACKEND=database (docker-compose, production).
@@ -215,19 +265,41 @@ _TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
-TASKS = {
-    "default": {"BACKEND": _TASK_BACKENDS[os.environ.get("TASKS_BACKEND", "immediate")]}
-}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+
+# The background processes whose heartbeat /health/ requires (manage.py task_worker,
+# process_escalations --every, process_import_jobs --every); each beats at least every
+# HEARTBEAT_SECONDS while it runs.
+HEALTH_PROCESSES = env_list(
+    "HEALTH_PROCESSES",
+    "worker,escalations,imports" if TASKS_BACKEND == "database" else "",
+)
+HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "10"))
 
 # Sessions end after an hour without a request (each request renews the hour).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 X_FRAME_OPTIONS = "DENY"
 
+# LOG_FORMAT=json: every log line is one JSON object, among them one per request
+# (workflow.logs.RequestLogMiddleware) and one per background task.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "workflow.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The address people open the site at; the links in e-mails are built from it. Local
+# settings derive it from HOST and PORT when it is not set; production needs it.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env_bool
+from .base import MIDDLEWARE, SITE_URL, env_bool
 
 DEBUG = env_bool("DEBUG", True)
 # Development only; production.py refuses to start without a real SECRET_KEY.
@@ -21,3 +21,19 @@ STORAGES = {
 MIDDLEWARE = [
     m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"
 ]
+
+
+def served_url(host: str, port: str) -> str:
+    """The address `make run` serves at (its HOST and PORT), as a browser opens it."""
+    if host in ("", "0.0.0.0", "::"):
+        # Listening on every address: mail one that reaches it from this machine.
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+# `make run PORT=8231` prints and mails links to port 8231 unless SITE_URL says otherwise.
+SITE_URL = SITE_URL or served_url(
+    os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+)

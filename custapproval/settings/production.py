@@ -7,7 +7,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_list
+from .base import cache_from_url, env_bool, env_list
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -17,6 +17,7 @@ if len(SECRET_KEY) < 50:
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# SITE_URL (base.py) has no default here: `check --deploy` asks for it (workflow.W001).
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -30,3 +31,10 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_HTTPONLY = True
+
+# Several web processes and workers (gunicorn's workers, `--scale web=2`) share the
+# dashboard's cache through the database unless CACHE_URL names another; sessions and
+# django-axes' counts of wrong passwords are database rows already.
+CACHES = {
+    "default": cache_from_url(os.environ.get("CACHE_URL", "db://custapproval_cache"))
+}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 def form_values(response) -> dict[str, object]:
     """The values a customer form shows, as the browser posts them back (with the
-    record's version the form was loaded with)."""
+    record's version and values the form was loaded with)."""
     form = response.context["adminform"].form
     data = {}
     if response.context.get("record_version"):
         data["_record_version"] = response.context["record_version"]
+    if response.context.get("record_loaded"):
+        data["_record_loaded"] = response.context["record_loaded"]
     for name in form.fields:
         value = form[name].value()
         if value is None:

@@ -26,11 +26,13 @@ def workflow_url(customer, action):
 
 def form_data(response) -> dict[str, object]:
     """The values the change form shows, as the browser would post them back (with the
-    record's version the form was loaded with)."""
+    record's version and values the form was loaded with)."""
     form = response.context["adminform"].form
     data = {}
     if response.context.get("record_version"):
         data["_record_version"] = response.context["record_version"]
+    if response.context.get("record_loaded"):
+        data["_record_loaded"] = response.context["record_loaded"]
     for name in form.fields:
         value = form[name].value()
         if value is None:
@@ -223,17 +225,26 @@ def test_discard_buttons_on_the_proposed_changes_page(client, walk_setup, clerk)
     html = client.get(proposed_url(customer)).content.decode()
     assert 'data-field="credit_limit"' not in html
     assert 'data-field="bank_account"' in html
-    response = client.post(proposed_url(customer), {"action": "discard_all"})
+    # Discard all asks first, also when posted from an old page.
+    asked = client.post(proposed_url(customer), {"action": "discard_all"})
+    assert asked["Location"] == workflow_url(customer, "discard")
+    assert 'data-field="bank_account"' in client.get(proposed_url(customer)).text
+    response = client.post(workflow_url(customer, "discard"))
     assert response["Location"] == change_url(customer)
     assert "Proposed changes" not in client.get(change_url(customer)).content.decode()
 
 
 @pytest.mark.django_db
-def test_approve_and_submit_are_post_only(client, walk_setup, clerk):
+def test_submit_is_a_page_first_and_only_its_post_submits(client, walk_setup, clerk):
     customer = walk_setup
     client.force_login(clerk)
     save_customer(client, customer, credit_limit="25000")
-    assert client.get(workflow_url(customer, "submit")).status_code == 405
+    page = client.get(workflow_url(customer, "submit"))
+    assert page.status_code == 200
+    assert 'name="justification"' in page.text
+    assert proposals_for(customer)[0].state == ProposalState.DRAFT
+    client.post(workflow_url(customer, "submit"), {"justification": "Bigger orders"})
+    assert proposals_for(customer)[0].state == ProposalState.PENDING
 
 
 @pytest.mark.django_db

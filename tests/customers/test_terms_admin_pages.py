@@ -97,16 +97,20 @@ def test_the_proposer_cannot_approve_by_a_hand_made_post(
 
 
 @pytest.mark.django_db
-def test_a_stale_terms_form_is_refused(client, terms, clerk, terms_approvals_on):
+def test_a_stale_terms_form_shows_the_clash_and_overwrites_nothing(
+    client, terms, clerk, terms_approvals_on
+):
     client.force_login(clerk)
     stale = form_data(client.get(terms_url("change", terms)))
     save_terms(client, terms, description="Someone else's")
 
-    response = client.post(
-        terms_url("change", terms), {**stale, "description": "Mine"}, follow=True
-    )
+    response = client.post(terms_url("change", terms), {**stale, "description": "Mine"})
 
-    assert "after you opened it, so nothing was saved" in response.text
+    assert response.status_code == 200
+    assert [(c.mine, c.theirs, c.by) for c in response.context["clashes"]] == [
+        ("Mine", "Someone else's", "clerk")
+    ]
+    assert response.context["adminform"].form["description"].value() == "Mine"
     assert PaymentTerms.objects.get(pk=terms.pk).description == "Someone else's"
 
 

@@ -123,12 +123,13 @@ def decide(page):
 
 @pytest.fixture
 def workflow_menu(page):
-    """On a customer's page: open the Workflow menu and choose `item`."""
+    """On a customer's page: open the Workflow menu and choose `item` (each item opens
+    its page: the changes, and a justification, comment or confirmation)."""
 
     def choose(item: str) -> None:
         page.click(".workflow-menu summary")
         page.locator(".workflow-menu-items").get_by_role(
-            "button", name=item, exact=True
+            "link", name=item, exact=True
         ).click()
 
     return choose

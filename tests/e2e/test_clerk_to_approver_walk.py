@@ -57,6 +57,9 @@ def test_clerk_proposes_discards_submits_and_approver_approves(
     page.get_by_role("link", name="OK", exact=True).click()
 
     workflow_menu("Submit")
+    expect(page.locator("#content h1")).to_have_text("Submit the proposed changes")
+    page.fill("#id_justification", "Orders doubled since spring.")
+    page.get_by_role("button", name="Submit", exact=True).click()
     see_message("Changes pending approval.")
     expect(page.locator(".workflow-status")).to_contain_text(
         "Status: Changes pending approval"
@@ -76,7 +79,12 @@ def test_clerk_proposes_discards_submits_and_approver_approves(
     item = page.locator("#result_list tbody tr")
     expect(item).to_have_count(1)
     expect(item.locator("td.field-record")).to_contain_text(customer.account)
-    expect(item.locator("td.field-fields_changed")).to_have_text("Credit limit")
+    expect(item.locator("td.field-fields_changed")).to_have_text(
+        "Credit limit 10000.00 → 25000.00"
+    )
+    expect(item.locator("td.field-justification")).to_have_text(
+        "Orders doubled since spring."
+    )
     expect(item.locator("td.field-submitted_by")).to_have_text("clerk")
     open_work_item(customer.account)
     expect(page.locator(".workflow-status")).to_contain_text(
@@ -112,6 +120,9 @@ def test_clerk_proposes_discards_submits_and_approver_approves(
     approved = history.locator("tr.action-approved")
     expect(approved).to_contain_text("approver")
     expect(approved).to_contain_text("Agreed with sales")
+    expect(history.locator("tr.action-submitted")).to_contain_text(
+        "Justification: Orders doubled since spring."
+    )
     expect(history.locator("tr.action-applied")).to_have_count(1)
     written = history.locator("tr.action-field_changed", has_text="Credit limit")
     expect(written).to_contain_text("approver")

@@ -126,6 +126,9 @@ def test_approver_requests_a_change_the_clerk_resubmits_and_it_is_approved(
     credit_row = page.locator("tr[data-field=credit_limit]")
     expect(credit_row.locator("td").nth(0)).to_have_text("10000.00")
     expect(credit_row.locator("td").nth(1)).to_have_text("19000.00")
+    page.get_by_role("link", name="Resubmit", exact=True).click()
+    expect(page.locator("#content h1")).to_have_text("Submit the proposed changes")
+    page.fill("#id_justification", "Lowered to what sales can guarantee.")
     page.get_by_role("button", name="Resubmit", exact=True).click()
     see_message("Changes pending approval.")
     expect(page.locator(".workflow-status")).to_contain_text(

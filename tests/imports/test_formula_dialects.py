@@ -125,4 +125,4 @@ def test_the_proposals_export_is_escaped_after_its_own_separators(
         if cell.startswith(FORMULA_STARTS)
     ]
     assert starting == []
-    assert "name: Contoso Retail -> a;'=1+1; street:  -> -2" in exported
+    assert "Name: Contoso Retail -> a;'=1+1; Street:  -> -2" in exported

@@ -25,6 +25,7 @@ def test_deploy_check_is_clean_under_production_settings():
         "SECRET_KEY": "x" * 20
         + "a-long-random-test-key-for-the-deploy-check-0123456789",
         "ALLOWED_HOSTS": "custapproval.example.com",
+        "SITE_URL": "https://custapproval.example.com",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -188,3 +188,16 @@ def test_the_language_can_be_switched_before_logging_in(client):
     client.post(reverse("set_language"), {"language": "en", "next": login})
     english = client.get(login, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Username" in english
+
+
+def test_the_dutch_catalogue_defines_each_text_once():
+    """Two definitions of one text make gettext's msgfmt refuse the catalogue, and only
+    one of them would be used (entries added on two branches can end up doubled)."""
+    from collections import Counter
+
+    entries = Counter(
+        (entry.msgctxt, entry.msgid)
+        for entry in polib.pofile(str(CATALOGUE))
+        if not entry.obsolete
+    )
+    assert [key for key, count in entries.items() if count > 1] == []

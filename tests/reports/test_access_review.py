@@ -67,7 +67,11 @@ def test_the_export_lists_every_user(as_auditor, reviewed, fmt):
         approver["Steps they can decide"],
         approver["Last login"],
     ) == ("Yes", "Approvers", STEP_1, "2026-03-02 09:30:00")
-    assert "workflow.decide_workitem" in approver["Permissions"].split("\n")
+    assert "workflow.decide_workitem" in approver["Permission codes"].split("\n")
+    assert (
+        "Approval workflow | work item | Can approve or reject work items"
+        in approver["Permissions"].split("\n")
+    )
     assert (rows["gone"]["Active"], rows["gone"]["Steps they can decide"]) == ("No", "")
 
 
@@ -96,9 +100,16 @@ def test_named_users_and_users_a_record_names_get_their_steps(
 def test_a_superuser_holds_every_permission(as_auditor, db):
     UserFactory(username="root", is_superuser=True)
 
-    rows = {r.username: r for r in as_auditor.get(report_url("access")).context["rows"]}
+    response = as_auditor.get(report_url("access"))
+    exported_rows = {r["User name"]: r for r in exported(as_auditor, "access", "csv")}
 
-    assert rows["root"].permissions == ("All permissions (superuser)",)
+    rows = {r.username: r for r in response.context["rows"]}
+    assert rows["root"].permissions == ()
+    assert "All permissions (superuser)" in response.content.decode()
+    assert (
+        exported_rows["root"]["Permissions"],
+        exported_rows["root"]["Permission codes"],
+    ) == ("All permissions (superuser)", "")
 
 
 @pytest.mark.django_db

@@ -56,7 +56,9 @@ def expected_row(proposal) -> dict[str, str]:
         "New value": "25000.00",
         "Proposal": str(proposal.pk),
         "Proposed by": f"clerk ({at(AuditAction.FIELD_PROPOSED)})",
-        "Submitted by": f"clerk ({at(AuditAction.SUBMITTED)})",
+        "Submitted by": (
+            f"clerk ({at(AuditAction.SUBMITTED)}) “Sent to Test workflow (v1).”"
+        ),
         "Approvals": (
             f"Step 1: approver, {at(AuditAction.APPROVED, actor_name='approver')} "
             f"“{CREDIT_CHECKED}”\n"
@@ -365,3 +367,24 @@ def test_no_change_in_the_period_says_so(as_auditor):
         page = as_auditor.get(report_url("changes")).content.decode()
 
     assert "No field of a record under approval changed in this period." in page
+
+
+@pytest.mark.django_db
+def test_the_submitters_justification_is_in_the_change_log(
+    as_auditor, customer, clerk, approver, approvals_on, active_workflow
+):
+    from tests.conftest import propose
+
+    proposal = services.proposal_submit(
+        proposal=propose(customer, clerk, credit_limit=Decimal("25000")),
+        actor=clerk,
+        justification="New contract signed in March.",
+    )
+    services.proposal_approve(proposal=proposal, actor=approver)
+
+    (row,) = exported(as_auditor, "changes", "csv")
+
+    assert row["Submitted by"] == (
+        f"clerk ({at(AuditAction.SUBMITTED)}) “Sent to Test workflow (v1). "
+        "Justification: New contract signed in March.”"
+    )

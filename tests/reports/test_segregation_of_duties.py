@@ -139,7 +139,7 @@ def test_changes_of_access_parameters_and_workflows_are_listed_with_who(
     rows = exported(as_auditor, "duties", "xlsx")
 
     listed = [
-        (e["actor_name"], e["action_label"], e["model"], e["field_label"])
+        (e.actor_name, e.get_action_display(), e.model, e.reader_text["label"])
         for e in response.context["page"].rows
     ]
     assert listed == [

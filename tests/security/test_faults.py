@@ -71,17 +71,23 @@ def test_a_double_click_on_approve_after_it_applied_says_there_is_nothing_left(
     customer, clerk, approver, approver2, approvals_on, active_workflow, client
 ):
     from django.urls import reverse
+    from django.utils import timezone
 
     from workflow.models import AuditAction, AuditEntry
 
     proposal = submit(customer, clerk, credit_limit=Decimal("1"))
     client.force_login(approver)
     url = reverse("admin:customers_customer_workflow", args=[customer.pk, "approve"])
-    client.post(url, {"comment": ""})
-    second = client.post(url, {"comment": ""}, follow=True)
+    shown_at = timezone.now().isoformat()
+    client.post(url, {"comment": "", "shown_at": shown_at})
+    second = client.post(url, {"comment": "", "shown_at": shown_at})
     assert second.status_code == 200
-    # The first click applied the proposal: the record has no open one left.
-    assert "There are no proposed changes." in second.content.decode()
+    # The first click applied the proposal: the second is told so, and by whom.
+    assert (
+        second.context["error"]
+        == "This proposal was already decided; its status is now: Applied."
+    )
+    assert second.context["meanwhile"].startswith("Approved by approver at ")
     assert (
         AuditEntry.objects.filter(proposal=proposal, action=AuditAction.APPLIED).count()
         == 1

@@ -128,10 +128,20 @@ def test_the_work_items_page_approves_selected_items(
     items = [p.work_items.get(assignee=approver).pk for p in proposals]
     response = client.post(
         reverse("admin:workflow_workitem_changelist"),
-        {"action": "approve_selected", "_selected_action": items},
+        {
+            "action": "approve_selected",
+            "_selected_action": items,
+            "post": "yes",
+            "comment": "Checked all two",
+        },
         follow=True,
     )
     assert "Approved 2; 2 of them were applied" in response.content.decode()
+    assert list(
+        AuditEntry.objects.filter(action=AuditAction.APPROVED).values_list(
+            "comment", flat=True
+        )
+    ) == ["Checked all two", "Checked all two"]
 
 
 @pytest.mark.django_db

@@ -252,12 +252,25 @@ SCENARIOS = [
         final_values={"credit_limit": "25000.00"},
     ),
     Scenario(
-        "a recalled proposal cannot be approved",
+        "a recalled proposal is a draft again and cannot be approved",
         change={"credit_limit": "25000.00"},
         events=[("recall", "maker"), ("approve", "approver")],
-        expect=[OK, refusal(NOT_PENDING, state=ProposalState.RECALLED.label)],
-        final_state=ProposalState.RECALLED,
+        expect=[OK, refusal(NOT_PENDING, state=ProposalState.DRAFT.label)],
+        final_state=ProposalState.DRAFT,
         final_values={"credit_limit": "10000.00"},
+    ),
+    Scenario(
+        "a recalled proposal resubmitted is decided by someone who took no part",
+        change={"credit_limit": "25000.00"},
+        events=[
+            ("recall", "maker"),
+            ("resubmit", "checker", {"credit_limit": "30000.00"}),
+            ("approve", "maker"),
+            ("approve", "checker"),
+            ("approve", "approver"),
+        ],
+        expect=[OK, OK, refusal(OWN_PROPOSAL), refusal(OWN_PROPOSAL), OK],
+        final_values={"credit_limit": "30000.00"},
     ),
 ]
 

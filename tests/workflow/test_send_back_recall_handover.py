@@ -72,7 +72,13 @@ def test_submitter_recalls_a_pending_proposal(
     proposal = submit(customer, clerk, credit_limit=Decimal("1"))
     proposal = services.proposal_recall(proposal=proposal, actor=clerk)
 
-    assert proposal.state == ProposalState.RECALLED
+    # Back to the submitter as a draft, with its values; the record is untouched.
+    assert proposal.state == ProposalState.DRAFT
+    assert proposal.current_step is None
+    assert proposal.closed_at is None
+    assert list(proposal.changes.values_list("field_name", "proposed_value")) == [
+        ("credit_limit", "1.00")
+    ]
     assert not proposal.work_items.filter(state=WorkItemState.OPEN).exists()
     customer.refresh_from_db()
     assert customer.credit_limit == Decimal("10000.00")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .access import GroupAccessAdmin, UserAccessAdmin
 from .definitions import WorkflowAdmin
+from .exports import LabelledExportMixin
 from .governed import GovernedModelAdmin
 from .lockouts import PausedSignInAdmin
 from .parameters import ApprovalSettingsAdmin
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",
+    "LabelledExportMixin",
     "PausedSignInAdmin",
     "UserAccessAdmin",
     "WorkItemAdmin",

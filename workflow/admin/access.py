@@ -190,6 +190,9 @@ class UserAccessAdmin(_SavedThroughServicesMixin, UserAdmin):
             fields[
                 "user_permissions"
             ].queryset = selectors_access.grantable_permissions(grantor, keep=keep)
+            fields[
+                "user_permissions"
+            ].label_from_instance = selectors_access.permission_label
         return form_class
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -298,6 +301,9 @@ class GroupAccessAdmin(_SavedThroughServicesMixin, GroupAdmin):
             ].queryset = selectors_access.grantable_permissions(
                 selectors_access.grantor_for(request.user), keep=keep
             )
+            form_class.base_fields[
+                "permissions"
+            ].label_from_instance = selectors_access.permission_label
         return form_class
 
     def save_model(self, request, obj, form, change) -> None:

@@ -26,6 +26,21 @@ NO_ASSIGNEE = gettext_lazy(
 DUPLICATE_SEQUENCE = gettext_lazy(
     "Two steps have the same sequence number; give each step its own."
 )
+# Warnings, not refusals: who may decide changes with group memberships and
+# permissions after the workflow is saved, and a submission that reaches a step nobody
+# may decide is refused then (NO_ELIGIBLE_APPROVER).
+STEP_USER_MAY_NOT_DECIDE = gettext_lazy(
+    "%(user)s may not approve or reject work items, so no work item of step "
+    "“%(step)s” will go to them. Give them that permission, or choose someone else."
+)
+STEP_USER_INACTIVE = gettext_lazy(
+    "%(user)s is inactive, so no work item of step “%(step)s” will go to them."
+)
+STEP_WITHOUT_DECIDER = gettext_lazy(
+    "Nobody step “%(step)s” is assigned to may approve or reject work items: no "
+    "active member of its group and none of its users has that permission. Changes "
+    "that reach this step are refused until someone may decide it."
+)
 
 
 class GovernedFieldChoicesMixin:
@@ -151,6 +166,60 @@ class WorkflowPartInline(admin.StackedInline):
         formset.form.governed = registry.get(self.governed_model)
         return formset
 
+    # Read-only, a field that holds a field name of the governed model shows its label.
+    LABELLED = {
+        "condition_field": "condition_field_label",
+        "assignee_field": "assignee_field_label",
+        "field_name": "field_name_label",
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self._may_edit(request, obj):
+            return fieldsets
+
+        def labelled(fields):
+            return [
+                tuple(self.LABELLED.get(f, f) for f in field)
+                if isinstance(field, tuple | list)
+                else self.LABELLED.get(field, field)
+                for field in fields
+            ]
+
+        return [
+            (name, {**options, "fields": labelled(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if self._may_edit(request, obj):
+            return readonly
+        return [*readonly, *self.LABELLED.values()]
+
+    def _label_of(self, name: str) -> str:
+        if not name:
+            return self.get_empty_value_display()
+        return registry.get(self.governed_model).field_label(name)
+
+    @admin.display(
+        description=WorkflowStep._meta.get_field("condition_field").verbose_name
+    )
+    def condition_field_label(self, part) -> str:
+        return self._label_of(part.condition_field)
+
+    @admin.display(
+        description=WorkflowStep._meta.get_field("assignee_field").verbose_name
+    )
+    def assignee_field_label(self, part) -> str:
+        return self._label_of(part.assignee_field)
+
+    @admin.display(
+        description=AutoApprovalRule._meta.get_field("field_name").verbose_name
+    )
+    def field_name_label(self, part) -> str:
+        return self._label_of(part.field_name)
+
 
 class WorkflowStepInline(WorkflowPartInline):
     model = WorkflowStep
@@ -206,7 +275,7 @@ class AutoApprovalRuleInline(WorkflowPartInline):
 class WorkflowForm(forms.ModelForm):
     class Meta:
         model = Workflow
-        fields = ["name"]
+        fields = ["name", "justification_required"]
 
 
 class WorkflowAdmin(admin.ModelAdmin):
@@ -229,7 +298,7 @@ class WorkflowAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     list_select_related = ["created_by"]
-    fields = ["workflow_type", "name", "version", "is_active"]
+    fields = ["workflow_type", "name", "justification_required", "version", "is_active"]
     readonly_fields = ["workflow_type", "version", "is_active"]
     actions = None
     change_form_template = "admin/workflow/workflow_change_form.html"
@@ -327,6 +396,26 @@ class WorkflowAdmin(admin.ModelAdmin):
             for rule in parts:
                 services.auto_approval_rule_save(rule=rule, actor=request.user)
         formset.save_m2m()
+        if formset.model is WorkflowStep:
+            self._warn_about_deciders(request, form.instance)
+
+    def _warn_about_deciders(self, request, workflow: Workflow) -> None:
+        """Tell the administrator about steps whose work items nobody, or not everyone
+        named, may decide."""
+        for step in workflow.steps.order_by("sequence"):
+            for user in selectors.step_named_users_who_may_not_decide(step):
+                message = (
+                    STEP_USER_MAY_NOT_DECIDE if user.is_active else STEP_USER_INACTIVE
+                )
+                self.message_user(
+                    request,
+                    message % {"user": user.get_username(), "step": step.name},
+                    messages.WARNING,
+                )
+        for step in selectors.steps_without_decider(workflow):
+            self.message_user(
+                request, STEP_WITHOUT_DECIDER % {"step": step.name}, messages.WARNING
+            )
 
     def _change_url(self, workflow) -> str:
         opts = self.model._meta
@@ -366,6 +455,12 @@ class WorkflowAdmin(admin.ModelAdmin):
                     _("“%(name)s” is now the active workflow.") % {"name": workflow},
                     messages.SUCCESS,
                 )
+                for step in selectors.steps_without_decider(workflow):
+                    self.message_user(
+                        request,
+                        STEP_WITHOUT_DECIDER % {"step": step.name},
+                        messages.WARNING,
+                    )
                 return redirect(self._change_url(workflow))
             copy = services.workflow_copy(
                 workflow=workflow,

@@ -2,51 +2,74 @@
 
 from __future__ import annotations
 
+import datetime
 from functools import update_wrapper
+from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from .. import registry, selectors, services
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
 from ..exceptions import (
+    NOT_PENDING,
     RECORD_VERSION_MISSING,
-    PermissionRefused,
+    NotSubmittable,
     StaleRecord,
     WorkflowError,
 )
 from ..models import ChangeProposal, ProposalState
 from .imports import GovernedImportMixin
 from .pagination import EstimatedCountPaginator
+from .status import ApprovalStatusListMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 WORKFLOW_ACTIONS = {
     "submit": gettext_lazy("Submit"),
     "recall": gettext_lazy("Recall"),
+    "discard": gettext_lazy("Discard all changes"),
     "approve": gettext_lazy("Approve"),
     "reject": gettext_lazy("Reject"),
     "request_change": gettext_lazy("Request change"),
     "delegate": gettext_lazy("Delegate"),
 }
 WORKFLOW_ACTION_TITLES = {
+    "submit": gettext_lazy("Submit the proposed changes"),
+    "recall": gettext_lazy("Recall the proposed changes"),
+    "discard": gettext_lazy("Discard all proposed changes"),
     "approve": gettext_lazy("Approve proposed changes"),
     "reject": gettext_lazy("Reject proposed changes"),
     "request_change": gettext_lazy("Send the proposed changes back"),
     "delegate": gettext_lazy("Delegate your work item"),
 }
+# The actions on a work item; the others are the submitter's (or a clerk's) own.
+DECISION_ACTIONS = {"approve", "reject", "request_change", "delegate"}
 CHOOSE_DELEGATE = gettext_lazy("Choose the user to delegate the work item to.")
+STALE_FIELDS_KEPT = gettext_lazy(
+    "Someone changed this %(model)s while you were editing it. Your other changes "
+    "were kept; for the fields you both changed, choose whose value stays and save "
+    "again."
+)
+# The values a change form was loaded with travel signed, so that a form cannot claim
+# to have been loaded with values nobody stored.
+RECORD_LOADED_SALT = "workflow.record_loaded"
 
 
 def _outcome_message(proposal: ChangeProposal, action: str) -> str:
@@ -54,7 +77,14 @@ def _outcome_message(proposal: ChangeProposal, action: str) -> str:
     if action == "delegate":
         return str(_("Delegated. The work item is now with the user you chose."))
     if action == "recall":
-        return str(_("Recalled. The changes were withdrawn; the record is unchanged."))
+        return str(
+            _(
+                "Recalled. The changes are a draft again, with their values: change "
+                "them and submit them again, or discard them."
+            )
+        )
+    if action == "discard":
+        return str(_("All proposed changes were discarded."))
     if action == "request_change":
         return str(_("Sent back to the submitter for changes."))
     if action == "submit":
@@ -80,11 +110,22 @@ def _outcome_message(proposal: ChangeProposal, action: str) -> str:
     )
 
 
+def _moment(text: str | None) -> datetime.datetime | None:
+    """A moment a page was shown at, as it posts it back; None if it is not one."""
+    try:
+        moment = datetime.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
+
+
 CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
 
 
-class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
+class GovernedModelAdmin(
+    ApprovalStatusListMixin, GovernedImportMixin, admin.ModelAdmin
+):
     """ModelAdmin of a governed model: saves through services and adds the workflow pages."""
 
     change_form_template = "admin/workflow/governed_change_form.html"
@@ -102,6 +143,7 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         pk,
         values: dict[str, object],
         expected_version: str | None = None,
+        loaded: dict[str, object] | None = None,
     ) -> services.RecordChangeOutcome:
         """Change through the governed model's service; subclasses name it."""
         raise NotImplementedError
@@ -138,9 +180,15 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
                     name: form.cleaned_data[name]
                     for name in form.changed_data
                     if name in form.cleaned_data
+                    # After a clash the user chose the value stored now.
+                    and request.POST.get(f"_clash_{name}") != "theirs"
                 }
                 request._governed_outcome = self.update_record(
-                    request, obj.pk, values, expected_version=expected_version
+                    request,
+                    obj.pk,
+                    values,
+                    expected_version=expected_version,
+                    loaded=self._posted_loaded_values(request),
                 )
             else:
                 created = self.create_record(request, dict(form.cleaned_data))
@@ -151,6 +199,30 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             request._governed_error = " ".join(error.messages)
         except WorkflowError as error:
             request._governed_error = error.message
+
+    def _loaded_values_token(self, obj) -> str:
+        """The record's stored values as the change form is loaded with them, signed."""
+        return signing.dumps(
+            {
+                f.name: registry.current_value(obj, f)
+                for f in self.model._meta.concrete_fields
+                if f.editable and not f.primary_key
+            },
+            salt=RECORD_LOADED_SALT,
+            compress=True,
+        )
+
+    def _posted_loaded_values(self, request) -> dict[str, object] | None:
+        """The values the posted form was loaded with; None for a form without them
+        (or with a token that was tampered with), which a stale save then refuses."""
+        token = request.POST.get("_record_loaded", "")
+        if not token:
+            return None
+        try:
+            loaded = signing.loads(token, salt=RECORD_LOADED_SALT)
+        except signing.BadSignature:
+            return None
+        return loaded if isinstance(loaded, dict) else None
 
     def _save_refused_or_empty(self, request) -> bool:
         """Whether the form's save wrote and proposed nothing (refused, or no change)."""
@@ -246,16 +318,9 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         if outcome is None:
             return super().response_change(request, obj)
         popup = IS_POPUP_VAR in request.POST
-        for reason in outcome.refused.values():
-            self.message_user(request, reason, messages.ERROR)
-        if outcome.saved_fields:
-            labels = ", ".join(
-                capfirst(str(self.model._meta.get_field(n).verbose_name))
-                for n in outcome.saved_fields
-            )
-            self.message_user(
-                request, _("Saved: %(fields)s.") % {"fields": labels}, messages.SUCCESS
-            )
+        if outcome.clashes:
+            return self._clashes_response(request, outcome)
+        self._saved_messages(request, outcome)
         if outcome.proposed_fields or outcome.withdrawn_fields:
             if outcome.proposal is not None and outcome.proposal.is_open:
                 self.message_user(request, CHANGES_NOT_SUBMITTED, messages.WARNING)
@@ -282,6 +347,74 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         if "_addanother" in request.POST:
             return redirect(self._url("add"))
         return redirect(self._url("changelist"))
+
+    def _saved_messages(self, request, outcome: services.RecordChangeOutcome) -> None:
+        for reason in outcome.refused.values():
+            self.message_user(request, reason, messages.ERROR)
+        if outcome.saved_fields:
+            labels = ", ".join(
+                capfirst(str(self.model._meta.get_field(n).verbose_name))
+                for n in outcome.saved_fields
+            )
+            self.message_user(
+                request, _("Saved: %(fields)s.") % {"fields": labels}, messages.SUCCESS
+            )
+
+    def _clashes_response(
+        self, request, outcome: services.RecordChangeOutcome
+    ) -> HttpResponse:
+        """Someone else changed fields this user changed too: the form again, with
+        everything the user typed, the record's version and values as they are now,
+        and the clashing fields side by side with the other person's values."""
+        self._saved_messages(request, outcome)
+        if outcome.proposed_fields:
+            self.message_user(request, CHANGES_NOT_SUBMITTED, messages.WARNING)
+        self.message_user(
+            request,
+            STALE_FIELDS_KEPT % {"model": self.model._meta.verbose_name},
+            messages.WARNING,
+        )
+        obj = outcome.instance
+        stored = {
+            "subtitle": str(obj),
+            "record_version": registry.record_version(obj),
+            "record_loaded": self._loaded_values_token(obj),
+            "clashes": selectors.clash_rows(obj, outcome.clashes),
+            **self._workflow_context(request, obj),
+        }
+        fieldsets = self.get_fieldsets(request, obj)
+        form_class = self.get_form(
+            request, obj, change=True, fields=flatten_fieldsets(fieldsets)
+        )
+        # A copy for the form: validating sets the typed values on its instance.
+        form = form_class(
+            request.POST,
+            request.FILES,
+            instance=self.model._default_manager.get(pk=obj.pk),
+        )
+        form.is_valid()
+        admin_form = helpers.AdminForm(
+            form,
+            list(fieldsets),
+            self.get_prepopulated_fields(request, obj),
+            self.get_readonly_fields(request, obj),
+            model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change %s") % self.model._meta.verbose_name,
+            "adminform": admin_form,
+            "object_id": str(obj.pk),
+            "original": obj,
+            "is_popup": IS_POPUP_VAR in request.POST,
+            "to_field": request.POST.get(TO_FIELD_VAR),
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+            **stored,
+        }
+        return self.render_change_form(request, context, change=True, obj=obj)
 
     # --- pages --------------------------------------------------------------------
 
@@ -380,13 +513,17 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
-            # A form sent back (invalid) keeps the version it was first loaded with,
-            # or a stale form would pass for fresh once its errors are fixed.
-            extra_context["record_version"] = (
-                request.POST.get("_record_version", "")
-                if request.method == "POST"
-                else registry.record_version(obj)
-            )
+            # A form sent back (invalid) keeps the version and values it was first
+            # loaded with, or a stale form would pass for fresh once its errors are
+            # fixed.
+            if request.method == "POST":
+                extra_context["record_version"] = request.POST.get(
+                    "_record_version", ""
+                )
+                extra_context["record_loaded"] = request.POST.get("_record_loaded", "")
+            else:
+                extra_context["record_version"] = registry.record_version(obj)
+                extra_context["record_loaded"] = self._loaded_values_token(obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def proposed_changes_view(
@@ -404,7 +541,11 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             "title": _("Proposed changes"),
             "subtitle": str(obj),
             "change_url": self._url("change", obj.pk),
+            "history_url": self._url("history", obj.pk),
         }
+        proposal = context["proposal"]
+        if proposal is not None and proposal.state == ProposalState.PENDING:
+            context["review"] = selectors.proposal_review(proposal)
         return TemplateResponse(
             request, "admin/workflow/proposed_changes.html", context
         )
@@ -427,11 +568,8 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
                     request, _("The proposed change was discarded."), messages.SUCCESS
                 )
             elif action == "discard_all":
-                services.proposal_discard(proposal=proposal, actor=request.user)
-                self.message_user(
-                    request, _("All proposed changes were discarded."), messages.SUCCESS
-                )
-                return redirect(self._url("change", obj.pk))
+                # Discarding everything is confirmed on its own page first.
+                return redirect(self._url("workflow", obj.pk, "discard"))
             else:
                 return HttpResponse(status=400)
         except WorkflowError as error:
@@ -444,21 +582,98 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
     def workflow_action_view(
         self, request: HttpRequest, object_id: str, action: str
     ) -> HttpResponse:
-        """The Workflow menu. Submit and Recall are POSTs; Approve, Reject, Request change
-        and Delegate show the changes with a comment box first, then POST."""
+        """The Workflow menu. Each action first shows its page (the changes, and a
+        justification, comment or confirmation), then POSTs; a refusal shows the page
+        again with the reason and everything the person typed."""
         if action not in WORKFLOW_ACTIONS:
             raise Http404
         obj = self._governed_object(request, object_id)
         proposal = selectors.open_proposal_for(obj)
         if proposal is None:
+            if request.method == "POST":
+                # Decided, recalled or discarded while the page was open: say by whom.
+                closed = selectors.latest_closed_proposal_for(obj)
+                if closed is not None:
+                    return self._action_page(
+                        request,
+                        obj,
+                        closed,
+                        action,
+                        error=NOT_PENDING % {"state": closed.get_state_display()},
+                    )
             self.message_user(
                 request, _("There are no proposed changes."), messages.INFO
             )
             return redirect(self._url("change", obj.pk))
-        if action in {"submit", "recall"}:
-            return require_POST(self._submit_or_recall)(request, obj, proposal, action)
-        if request.method == "POST":
-            return self._decide(request, obj, proposal, action)
+        if request.method != "POST":
+            return self._action_page(request, obj, proposal, action)
+        try:
+            proposal = self._take_action(request, proposal, action)
+        except WorkflowError as error:
+            return self._action_page(request, obj, proposal, action, error=error)
+        text = _outcome_message(proposal, action)
+        self.log_change(request, obj, text)
+        if action not in DECISION_ACTIONS:
+            self.message_user(request, text, messages.SUCCESS)
+            return redirect(self._url("change", obj.pk))
+        level = (
+            messages.ERROR
+            if proposal.state == ProposalState.CONFLICT
+            else messages.SUCCESS
+        )
+        self.message_user(request, text, level)
+        return redirect(reverse("admin:workflow_workitem_changelist"))
+
+    def _take_action(self, request, proposal: ChangeProposal, action: str):
+        """Carry out the posted action through its service; returns the proposal."""
+        comment = request.POST.get("comment", "")
+        actor = request.user
+        if action == "submit":
+            return services.proposal_submit(
+                proposal=proposal,
+                actor=actor,
+                justification=request.POST.get("justification", ""),
+            )
+        if action == "recall":
+            return services.proposal_recall(
+                proposal=proposal, actor=actor, comment=comment
+            )
+        if action == "discard":
+            return services.proposal_discard(proposal=proposal, actor=actor)
+        if action == "approve":
+            return services.proposal_approve(
+                proposal=proposal, actor=actor, comment=comment
+            )
+        if action == "reject":
+            return services.proposal_reject(
+                proposal=proposal, actor=actor, comment=comment
+            )
+        if action == "request_change":
+            return services.proposal_request_change(
+                proposal=proposal, actor=actor, comment=comment
+            )
+        to_user = selectors.active_user(request.POST.get("to_user"))
+        if to_user is None:
+            raise NotSubmittable(str(CHOOSE_DELEGATE))
+        services.work_item_delegate(
+            proposal=proposal, actor=actor, to_user=to_user, comment=comment
+        )
+        proposal.refresh_from_db()
+        return proposal
+
+    def _action_page(
+        self,
+        request,
+        obj,
+        proposal: ChangeProposal,
+        action: str,
+        error: WorkflowError | StrOrPromise | None = None,
+    ) -> HttpResponse:
+        """The page of one workflow action: what it acts on, and its form while the
+        person may take it. Shown again after a refusal with what they typed and, when
+        someone decided in the meantime, who and when."""
+        posted = request.method == "POST"
+        shown_at = _moment(request.POST.get("shown_at")) if posted else None
         context = {
             **self.admin_site.each_context(request),
             **self._workflow_context(request, obj),
@@ -466,78 +681,50 @@ class GovernedModelAdmin(GovernedImportMixin, admin.ModelAdmin):
             "original": obj,
             "action": action,
             "action_label": WORKFLOW_ACTIONS[action],
-            "comment_required": action in {"reject", "request_change"},
-            "candidates": selectors.handover_candidates(proposal)
-            if action == "delegate"
-            else [],
             "title": WORKFLOW_ACTION_TITLES[action],
             "subtitle": str(obj),
             "change_url": self._url("change", obj.pk),
+            "history_url": self._url("history", obj.pk),
+            "shown_at": request.POST.get("shown_at", "")
+            if posted
+            else timezone.now().isoformat(),
+            "comment": request.POST.get("comment", ""),
+            "to_user": request.POST.get("to_user", ""),
         }
-        return TemplateResponse(request, "admin/workflow/decision.html", context)
-
-    def _submit_or_recall(self, request, obj, proposal, action: str) -> HttpResponse:
-        try:
-            if action == "submit":
-                proposal = services.proposal_submit(
-                    proposal=proposal, actor=request.user
-                )
-            else:
-                proposal = services.proposal_recall(
-                    proposal=proposal,
-                    actor=request.user,
-                    comment=request.POST.get("comment", ""),
-                )
-        except WorkflowError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return redirect(self._url("proposed_changes", obj.pk))
-        text = _outcome_message(proposal, action)
-        self.log_change(request, obj, text)
-        self.message_user(request, text, messages.SUCCESS)
-        return redirect(self._url("change", obj.pk))
-
-    def _decide(self, request, obj, proposal, action: str) -> HttpResponse:
-        comment = request.POST.get("comment", "")
-        try:
-            if action == "approve":
-                proposal = services.proposal_approve(
-                    proposal=proposal, actor=request.user, comment=comment
-                )
-            elif action == "reject":
-                proposal = services.proposal_reject(
-                    proposal=proposal, actor=request.user, comment=comment
-                )
-            elif action == "request_change":
-                proposal = services.proposal_request_change(
-                    proposal=proposal, actor=request.user, comment=comment
-                )
-            else:
-                to_user = selectors.active_user(request.POST.get("to_user"))
-                if to_user is None:
-                    raise PermissionRefused(str(CHOOSE_DELEGATE))
-                services.work_item_delegate(
-                    proposal=proposal,
-                    actor=request.user,
-                    to_user=to_user,
-                    comment=comment,
-                )
-                proposal.refresh_from_db()
-        except WorkflowError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return redirect(
-                self._url("workflow", obj.pk, action)
-                if action == "delegate"
-                else self._url("proposed_changes", obj.pk)
+        if not proposal.is_open:
+            context.update({"proposal": None, "closed_proposal": proposal})
+        may = {
+            "submit": context.get("can_submit"),
+            "recall": context.get("can_recall"),
+            "discard": context.get("can_edit_draft"),
+        }.get(action, context.get("work_item") is not None)
+        context["may_act"] = bool(may) and proposal.is_open
+        if action == "submit":
+            workflow = selectors.active_workflow_for(self.model)
+            context["justification_required"] = bool(
+                workflow and workflow.justification_required
             )
-        text = _outcome_message(proposal, action)
-        level = (
-            messages.ERROR
-            if proposal.state == ProposalState.CONFLICT
-            else messages.SUCCESS
-        )
-        self.log_change(request, obj, text)
-        self.message_user(request, text, level)
-        return redirect(reverse("admin:workflow_workitem_changelist"))
+            context["justification"] = (
+                request.POST.get("justification", "")
+                if posted
+                else proposal.justification
+            )
+        elif action == "recall":
+            context["told"] = selectors.open_work_item_holders(proposal)
+        elif action == "delegate":
+            context["candidates"] = (
+                selectors.handover_candidates(proposal) if proposal.is_open else []
+            )
+        if action in {"reject", "request_change"}:
+            context["comment_required"] = True
+        if error is not None:
+            context["error"] = (
+                error.message if isinstance(error, WorkflowError) else error
+            )
+            context["meanwhile"] = selectors.decided_meanwhile(proposal, shown_at)
+        if proposal.state == ProposalState.PENDING and action in DECISION_ACTIONS:
+            context["review"] = selectors.proposal_review(proposal)
+        return TemplateResponse(request, "admin/workflow/decision.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
         """History: every proposal, decision and applied change of the record."""

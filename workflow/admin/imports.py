@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,6 +21,12 @@ from ..importing import profiles
 from ..importing.plan import ImportOptions
 from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
+from ..text import COMMENT_MAX_LENGTH
+
+IMPORT_NOT_PERMITTED = gettext_lazy(
+    "Importing %(models)s needs the permissions to add and to change %(models)s; "
+    "you do not have them."
+)
 
 
 class ImportForm(forms.Form):
@@ -70,6 +77,16 @@ class ImportForm(forms.Form):
     ignore_unknown_columns = forms.BooleanField(
         label=gettext_lazy("Ignore unknown columns"), required=False
     )
+    justification = forms.CharField(
+        label=gettext_lazy("Justification"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField"}),
+        help_text=gettext_lazy(
+            "Why the changes are needed, for every proposal the import makes; "
+            "the approvers read it. Required when the workflow asks for one."
+        ),
+    )
     profile = forms.ChoiceField(
         label=gettext_lazy("Columns"),
         choices=[("", gettext_lazy("Field names, as an export writes them"))],
@@ -81,6 +98,12 @@ class ImportForm(forms.Form):
     )
 
 
+def _decimal_format() -> str:
+    """Numbers as the reader writes them, as an export in their language writes them
+    too (a Dutch export has 1234,56): such a file imports back as it is."""
+    return "comma" if get_format("DECIMAL_SEPARATOR") == "," else "point"
+
+
 class GovernedImportMixin:
     """Adds Import to a governed model's admin; the work is done by the import services."""
 
@@ -88,6 +111,11 @@ class GovernedImportMixin:
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def _import_refusal(self) -> str:
+        return str(
+            IMPORT_NOT_PERMITTED % {"models": self.model._meta.verbose_name_plural}
+        )
 
     def get_import_urls(self):
         opts = self.model._meta
@@ -124,12 +152,12 @@ class GovernedImportMixin:
 
     def import_view(self, request):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         behaviour = selectors.approval_settings_for(self.model).data_entity_behavior
         form = ImportForm(
             request.POST or None,
             request.FILES or None,
-            initial={"behaviour": behaviour},
+            initial={"behaviour": behaviour, "decimal_format": _decimal_format()},
         )
         form.fields["behaviour"].choices = [
             (value, label)
@@ -150,6 +178,7 @@ class GovernedImportMixin:
                 ignore_unknown_columns=data["ignore_unknown_columns"],
                 sheet=data["sheet"].strip(),
                 profile=data["profile"],
+                justification=data["justification"],
             )
             try:
                 job = services.import_job_create(
@@ -193,7 +222,7 @@ class GovernedImportMixin:
 
     def import_job_view(self, request, job_id: int):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         # A job whose worker died is found here too, not only by process_import_jobs.
         job = services.import_job_recover(
             job=self._own_job(request, job_id), recheck=tasks.recheck_import
@@ -228,7 +257,7 @@ class GovernedImportMixin:
 
     def import_confirm_view(self, request, job_id: int):
         if not self.has_import_permission(request):
-            raise PermissionDenied
+            raise PermissionDenied(self._import_refusal())
         job = self._own_job(request, job_id)
         try:
             job = services.import_job_confirm(job=job, actor=request.user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -13,13 +15,22 @@ EXACT_BELOW = 10_000
 
 class EstimatedCountPaginator(Paginator):
     """On PostgreSQL, an unfiltered list of a large table is counted by the planner's
-    estimate (pg_class.reltuples) instead of COUNT(*); filtered lists count exactly."""
+    estimate (pg_class.reltuples) instead of COUNT(*); filtered lists count exactly.
+
+    A list that only leaves a few rows of the table out (the records without proposed
+    changes, say) is set `left_out`, which counts those few: the list is then counted
+    as the estimate less them, not by a COUNT(*) that would read the whole table.
+    """
+
+    left_out: Callable[[], int] | None = None
 
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
         connection = connections[getattr(queryset, "db", "default")]
-        if connection.vendor == "postgresql" and not queryset.query.where:
+        if connection.vendor == "postgresql" and (
+            not queryset.query.where or self.left_out is not None
+        ):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
@@ -27,7 +38,9 @@ class EstimatedCountPaginator(Paginator):
                 )
                 row = cursor.fetchone()
             if row and row[0] >= EXACT_BELOW:
-                return int(row[0])
+                if self.left_out is None:
+                    return int(row[0])
+                return max(int(row[0]) - self.left_out(), 0)
         return super().count
 
 

@@ -128,11 +128,22 @@ class ApprovalSettingsAdmin(admin.ModelAdmin):
             "section_title": governed.labels.approval_section,
             "form": form,
             "can_change": can_change,
-            "history": AuditEntry.objects.filter(
+            "history": self._history(current),
+        }
+        return TemplateResponse(request, "admin/workflow/parameters.html", context)
+
+    @staticmethod
+    def _history(current) -> list[AuditEntry]:
+        """The last changes of the parameters, each read in the reader's language."""
+        if not current.pk:
+            return []
+        entries = list(
+            AuditEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(current),
                 object_id=current.pk,
             ).select_related("actor")[:20]
-            if current.pk
-            else [],
-        }
-        return TemplateResponse(request, "admin/workflow/parameters.html", context)
+        )
+        texts = selectors.audit_texts(entries)
+        for entry in entries:
+            entry.reader_text = texts[entry.pk]
+        return entries

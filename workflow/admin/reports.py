@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import report_exports, selectors_reports
+from .. import report_exports, selectors, selectors_access, selectors_reports
 from ..models import AuditReport
 from ..selectors_reports import Period, ReportFilter
 
@@ -84,6 +84,14 @@ class ReportFilterForm(forms.Form):
             record=(data.get("record") or "").strip(),
             field_name=data.get("field") or "",
         )
+
+
+def _permission_labels() -> dict[str, str]:
+    """Each permission an access review lists, named in the reader's language."""
+    return {
+        code: selectors_access.permission_label(permission)
+        for code, permission in selectors_reports.reviewed_permissions().items()
+    }
 
 
 def _key(request, name: str) -> int | None:
@@ -291,6 +299,9 @@ class AuditReportAdmin(admin.ModelAdmin):
             page = selectors_reports.administration_page(
                 flt, after=_key(request, "after"), before=_key(request, "before")
             )
+            texts = selectors.audit_texts(page.rows)
+            for entry in page.rows:
+                entry.reader_text = texts[entry.pk]
             context.update(
                 proposers=selectors_reports.proposers_who_decide(flt.content_type_id),
                 decisions=selectors_reports.decisions_by_participants(flt),
@@ -309,7 +320,7 @@ class AuditReportAdmin(admin.ModelAdmin):
                 fmt,
                 "access-review",
                 lambda: report_exports.access_table(
-                    selectors_reports.access_review_export()
+                    selectors_reports.access_review_export(), _permission_labels()
                 ),
             )
         paginator = Paginator(
@@ -317,10 +328,16 @@ class AuditReportAdmin(admin.ModelAdmin):
             selectors_reports.ACCESS_PAGE_SIZE,
         )
         page = paginator.get_page(request.GET.get("page"))
+        labels = _permission_labels()
+        rows = selectors_reports.access_rows(page.object_list)
         context.update(
             exports=self._exports(request),
             page=page,
-            rows=selectors_reports.access_rows(page.object_list),
+            rows=rows,
+            entries=[
+                (row, [(code, labels.get(code, code)) for code in row.permissions])
+                for row in rows
+            ],
             as_of=timezone.now(),
             previous_url=_url(request, page=page.previous_page_number())
             if page.has_previous()

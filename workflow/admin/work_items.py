@@ -5,28 +5,37 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.formats import date_format, time_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from .. import registry, selectors, services
+from .. import selectors, services
 from ..core.permissions import DECIDE_PERMISSION, Action
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
 from ..resources import ChangeProposalResource
+from .exports import LabelledExportMixin
+from .filters import GovernedModelFilter, MyProposalsFilter
 from .pagination import CappedCountPaginator, EstimatedCountPaginator
+
+# A justification longer than this shows in full when the pointer rests on it.
+JUSTIFICATION_SHOWN = 120
+# The bulk confirmation lists this many items and counts the rest.
+BULK_CONFIRMATION_LISTED = 100
 
 
 class DueFilter(admin.SimpleListFilter):
@@ -55,7 +64,15 @@ class DueFilter(admin.SimpleListFilter):
 class WorkItemAdmin(admin.ModelAdmin):
     """My work items: the open approvals waiting for the user who looks."""
 
-    list_display = ["record", "step", "fields_changed", "submitted_by", "age", "due"]
+    list_display = [
+        "record",
+        "step",
+        "fields_changed",
+        "justification",
+        "submitted_by",
+        "age",
+        "due",
+    ]
     list_display_links = None
     list_select_related = [
         "proposal",
@@ -69,10 +86,16 @@ class WorkItemAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
 
+    class Media:
+        css = {"all": ["workflow/workflow.css"]}
+
     def get_queryset(self, request):
         return selectors.open_work_items_for(request.user).prefetch_related(
             "proposal__changes"
         )
+
+    def get_changelist(self, request, **kwargs):
+        return WorkItemChangeList
 
     actions = ["approve_selected"]
 
@@ -83,11 +106,21 @@ class WorkItemAdmin(admin.ModelAdmin):
         description=gettext_lazy("Approve the selected changes"), permissions=["decide"]
     )
     def approve_selected(self, request, queryset):
-        """Approve many at once; each refusal is reported with its reason."""
-        outcome = services.proposals_approve_bulk(
-            proposal_ids=list(queryset.values_list("proposal_id", flat=True)),
-            actor=request.user,
-        )
+        """Approve many at once, after a confirmation page that lists each item with
+        its changes (and what would end in Conflict) and takes one comment; each
+        refusal is reported with its reason."""
+        if request.POST.get("post") != "yes":
+            return self._approve_selected_confirmation(request, queryset)
+        try:
+            outcome = services.proposals_approve_bulk(
+                proposal_ids=list(queryset.values_list("proposal_id", flat=True)),
+                actor=request.user,
+                comment=request.POST.get("comment", ""),
+            )
+        except WorkflowError as error:
+            return self._approve_selected_confirmation(
+                request, queryset, error=error.message
+            )
         if outcome.approved:
             self.message_user(
                 request,
@@ -109,6 +142,39 @@ class WorkItemAdmin(admin.ModelAdmin):
         for reason in sorted(set(outcome.refused.values())):
             count = sum(1 for r in outcome.refused.values() if r == reason)
             self.message_user(request, f"{count}: {reason}", messages.WARNING)
+
+    def _approve_selected_confirmation(self, request, queryset, error=None):
+        """Nothing is decided yet: the items, their changes as they would be written
+        now, and one optional comment; Confirm posts the same selection back."""
+        listed = list(queryset[: BULK_CONFIRMATION_LISTED + 1])
+        more = len(listed) > BULK_CONFIRMATION_LISTED
+        listed = listed[:BULK_CONFIRMATION_LISTED]
+        reviews = selectors.proposal_reviews([item.proposal for item in listed])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Approve the selected changes?"),
+            "rows": [
+                {
+                    "item": item,
+                    "review": review,
+                    "url": _record_url(item.proposal, "proposed_changes"),
+                    "history_url": _record_url(item.proposal, "history"),
+                }
+                for item, review in zip(listed, reviews, strict=True)
+            ],
+            "count": queryset.count() if more else len(listed),
+            "more": more,
+            "conflicts": sum(1 for review in reviews if review.conflict),
+            "select_across": request.POST.get("select_across", "0"),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "comment": request.POST.get("comment", ""),
+            "error": error,
+        }
+        return TemplateResponse(
+            request, "admin/workflow/workitem/approve_selected.html", context
+        )
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_staff
@@ -148,11 +214,32 @@ class WorkItemAdmin(admin.ModelAdmin):
             item.proposal.object_repr,
         )
 
-    @admin.display(description=gettext_lazy("Fields changed"))
+    @admin.display(description=gettext_lazy("Changes"))
     def fields_changed(self, item: WorkItem) -> str:
-        governed = registry.get(item.proposal.content_type.model_class())
-        return ", ".join(
-            governed.field_label(c.field_name) for c in item.proposal.changes.all()
+        """Each changed field, old → new, as a person reads the values."""
+        return format_html(
+            '<ul class="change-lines">{}</ul>',
+            format_html_join(
+                "",
+                '<li data-field="{}"><span class="change-label">{}</span> '
+                '<span class="change-old">{}</span> → '
+                '<span class="change-new">{}</span></li>',
+                (
+                    (line.field_name, line.label, line.original, line.proposed)
+                    for line in item.change_lines
+                ),
+            ),
+        )
+
+    @admin.display(description=gettext_lazy("Justification"))
+    def justification(self, item: WorkItem) -> str:
+        text = item.proposal.justification
+        if not text:
+            return "–"
+        return format_html(
+            '<span title="{}">{}</span>',
+            text,
+            Truncator(text).chars(JUSTIFICATION_SHOWN),
         )
 
     @admin.display(
@@ -181,6 +268,15 @@ class WorkItemAdmin(admin.ModelAdmin):
         return when
 
 
+class WorkItemChangeList(ChangeList):
+    """My work items: each item's changes are read for the whole page at once."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        selectors.attach_change_lines(self.result_list)
+
+
 def _record_url(proposal: ChangeProposal, view: str) -> str:
     content_type = proposal.content_type
     return reverse(
@@ -201,28 +297,62 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChangeProposal)
-class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
+class ChangeProposalAdmin(LabelledExportMixin, ReadOnlyAdmin):
     """All proposals; each one's page is its workflow history."""
 
     resource_classes = [ChangeProposalResource]
     export_formats = [CSV, XLSX]
 
+    # At 1366 px the columns up to "submitted at" stay in view; the source, last, may
+    # need the list scrolled in Dutch.
     list_display = [
         "id",
-        "object_repr",
+        "record",
         "state",
-        "source",
         "created_by",
         "submitted_by",
-        "submitted_at",
-        "closed_at",
+        "submitted_on",
+        "closed_on",
+        "source",
     ]
-    list_filter = ["state", "source", "content_type"]
+    list_filter = [MyProposalsFilter, "state", "source", GovernedModelFilter]
     search_fields = ["object_repr"]
-    list_select_related = ["created_by", "submitted_by"]
+    list_select_related = ["created_by", "submitted_by", "content_type"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+
+    @admin.display(description=gettext_lazy("Record"), ordering="object_repr")
+    def record(self, proposal: ChangeProposal) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', _record_url(proposal, "change"), proposal.object_repr
+        )
+
+    # Dates written short ("28-11-2026 11:13"): written out, they take the list's width.
+    @admin.display(
+        description=ChangeProposal._meta.get_field("submitted_at").verbose_name,
+        ordering="submitted_at",
+    )
+    def submitted_on(self, proposal: ChangeProposal) -> str:
+        return self._short_datetime(proposal.submitted_at)
+
+    @admin.display(
+        description=ChangeProposal._meta.get_field("closed_at").verbose_name,
+        ordering="closed_at",
+    )
+    def closed_on(self, proposal: ChangeProposal) -> str:
+        return self._short_datetime(proposal.closed_at)
+
+    def _short_datetime(self, moment) -> str:
+        if moment is None:
+            return self.get_empty_value_display()
+        local = timezone.localtime(moment)
+        # The date and the time each in one piece; the line may break between them.
+        return format_html(
+            '<span class="nowrap">{}</span> <span class="nowrap">{}</span>',
+            date_format(local, "SHORT_DATE_FORMAT"),
+            time_format(local, "TIME_FORMAT"),
+        )
 
     def get_urls(self):
         return [
@@ -299,16 +429,27 @@ class ChangeProposalAdmin(ExportMixin, ReadOnlyAdmin):
         )
 
 
+class ReaderTextChangeList(ChangeList):
+    """The audit list's page of rows, each read in the reader's language, the approval
+    parameters they name read in one query for the page."""
+
+    def get_results(self, request) -> None:
+        super().get_results(request)
+        texts = selectors.audit_texts(self.result_list)
+        for entry in self.result_list:
+            entry.reader_text = texts[entry.pk]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
         "actor_name",
         "action",
-        "object_repr",
-        "field_label",
-        "old_display",
-        "new_display",
+        "object_for_reader",
+        "field_for_reader",
+        "old_for_reader",
+        "new_for_reader",
         "source",
         "comment_for_reader",
     ]
@@ -317,6 +458,45 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    # An entry's page shows it as the list does: in the reader's language.
+    fields = [
+        "created_at",
+        "actor_name",
+        "action",
+        "source",
+        "object_for_reader",
+        "proposal",
+        "field_for_reader",
+        "old_for_reader",
+        "new_for_reader",
+        "comment_for_reader",
+    ]
+    readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return ReaderTextChangeList
+
+    @staticmethod
+    def _text(entry: AuditEntry) -> selectors.AuditText:
+        if not hasattr(entry, "reader_text"):
+            entry.reader_text = selectors.audit_entry_text(entry)
+        return entry.reader_text
+
+    @admin.display(description=gettext_lazy("object"), ordering="object_repr")
+    def object_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["object"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("field"), ordering="field_label")
+    def field_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["label"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("original value"))
+    def old_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["old"] or self.get_empty_value_display()
+
+    @admin.display(description=gettext_lazy("new value"))
+    def new_for_reader(self, entry: AuditEntry) -> str:
+        return self._text(entry)["new"] or self.get_empty_value_display()
 
     @admin.display(description=gettext_lazy("comment"))
     def comment_for_reader(self, entry: AuditEntry) -> str:

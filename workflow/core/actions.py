@@ -14,6 +14,7 @@ from ..exceptions import (
     HANDOVER_TO_EARLIER_APPROVER,
     HANDOVER_TO_HOLDER,
     HANDOVER_TO_PROPOSER,
+    JUSTIFICATION_REQUIRED,
     NO_PERMISSION,
     NOT_A_DRAFT,
     NOT_ASSIGNED,
@@ -61,6 +62,15 @@ def action_refusal(
 
 
 DRAFT_ACTIONS = frozenset({Action.EDIT_DRAFT, Action.SUBMIT})
+
+
+def justification_refusal(*, required: bool, justification: str) -> Refusal | None:
+    """Why a submission may not go ahead with `justification` (its workflow requires
+    one and none is given), or None. Asked once per submission in the browser and
+    once per import, whose proposals share the importer's one justification."""
+    if required and not justification.strip():
+        return Refusal(RefusalKind.INPUT, JUSTIFICATION_REQUIRED)
+    return None
 
 
 def _decision_refusal(facts: ProposalFacts, actor: ActorFacts) -> Refusal | None:

@@ -7,7 +7,7 @@ follows the data entity behaviour: write everything, fail the row, or propose.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..exceptions import IMPORT_OPEN_PROPOSAL, IMPORT_REJECTS, PENDING_EDIT_REFUSED
@@ -103,3 +103,40 @@ def route_changes(
             },
         )
     return Routing(direct=direct, proposed=governed)
+
+
+@dataclass(frozen=True)
+class Meantime:
+    """A person's edit of a record that others may have written since they loaded it:
+    the fields that are theirs to write (or propose), and those both changed."""
+
+    kept: tuple[str, ...] = ()
+    clashes: tuple[str, ...] = ()
+
+
+def meantime_split(
+    names: Iterable[str],
+    *,
+    loaded: Mapping[str, object],
+    current: Mapping[str, object],
+    mine: Mapping[str, object],
+    equal: Callable[[str, object, object], bool],
+) -> Meantime:
+    """Which of the fields a person sent are their changes to write, given the values
+    their form was loaded with (`loaded`), those stored now (`current`) and theirs
+    (`mine`). A field they left as it was keeps what is stored now, whoever wrote it;
+    one they changed and nobody else did is theirs; one both changed, to different
+    values, clashes, and neither value wins until the person chooses. A field the
+    form did not load is theirs, as if nobody had written it since."""
+    kept: list[str] = []
+    clashes: list[str] = []
+    for name in names:
+        if name not in loaded:
+            kept.append(name)
+        elif equal(name, mine[name], loaded[name]):
+            continue
+        elif equal(name, current[name], loaded[name]):
+            kept.append(name)
+        elif not equal(name, current[name], mine[name]):
+            clashes.append(name)
+    return Meantime(kept=tuple(kept), clashes=tuple(clashes))

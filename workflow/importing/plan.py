@@ -70,6 +70,8 @@ class ImportOptions:
     sheet: str = ""
     # The import profile that reads the file's columns; "" for field names.
     profile: str = ""
+    # Why the changes are needed: one justification for every proposal of the import.
+    justification: str = ""
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ from ..models import (
     WorkItem,
     WorkItemState,
 )
+from ..selectors import applicability_of
 from ..selectors_facts import actor_facts, proposal_facts_many
 from ..text import clean_comment
-from .common import applicability_of, field_change_entries
+from .common import field_change_entries
 from .decisions import conflict_entries, proposal_approve
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -20,15 +19,13 @@ from .. import registry
 from ..audit import audit_for_object, audit_for_proposal, audit_write
 from ..core import applicability, permissions
 from ..core.actions import action_refusal
-from ..core.applicability import cleaned, with_values
 from ..core.permissions import Action
 from ..enforcement import engine_writes
-from ..exceptions import APPLY_INVALID, NO_PERMISSION, PermissionRefused
+from ..exceptions import NO_PERMISSION, PermissionRefused
 from ..models import (
     AuditAction,
     AuditEntry,
     ChangeProposal,
-    ProposedChange,
     Source,
     WorkflowStep,
     WorkItem,
@@ -86,62 +83,6 @@ def require_model_permission(
     )
     if not actor_facts(actor).holds(*needed):
         raise PermissionRefused(str(NO_PERMISSION))
-
-
-# A value that moved since it was proposed: the change, its field, the value now.
-Conflict = tuple[ProposedChange, models.Field, object]
-
-
-@dataclass
-class Applicability:
-    """Whether a proposal's values still apply to its record, and if so, which."""
-
-    values: dict[str, object]
-    moved: list[Conflict]
-    reason: str = ""
-
-    @property
-    def applies(self) -> bool:
-        return not self.moved and not self.reason
-
-
-def applicability_of(
-    record: models.Model, changes: list[ProposedChange]
-) -> Applicability:
-    """Asks the core whether `changes` still apply to `record` as it is now."""
-    model = type(record)
-    fields = {
-        c.field_name: registry.concrete_field(model, c.field_name) for c in changes
-    }
-    current = {n: registry.current_value(record, f) for n, f in fields.items()}
-    moved_names = applicability.moved_fields(
-        {c.field_name: c.original_value for c in changes},
-        current,
-        lambda name, left, right: registry.values_equal(fields[name], left, right),
-    )
-    moved = [
-        (c, fields[c.field_name], current[c.field_name])
-        for c in changes
-        if c.field_name in moved_names
-    ]
-    if moved:
-        return Applicability(values={}, moved=moved)
-    candidate = with_values(
-        record,
-        {
-            c.field_name: registry.deserialize_value(
-                fields[c.field_name], c.proposed_value
-            )
-            for c in changes
-        },
-    )
-    problems = applicability.record_problems(candidate, fields)
-    if problems:
-        messages = " ".join(m for found in problems.values() for m in found)
-        return Applicability(
-            values={}, moved=[], reason=str(APPLY_INVALID % {"errors": messages})
-        )
-    return Applicability(values=cleaned(candidate, fields), moved=[])
 
 
 def write_fields(

@@ -25,7 +25,7 @@ from ..audit import (
     in_every_language,
 )
 from ..core import completion, lifecycle, routing
-from ..core.actions import eligible, handover_refusal
+from ..core.actions import eligible, handover_refusal, justification_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
 from ..exceptions import (
@@ -55,11 +55,10 @@ from ..models import (
     WorkItem,
     WorkItemState,
 )
+from ..selectors import Conflict, applicability_of
 from ..selectors_facts import candidate_facts, proposal_facts
 from ..text import clean_comment
 from .common import (
-    Conflict,
-    applicability_of,
     field_audit,
     lock_proposal,
     lock_record,
@@ -107,7 +106,11 @@ def active_workflow_required(model: type[models.Model]) -> Workflow:
 
 
 def proposal_submit(
-    *, proposal: ChangeProposal, actor: User, source: Source | None = None
+    *,
+    proposal: ChangeProposal,
+    actor: User,
+    source: Source | None = None,
+    justification: str | None = None,
 ) -> ChangeProposal:
     """Send a draft, or a proposal sent back for changes, to the active workflow.
 
@@ -115,7 +118,13 @@ def proposal_submit(
     rules may approve it at once; otherwise the first step whose condition holds gets
     its work items and the steps before it are recorded as skipped. `source` is where
     the submission comes from (by default, where the proposal came from).
+
+    `justification` says why the changes are needed (None keeps the one the proposal
+    has, from an earlier round); a workflow may require one. Approvers read it, and
+    the History keeps it with the submission.
     """
+    if justification is not None:
+        justification = clean_comment(justification)
     with transaction.atomic():
         lock_record(proposal)
         proposal = lock_proposal(proposal)
@@ -127,8 +136,16 @@ def proposal_submit(
         steps = list(workflow.steps.all())
         if not steps:
             raise NotSubmittable(EMPTY_WORKFLOW % {"workflow": workflow.name})
-        resubmission = proposal.state == ProposalState.CHANGES_REQUESTED
-        proposal.submit(by=actor, workflow=workflow)
+        if justification is None:
+            justification = proposal.justification
+        refusal = justification_refusal(
+            required=workflow.justification_required, justification=justification
+        )
+        if refusal is not None:
+            raise refusal.error()
+        # A proposal recalled to its draft was submitted before: this is a new round.
+        resubmission = proposal.submission_round > 0
+        proposal.submit(by=actor, workflow=workflow, justification=justification)
         proposal.save(
             update_fields=[
                 "state",
@@ -137,6 +154,7 @@ def proposal_submit(
                 "workflow",
                 "current_step",
                 "submission_round",
+                "justification",
             ]
         )
         # Written at once: who submitted is a fact the assignment below reads.
@@ -149,7 +167,7 @@ def proposal_submit(
                     else AuditAction.SUBMITTED,
                     actor=actor,
                     source=source or proposal.source,
-                    comment=lambda: _("Sent to %(workflow)s.") % {"workflow": workflow},
+                    comment=partial(submitted_text, workflow, justification),
                 )
             ]
         )
@@ -173,6 +191,17 @@ def proposal_submit(
             )
         audit_write(entries)
     return proposal
+
+
+def submitted_text(workflow: Workflow, justification: str) -> str:
+    """The History's note of a submission: where it went, and why (as the submitter
+    wrote it, in no language of its own)."""
+    if not justification:
+        return _("Sent to %(workflow)s.") % {"workflow": workflow}
+    return _("Sent to %(workflow)s. Justification: %(justification)s") % {
+        "workflow": workflow,
+        "justification": justification,
+    }
 
 
 def _start_next_step(
@@ -402,12 +431,16 @@ def step_votes_outcome(proposal: ChangeProposal) -> str | None:
     )
 
 
-def _close_open_items(proposal: ChangeProposal) -> None:
+def _close_open_items(proposal: ChangeProposal) -> list[int]:
+    """Close the proposal's open work items; returns their assignees' ids."""
+    closed = []
     for item in WorkItem.objects.select_for_update().filter(
         proposal=proposal, state=WorkItemState.OPEN
     ):
         item.close()
         item.save(update_fields=["state", "decided_at"])
+        closed.append(item.assignee_id)
+    return closed
 
 
 # --- Send back, recall, hand over --------------------------------------------------
@@ -443,15 +476,17 @@ def proposal_recall(
     comment: str = "",
     source: Source = Source.BROWSER,
 ) -> ChangeProposal:
-    """The submitter takes a pending proposal back; nothing is written to the record."""
+    """The submitter takes a pending proposal back: it returns to them as a draft with
+    its values, to change and submit again (or discard). The approvers who had it are
+    told; nothing is written to the record."""
     comment = clean_comment(comment)
     with transaction.atomic():
         lock_record(proposal)
         proposal = lock_proposal(proposal)
         require_action(Action.RECALL, proposal, actor)
-        _close_open_items(proposal)
+        holders = _close_open_items(proposal)
         proposal.recall()
-        proposal.save(update_fields=["state", "current_step", "closed_at"])
+        proposal.save(update_fields=["state", "current_step"])
         audit_write(
             [
                 audit_for_proposal(
@@ -462,6 +497,12 @@ def proposal_recall(
                     source=source,
                 )
             ]
+        )
+        notifications.notify(
+            event=notifications.RECALLED,
+            proposal=proposal,
+            recipients=selectors.users_by_ids(holders),
+            comment=comment,
         )
     return proposal
 

@@ -391,12 +391,14 @@ def workflow_copy(
                 series=source.series,
                 version=latest.version + 1,
                 created_by=actor,
+                justification_required=source.justification_required,
             )
         else:
             copy = Workflow(
                 content_type=source.content_type,
                 name=_("Copy of %(name)s") % {"name": source.name},
                 created_by=actor,
+                justification_required=source.justification_required,
             )
         copy.save()
         for step in steps:

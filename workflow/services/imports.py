@@ -25,7 +25,7 @@ from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
 from ..core import routing
-from ..core.actions import eligible
+from ..core.actions import eligible, justification_refusal
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
 from ..core.permissions import Action, required_permissions
@@ -62,8 +62,9 @@ from ..models import (
     WorkItem,
 )
 from ..selectors_facts import actor_facts, candidate_facts
+from ..text import clean_comment
 from .common import require_model_permission, work_items_build
-from .decisions import active_workflow_required, proposal_submit
+from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ def governed_records_import(
     _require_import_permission(actor, model)
     governed = registry.get(model)
     report = ImportReport()
+    try:
+        justification = clean_comment(options.justification)
+    except WorkflowError as error:
+        report.refused = str(error.message)
+        return report
     if not selectors.import_behaviour_permitted(model, options.behaviour):
         report.refused = str(
             BEHAVIOUR_NOT_PERMITTED % {"parameters": governed.labels.parameters}
@@ -162,10 +168,12 @@ def governed_records_import(
                 if progress:
                     progress(report)
             report.fingerprint = planner.fingerprint()
-            report.refused = _submission_problem(model, actor, report)
+            report.refused = _submission_problem(model, actor, report, justification)
             return report
         with transaction.atomic():
-            writer = _ImportWriter(model, actor, source=source, file_name=file_name)
+            writer = _ImportWriter(
+                model, actor, justification, source=source, file_name=file_name
+            )
             for batch in planner.batches(table):
                 plans = planner.plan_batch(batch, columns, lock=True)
                 report_add(report, plans, governed)
@@ -192,15 +200,20 @@ def governed_records_import(
 
 
 def _submission_problem(
-    model: type[models.Model], actor: User, report: ImportReport
+    model: type[models.Model], actor: User, report: ImportReport, justification: str
 ) -> str:
     """Why the proposals a preview plans could not be submitted, or ""."""
     if not report.counts.get("proposals"):
         return ""
     try:
-        active_workflow_required(model)
+        workflow = active_workflow_required(model)
     except NotSubmittable as refused:
         return str(refused.message)
+    refusal = justification_refusal(
+        required=workflow.justification_required, justification=justification
+    )
+    if refusal is not None:
+        return str(refusal)
     if not _may_submit(actor, model):
         return str(
             _(
@@ -222,12 +235,14 @@ class _ImportWriter:
         self,
         model: type[models.Model],
         actor: User,
+        justification: str = "",
         *,
         source: Source = Source.IMPORT,
         file_name: str = "",
     ) -> None:
         self.model = model
         self.actor = actor
+        self.justification = justification
         self.source = source
         # Every row the import writes says which file it came from, once per import
         # in every language.
@@ -430,6 +445,7 @@ class _ImportWriter:
                     object_repr=self.governed.object_repr(_instance(p)),
                     source=self.source,
                     created_by=self.actor,
+                    justification=self.justification,
                 )
                 for p in proposing
             ]
@@ -464,7 +480,9 @@ class _ImportWriter:
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
         for proposal in slow:
-            proposal_submit(proposal=proposal, actor=self.actor)
+            proposal_submit(
+                proposal=proposal, actor=self.actor, justification=self.justification
+            )
 
     def finish(self) -> None:
         """After the last batch: one e-mail per approver about all their new items."""
@@ -479,7 +497,9 @@ class _ImportWriter:
 
     def _submission_context(self) -> _Submission:
         if self._submission is None:
-            self._submission = _Submission.load(self.model, self.actor)
+            self._submission = _Submission.load(
+                self.model, self.actor, self.justification
+            )
         return self._submission
 
     def _submit(
@@ -514,7 +534,9 @@ class _ImportWriter:
 
         items = []
         for proposal, first, skipped in fast:
-            proposal.submit(by=actor, workflow=workflow)
+            proposal.submit(
+                by=actor, workflow=workflow, justification=self.justification
+            )
             proposal.advance(next_step=first)
             items += work_items_build(
                 proposal, first, context.assignees_by_step[first.pk], now=self.now
@@ -603,11 +625,18 @@ class _Submission:
     assigned_texts: dict[int, Translated]
 
     @classmethod
-    def load(cls, model: type[models.Model], actor: User) -> _Submission:
+    def load(
+        cls, model: type[models.Model], actor: User, justification: str
+    ) -> _Submission:
         if not _may_submit(actor, model):
             raise PermissionRefused(str(NO_PERMISSION))
         governed = registry.get(model)
         workflow = active_workflow_required(model)
+        refusal = justification_refusal(
+            required=workflow.justification_required, justification=justification
+        )
+        if refusal is not None:
+            raise refusal.error()
         steps = list(workflow.steps.all())
         # Every proposal of the import has the same history so far: the importer
         # proposed and submitted it. So who may decide each step is asked once.
@@ -652,7 +681,7 @@ class _Submission:
             auto_rules=list(workflow.auto_approval_rules.all()),
             assignees_by_step=assignees_by_step,
             sent_text=in_every_language(
-                lambda: _("Sent to %(workflow)s.") % {"workflow": workflow}
+                partial(submitted_text, workflow, justification)
             ),
             skip_texts=skip_texts,
             assigned_texts=assigned_texts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,9 @@ class RecordChangeOutcome:
     withdrawn_fields: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     proposal: ChangeProposal | None = None
+    # Fields the user and someone else both changed since the user's form was loaded:
+    # (field name, the user's value, the value stored now), both in stored form.
+    clashes: list[tuple[str, object, object]] = field(default_factory=list)
 
 
 # --- Governed records -------------------------------------------------------------
@@ -97,12 +101,18 @@ def governed_record_update(
     actor: User,
     source: Source,
     expected_version: str | None = None,
+    loaded: Mapping[str, object] | None = None,
     behaviour: str | None = None,
 ) -> RecordChangeOutcome:
     """Change a record: write the fields that need no approval, propose the others.
 
-    With `expected_version` (what the user's form was loaded with), a record that
-    someone changed in the meantime is refused as a whole: nothing is overwritten.
+    With `expected_version` (what the user's form was loaded with) alone, a record
+    that someone changed in the meantime is refused as a whole: nothing is
+    overwritten. With `loaded` too (the stored values the form was loaded with, by
+    field name), nothing the user typed is lost and nothing anyone else wrote is
+    overwritten: only the fields the user changed count; those nobody else changed
+    since are written (or proposed), those someone else changed as well come back
+    unwritten in `clashes`, for the user to choose; the others keep what is stored.
 
     `behaviour` None is a person's edit: fields under approval go into the record's
     draft. An import passes its data entity behaviour instead: "allow" writes them,
@@ -125,7 +135,8 @@ def governed_record_update(
     with transaction.atomic():
         instance = model._default_manager.select_for_update().get(pk=pk)
         if (
-            expected_version is not None
+            loaded is None
+            and expected_version is not None
             and registry.record_version(instance) != expected_version
         ):
             raise StaleRecord(STALE_RECORD % {"model": model._meta.verbose_name})
@@ -136,6 +147,21 @@ def governed_record_update(
             name: registry.current_value(instance, model_field)
             for name, model_field in fields.items()
         }
+        if loaded is not None:
+            mine = {
+                n: registry.serialize_value(fields[n], v) for n, v in values.items()
+            }
+            meantime = changes.meantime_split(
+                values,
+                loaded=loaded,
+                current=current,
+                mine=mine,
+                equal=lambda n, left, right: registry.values_equal(
+                    fields[n], left, right
+                ),
+            )
+            outcome.clashes = [(n, mine[n], current[n]) for n in meantime.clashes]
+            values = {n: values[n] for n in meantime.kept}
         candidate = with_values(instance, values)
         problems = applicability.record_problems(candidate, values)
         if problems:

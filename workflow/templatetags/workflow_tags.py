@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 from django import template
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import ForeignKey
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 from django.utils.http import urlencode
@@ -11,7 +8,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from workflow import charts, registry, selectors, selectors_dashboard
+from workflow import charts, selectors, selectors_dashboard
 from workflow.models import ProposalState
 from workflow.text import COMMENT_MAX_LENGTH
 
@@ -116,30 +113,7 @@ def approvals_dashboard(context) -> dict[str, object]:
 
 
 @register.simple_tag
-def audit_field(entry) -> dict[str, str]:
-    """An audit row's field as the reader reads it: the label in their language and the
-    values in their number format, from what was stored. A reference keeps the text
-    recorded at the time (its code then); a field since removed keeps its old label."""
-    recorded = {
-        "label": entry.field_label,
-        "old": entry.old_display,
-        "new": entry.new_display,
-    }
-    if not entry.field_name:
-        return recorded
-    model = ContentType.objects.get_for_id(entry.content_type_id).model_class()
-    try:
-        governed = registry.get(model)
-        model_field = model._meta.get_field(entry.field_name)
-    except (registry.NotGoverned, FieldDoesNotExist):
-        return recorded
-    if isinstance(model_field, ForeignKey):
-        return {**recorded, "label": governed.field_label(entry.field_name)}
-    try:
-        return {
-            "label": governed.field_label(entry.field_name),
-            "old": registry.display_value(model_field, entry.old_value),
-            "new": registry.display_value(model_field, entry.new_value),
-        }
-    except ValidationError:
-        return recorded
+def audit_field(entry) -> selectors.AuditText:
+    """An audit row as the reader reads it (`selectors.audit_entry_text`), or as a
+    page read it already for many rows at once (`selectors.audit_texts`)."""
+    return getattr(entry, "reader_text", None) or selectors.audit_entry_text(entry)

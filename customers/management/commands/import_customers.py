@@ -45,6 +45,12 @@ class Command(BaseCommand):
             help="For a workbook: the sheet to read (default: the first with data).",
         )
         parser.add_argument(
+            "--justification",
+            default="",
+            help="Why the changes are needed: one justification for every proposal "
+            "the import makes (required when the workflow asks for one).",
+        )
+        parser.add_argument(
             "--profile",
             default="",
             help="The import profile that reads the file's columns, such as "
@@ -74,6 +80,7 @@ class Command(BaseCommand):
                 ignore_unknown_columns=options["ignore_unknown_columns"],
                 sheet=options["sheet"],
                 profile=options["profile"],
+                justification=options["justification"],
             ),
             actor=actor,
             dry_run=options["dry_run"],

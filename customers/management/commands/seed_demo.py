@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -333,8 +334,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready ({created} customers created).")
         )
-        site = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
-        self.stdout.write(f"Log in at {site}/admin/ as:")
+        self.stdout.write(f"Log in at {settings.SITE_URL}/admin/ as:")
         for username, _first, _last, roles, _superuser in USERS:
             self.stdout.write(
                 f"  {username:<10} password {password:<18} ({', '.join(roles)})"

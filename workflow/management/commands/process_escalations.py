@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand
 
 from workflow.services import work_items_escalate_overdue
 
+from ..outages import keep_running
+
 
 class Command(BaseCommand):
-    help = "Escalate every open work item whose step's time limit has passed."
+    help = (
+        "Escalate every open work item whose step's time limit has passed. With "
+        "--every it keeps running through database outages, and may run on several "
+        "hosts at once: each overdue step is escalated once."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -22,9 +26,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every: int = 0, **options) -> None:
-        while True:
-            escalated = work_items_escalate_overdue()
-            self.stdout.write(f"Escalated {escalated} overdue step(s).")
-            if not every:
-                return
-            time.sleep(every)
+        keep_running(
+            process="escalations",
+            every=every,
+            step=lambda: f"Escalated {work_items_escalate_overdue()} overdue step(s).",
+            write=self.stdout.write,
+        )

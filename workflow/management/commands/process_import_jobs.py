@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.management.base import BaseCommand
 
 from workflow.services import import_files_clean_up, import_jobs_recover
 from workflow.tasks import recheck_import
 
+from ..outages import keep_running
+
+
+def upkeep() -> str:
+    recovered = import_jobs_recover(recheck=recheck_import)
+    removed = import_files_clean_up()
+    return f"Recovered {recovered} stopped import job(s); removed {removed} import file(s)."
+
 
 class Command(BaseCommand):
     help = (
         "Give back import jobs whose worker stopped (IMPORT_LEASE_SECONDS) and remove "
-        "the files of jobs that ended (IMPORT_FILE_RETENTION_DAYS)."
+        "the files of jobs that ended (IMPORT_FILE_RETENTION_DAYS). With --every it "
+        "keeps running through database outages."
     )
 
     def add_arguments(self, parser) -> None:
@@ -26,12 +33,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every: int = 0, **options) -> None:
-        while True:
-            recovered = import_jobs_recover(recheck=recheck_import)
-            removed = import_files_clean_up()
-            self.stdout.write(
-                f"Recovered {recovered} stopped import job(s); removed {removed} import file(s)."
-            )
-            if not every:
-                return
-            time.sleep(every)
+        keep_running(
+            process="imports", every=every, step=upkeep, write=self.stdout.write
+        )
