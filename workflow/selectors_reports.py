@@ -156,18 +156,6 @@ def field_choices(content_type_id: int | None) -> list[tuple[str, str]]:
     return sorted(found.items(), key=lambda item: item[1].lower())
 
 
-# --- Tamper evidence -----------------------------------------------------------------
-
-
-def audit_chain_last_verified() -> datetime.datetime | None:
-    """When the audit trail's hash chain was last verified whole, or None.
-
-    HOOK for tamper evidence (issue 14, `verify_audit`): until the chain exists this
-    says None and the reports say that the trail has not been verified.
-    """
-    return None
-
-
 # --- The approval parameters as they were --------------------------------------------
 
 

@@ -20,6 +20,7 @@ from tests.conftest import propose, submit
 from tests.factories import CustomerFactory
 from tests.reports.conftest import exported, report_url
 from workflow import registry, selectors_reports, services
+from workflow.admin import reports as reports_admin
 from workflow.enforcement import engine_writes
 from workflow.models import AuditAction, AuditEntry, Source
 from workflow.selectors_reports import Allowance, Period, ReportFilter
@@ -315,13 +316,15 @@ def test_the_reports_say_when_the_audit_trail_was_last_verified(
 
     verified = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 30))
     monkeypatch.setattr(
-        selectors_reports, "audit_chain_last_verified", lambda: verified
+        reports_admin,
+        "audit_chain_check",
+        lambda: reports_admin.ChainCheck(verified, "Intact."),
     )
     page = as_auditor.get(report_url("reconciliation")).content.decode()
     assert (
-        "On 03/02/2026 9:30 a.m. the audit trail's chain of hashes was last verified"
-        in page
-    )
+        "On 03/02/2026 9:30 a.m. the audit trail's chain of hashes was last "
+        "verified: Intact."
+    ) in page
 
 
 @pytest.mark.django_db
