@@ -760,6 +760,11 @@ def change_log_page(
     )
 
 
+def change_log_count(flt: ReportFilter, *, cap: int) -> int:
+    """How many rows the change log has, counted up to `cap` + 1."""
+    return field_changes(flt).order_by()[: cap + 1].count()
+
+
 def change_log_export(flt: ReportFilter) -> Iterator[ChangeLogRow]:
     """Every row of the change log, read EXPORT_CHUNK rows at a time."""
     history = parameter_history()
@@ -1107,8 +1112,11 @@ def reconciliation(
     )
 
 
-def reconciliation_export(flt: ReportFilter) -> Iterator[ChangeLogRow | UnauditedValue]:
-    """The exceptions of the period, then the values changed without an audit row."""
+def reconciliation_export(
+    flt: ReportFilter, *, compare_values: bool = True
+) -> Iterator[ChangeLogRow | UnauditedValue]:
+    """The exceptions of the period, then (unless `compare_values` is off) the
+    values changed without an audit row."""
     history = parameter_history()
     queryset = reconciliation_exceptions(flt, history)
     after: int | None = None
@@ -1119,7 +1127,8 @@ def reconciliation_export(flt: ReportFilter) -> Iterator[ChangeLogRow | Unaudite
         yield from _change_log_rows(rows, history)
         if after is None:
             break
-    yield from unaudited_values(content_type_id=flt.content_type_id)
+    if compare_values:
+        yield from unaudited_values(content_type_id=flt.content_type_id)
 
 
 def unaudited_values(

@@ -168,6 +168,9 @@ DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 REPORTS_VALUE_CHECK_RECORDS = int(
     os.environ.get("REPORTS_VALUE_CHECK_RECORDS", "50000")
 )
+# The most rows one download of the change log holds (about 10,000 are written a
+# second): a longer one would outlast a web worker's timeout.
+REPORTS_EXPORT_MAX_ROWS = int(os.environ.get("REPORTS_EXPORT_MAX_ROWS", "200000"))
 
 
 def cache_from_url(url: str) -> dict[str, str]:

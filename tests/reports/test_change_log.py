@@ -388,3 +388,27 @@ def test_the_submitters_justification_is_in_the_change_log(
         f"clerk ({at(AuditAction.SUBMITTED)}) “Sent to Test workflow (v1). "
         "Justification: New contract signed in March.”"
     )
+
+
+@pytest.mark.django_db
+def test_a_change_log_too_long_for_one_download_is_refused_saying_so(
+    as_auditor, clerk, roles, settings
+):
+    settings.REPORTS_EXPORT_MAX_ROWS = 2
+    customer = CustomerFactory(account="C00001", name="Contoso")
+    for city in ("Delft", "Leiden", "Gouda"):
+        customer_update(customer_id=customer.pk, values={"city": city}, actor=clerk)
+
+    refused = as_auditor.get(report_url("changes", export="csv"), follow=True)
+
+    assert refused.redirect_chain == [(report_url("changes"), 302)]
+    assert (
+        "The change log has more than 2 rows in this period, more than one download "
+        "holds: choose a shorter period, a model or a field."
+    ) in refused.content.decode()
+    settings.REPORTS_EXPORT_MAX_ROWS = 3
+    assert [r["New value"] for r in exported(as_auditor, "changes", "xlsx")] == [
+        "Delft",
+        "Leiden",
+        "Gouda",
+    ]

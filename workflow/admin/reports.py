@@ -13,9 +13,11 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -30,6 +32,10 @@ VIEW_REPORTS = "workflow.view_reports"
 PERIOD_ORDER = gettext_lazy("The period ends before it starts.")
 PERIOD_TOO_LONG = gettext_lazy("Choose a period of at most %(days)s days.")
 MAX_PERIOD_DAYS = 3660
+EXPORT_TOO_LARGE = gettext_lazy(
+    "The change log has more than %(count)s rows in this period, more than one "
+    "download holds: choose a shorter period, a model or a field."
+)
 
 
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -239,6 +245,12 @@ class AuditReportAdmin(admin.ModelAdmin):
         if form.is_valid():
             flt = form.report_filter()
             fmt = self._export_format(request)
+            limit = settings.REPORTS_EXPORT_MAX_ROWS
+            if fmt and selectors_reports.change_log_count(flt, cap=limit) > limit:
+                self.message_user(
+                    request, EXPORT_TOO_LARGE % {"count": limit}, messages.ERROR
+                )
+                return redirect(_url(request))
             if fmt:
                 return report_exports.export_response(
                     fmt,
@@ -265,18 +277,20 @@ class AuditReportAdmin(admin.ModelAdmin):
         if form.is_valid():
             flt = form.report_filter()
             fmt = self._export_format(request)
+            asked = request.GET.get("values") == "1"
+            compare = asked or selectors_reports.value_check_is_quick(
+                flt.content_type_id
+            )
             if fmt:
                 return report_exports.export_response(
                     fmt,
                     "reconciliation",
                     lambda: report_exports.reconciliation_table(
-                        selectors_reports.reconciliation_export(flt)
+                        selectors_reports.reconciliation_export(
+                            flt, compare_values=compare
+                        )
                     ),
                 )
-            asked = request.GET.get("values") == "1"
-            compare = asked or selectors_reports.value_check_is_quick(
-                flt.content_type_id
-            )
             found = selectors_reports.reconciliation(
                 flt,
                 after=_key(request, "after"),
