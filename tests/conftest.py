@@ -20,6 +20,13 @@ from workflow.enforcement import engine_writes
 from workflow.models import DataEntityBehavior, WorkflowStep
 
 GOVERNED_FIELDS = ["credit_limit", "bank_account", "payment_terms"]
+# Tables whose triggers refuse UPDATE, DELETE and TRUNCATE: the audit trail, its seals
+# and the record of its verifications.
+APPEND_ONLY_TABLES = (
+    "workflow_auditentry",
+    "workflow_auditseal",
+    "workflow_auditverification",
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,7 +54,8 @@ def each_test_starts_in_the_default_language():
 
 @pytest.fixture(scope="session", autouse=True)
 def flush_past_the_audit_truncate_trigger():
-    """Transactional tests end in a TRUNCATE of every table, which the audit trail refuses.
+    """Transactional tests end in a TRUNCATE of every table, which the audit trail (and
+    its seals and verifications) refuse.
 
     The suite connects as the owner of its scratch database, who may switch its triggers
     off for that one transaction (the application's role may not: it owns nothing).
@@ -63,12 +71,11 @@ def flush_past_the_audit_truncate_trigger():
 
     def sql_flush_past_the_trigger(self, style, tables, **kwargs):
         statements = sql_flush(self, style, tables, **kwargs)
-        if "workflow_auditentry" not in tables:
-            return statements
+        guarded = [table for table in APPEND_ONLY_TABLES if table in tables]
         return [
-            "ALTER TABLE workflow_auditentry DISABLE TRIGGER USER",
+            *[f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in guarded],
             *statements,
-            "ALTER TABLE workflow_auditentry ENABLE TRIGGER USER",
+            *[f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in guarded],
         ]
 
     with pytest.MonkeyPatch.context() as patch:
@@ -194,3 +201,14 @@ def store_around_approval(instance, **values):
     stored value stop passing today's checks, while a proposal waits."""
     with transaction.atomic(), engine_writes():
         type(instance)._default_manager.filter(pk=instance.pk).update(**values)
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A mail server that refuses the next `mail_server.refusals` e-mails."""
+    from tests.mailserver import FlakyMailServer
+
+    settings.EMAIL_BACKEND = "tests.mailserver.FlakyMailServer"
+    FlakyMailServer.refusals = 0
+    yield FlakyMailServer
+    FlakyMailServer.refusals = 0

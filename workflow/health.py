@@ -10,7 +10,8 @@
 JSON, 200 when every check passes and 503 otherwise; no sign-in, and nothing in it
 that helps an attacker (no host names, versions or error texts). It costs a `SELECT 1`,
 one query on the heartbeats, and a look at the migrations until they are all applied.
-The notification outbox's backlog joins the checks when the outbox exists (issue 16).
+`/health/` also fails when an e-mail due in the outbox has waited longer than
+OUTBOX_BACKLOG_ALERT_SECONDS: nothing sends them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from . import selectors_health
+from . import selectors_health, selectors_outbox
 
 FULL = "/health/"
 WEB = "/health/web/"
@@ -52,7 +53,8 @@ def migrations_applied() -> bool:
 
 
 def health_report(*, processes: list[str]) -> tuple[bool, dict]:
-    """Whether everything in scope is healthy, and the checks for the JSON answer."""
+    """Whether everything in scope is healthy, and the checks for the JSON answer; the
+    outbox is in scope with the background processes."""
     checks: dict[str, dict] = {"database": {"ok": database_reachable()}}
     if not checks["database"]["ok"]:
         checks["migrations"] = {"ok": False}
@@ -71,6 +73,18 @@ def health_report(*, processes: list[str]) -> tuple[bool, dict]:
                     if health.last_beat_at is None
                     else max(0, int((now - health.last_beat_at).total_seconds()))
                 ),
+            }
+        if processes:
+            backlog = selectors_outbox.outbox_backlog(now=now)
+            waited = (
+                None
+                if backlog.oldest_age is None
+                else int(backlog.oldest_age.total_seconds())
+            )
+            checks["outbox"] = {
+                "ok": waited is None or waited <= settings.OUTBOX_BACKLOG_ALERT_SECONDS,
+                "due": backlog.due,
+                "oldest_due_seconds": waited,
             }
     except DatabaseError:
         # The database went away between the checks.

@@ -711,6 +711,7 @@ class AuditAction(models.TextChoices):
     GROUPS_CHANGED = "groups_changed", _("Groups changed")
     PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
     SIGN_IN_PAUSE_LIFTED = "sign_in_pause_lifted", _("Sign-in pause lifted")
+    EMAIL_SENT_AGAIN = "email_sent_again", _("E-mail sent again")
 
 
 class AuditEntry(models.Model):
@@ -983,3 +984,218 @@ class ProcessHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process} {self.name}"
+
+
+class ChainBreak(models.TextChoices):
+    """What a verification of the audit trail's hash chain found broken first."""
+
+    ROW_CHANGED = "row_changed", _("row changed")
+    ROW_MISSING = "row_missing", _("row deleted")
+    ROWS_REORDERED = "rows_reordered", _("rows reordered")
+    ROW_APPEARED = "row_appeared", _("row added afterwards")
+    SEAL_ALTERED = "seal_altered", _("seal changed")
+    SEAL_BROKEN = "seal_broken", _("seal removed or out of order")
+    SEAL_OTHER_KEY = "seal_other_key", _("sealed with another key")
+    HEAD_LOST = "head_lost", _("end of the chain lost")
+
+
+class AuditSeal(models.Model):
+    """One block of the audit trail's hash chain: the rows `first_id`..`last_id` as they
+    were when sealed. Written once by `services.audit_chain`, never changed (the
+    design is in `workflow.audit_chain`)."""
+
+    first_id = models.BigIntegerField(_("first row"), unique=True)
+    last_id = models.BigIntegerField(_("last row"))
+    # Ranges [first, last] of ids in the block that no committed row holds (the
+    # sequence values of rolled-back transactions): proven final before sealing.
+    never_committed = models.JSONField(_("ids without a row"), default=list, blank=True)
+    # The digest of each row present in the block, in id order, 32 bytes each.
+    row_digests = models.BinaryField(_("row digests"))
+    previous_link = models.CharField(_("previous link"), max_length=64)
+    link = models.CharField(_("link"), max_length=64)
+    # Which key made the digests and links ("" for plain SHA-256, no key).
+    key_id = models.CharField(_("key"), max_length=16, blank=True)
+    scheme = models.PositiveSmallIntegerField(_("scheme"), default=1)
+    sealed_at = models.DateTimeField(_("sealed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["first_id"]
+        default_permissions = ()
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_id__gte=models.F("first_id")),
+                name="auditseal_range_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.first_id}–{self.last_id}"
+
+
+class AuditVerification(models.Model):
+    """One run of the audit trail's verification and what it found; written once."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("verified at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    actor_name = models.CharField(_("verified by"), max_length=150, blank=True)
+    intact = models.BooleanField(_("intact"))
+    seals_checked = models.PositiveIntegerField(_("seals checked"), default=0)
+    rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
+    # The end of the chain as verified: the last row sealed and the link there.
+    sealed_up_to = models.BigIntegerField(_("sealed up to row"), null=True, blank=True)
+    head_link = models.CharField(_("link at the end"), max_length=64, blank=True)
+    unsealed_rows = models.PositiveBigIntegerField(_("rows not sealed yet"), default=0)
+    break_kind = models.CharField(
+        _("broken link"), max_length=20, choices=ChainBreak.choices, blank=True
+    )
+    break_seal = models.BigIntegerField(_("seal"), null=True, blank=True)
+    break_row = models.BigIntegerField(_("row"), null=True, blank=True)
+    break_other_row = models.BigIntegerField(_("other row"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit trail verification")
+        verbose_name_plural = _("audit trail verifications")
+        ordering = ["-finished_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("run_auditverification", _("Can verify the audit trail"))]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {self.intact}"
+
+
+class OutboxEvent(models.TextChoices):
+    """What an e-mail tells its reader; the templates choose their words by it."""
+
+    ASSIGNED = "assigned", _("Approval needed")
+    ESCALATED = "escalated", _("Escalated")
+    APPLIED = "applied", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+    SENT_BACK = "sent_back", _("Sent back for changes")
+    CONFLICT = "conflict", _("Conflict")
+    RECALLED = "recalled", _("Recalled")
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(ConcurrentTransitionMixin, models.Model):
+    """One e-mail to one person, written in the transaction of the decision it tells
+    about and sent by the outbox afterwards (`workflow.outbox`).
+
+    About one proposal (`proposal`) or, as a digest, about many (`proposal_ids`). Its
+    text is made when it is sent, in the language the recipient then works in.
+    """
+
+    event = models.CharField(_("message"), max_length=20, choices=OutboxEvent.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("to"),
+    )
+    proposal = models.ForeignKey(
+        ChangeProposal,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposal"),
+    )
+    proposal_ids = models.JSONField(_("proposals"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # The step as it was when the mail was written: it may have moved on by the send.
+    step = models.CharField(_("step"), max_length=100, blank=True)
+    state = FSMField(
+        _("status"),
+        max_length=20,
+        choices=OutboxState.choices,
+        default=OutboxState.PENDING,
+        protected=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When a pending e-mail is due; empty once it is sent or failed.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, default=timezone.now
+    )
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("resend_outboxmessage", _("Can send failed e-mails again"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=False, proposal_ids__isnull=True)
+                | Q(proposal__isnull=True, proposal_ids__isnull=False),
+                name="outboxmessage_one_proposal_or_a_digest",
+            ),
+        ]
+        indexes = [
+            # The outbox's scan for what is due, and the backlog /health/ reports.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="outboxmessage_due",
+            ),
+            models.Index(fields=["state", "-created_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("E-mail %(id)s to %(user)s") % {"id": self.pk, "user": self.recipient}
+        )
+
+    @transition(field=state, source=OutboxState.PENDING, target=OutboxState.SENT)
+    def mark_sent(self, *, at, language: str, subject: str) -> None:
+        self.attempts += 1
+        self.sent_at = at
+        self.next_attempt_at = None
+        self.language = language
+        self.subject = subject
+        self.last_error = ""
+
+    @transition(
+        field=state,
+        source=OutboxState.PENDING,
+        target=RETURN_VALUE(OutboxState.PENDING, OutboxState.FAILED),
+    )
+    def mark_attempt_failed(
+        self, *, at, error: str, retry_in: timedelta | None, language: str, subject: str
+    ) -> str:
+        """One more try that failed: due again after `retry_in`, or failed for good
+        when there is none."""
+        self.attempts += 1
+        self.last_error = error[: self._meta.get_field("last_error").max_length]
+        self.language = language
+        self.subject = subject
+        if retry_in is None:
+            self.next_attempt_at = None
+            return OutboxState.FAILED
+        self.next_attempt_at = at + retry_in
+        return OutboxState.PENDING
+
+    @transition(field=state, source=OutboxState.FAILED, target=OutboxState.PENDING)
+    def send_again(self, *, at) -> None:
+        self.attempts = 0
+        self.next_attempt_at = at
+        self.last_error = ""

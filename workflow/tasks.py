@@ -40,3 +40,14 @@ def _language_of(user_id: int) -> str:
     """A worker has no browser: its messages (import errors, history comments) are
     written in the language the user who started the work last used."""
     return selectors.user_languages([user_id]).get(user_id, settings.LANGUAGE_CODE)
+
+
+@task()
+def verify_audit_trail(*, actor_id: int) -> bool:
+    """Verify the audit trail's hash chain for the person who asked on its page."""
+    from django.contrib.auth import get_user_model
+
+    from .services.audit_chain import audit_trail_verify
+
+    actor = get_user_model().objects.get(pk=actor_id)
+    return audit_trail_verify(actor=actor).intact

@@ -241,6 +241,17 @@ IMPORT_MAX_INTERRUPTIONS = int(os.environ.get("IMPORT_MAX_INTERRUPTIONS", "3"))
 IMPORT_CONFIRM_DAYS = int(os.environ.get("IMPORT_CONFIRM_DAYS", "7"))
 IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "7"))
 
+# The audit trail's hash chain (workflow/audit_chain.py). With a key, digests and links
+# are HMAC-SHA-256: someone who can edit the database but does not hold the key cannot
+# seal an edit over. Without one they are plain SHA-256. Keep the key outside the
+# database; a seal made with an earlier key verifies while that key is listed in
+# AUDIT_CHAIN_OLD_KEYS (comma-separated).
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+AUDIT_CHAIN_OLD_KEYS = env_list("AUDIT_CHAIN_OLD_KEYS", "")
+# How long sealing waits for transactions open when it started (their audit rows may
+# still commit below rows already visible) before sealing only up to the first gap.
+AUDIT_SEAL_WAIT_SECONDS = float(os.environ.get("AUDIT_SEAL_WAIT_SECONDS", "10"))
+
 # Exports need the model's "export" permission (customers.export_customer, ...).
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 # Control characters that XLSX cannot hold are dropped from exports instead of failing them.
@@ -261,6 +272,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # A mail server that stops answering fails the sending task after this many seconds
 # instead of holding a worker for ever.
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+# E-mails go through an outbox (workflow.outbox): a failed try is tried again after
+# OUTBOX_BACKOFF_SECONDS, twice as long after each further failure, and the e-mail is
+# failed (shown on Outgoing e-mails, to send again) after OUTBOX_MAX_ATTEMPTS tries:
+# with the defaults, tries over about half an hour.
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "60"))
 
 # Background work: inline by default; the database backend with its worker
 # (`manage.py db_worker`) where TASKS_BACKEND=database (docker-compose, production).
@@ -272,11 +289,17 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
 # The background processes whose heartbeat /health/ requires (manage.py task_worker,
-# process_escalations --every, process_import_jobs --every); each beats at least every
-# HEARTBEAT_SECONDS while it runs.
+# process_escalations --every, process_import_jobs --every, process_outbox --every,
+# seal_audit --every); each beats at least every HEARTBEAT_SECONDS while it runs.
 HEALTH_PROCESSES = env_list(
     "HEALTH_PROCESSES",
-    "worker,escalations,imports" if TASKS_BACKEND == "database" else "",
+    "worker,escalations,imports,outbox,audit-chain"
+    if TASKS_BACKEND == "database"
+    else "",
+)
+# /health/ fails when an e-mail due has waited longer than this: nothing sends them.
+OUTBOX_BACKLOG_ALERT_SECONDS = int(
+    os.environ.get("OUTBOX_BACKLOG_ALERT_SECONDS", "600")
 )
 HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "10"))
 

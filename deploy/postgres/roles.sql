@@ -1,6 +1,7 @@
 -- The application's database role: it reads and writes every table but owns none, so it
 -- can neither switch off nor drop a trigger, nor drop or truncate a table; on the audit
--- trail it may only read and insert. Migrations run as the owner of the database.
+-- trail, the seals of its hash chain and its verifications it may only read and insert.
+-- Migrations run as the owner of the database.
 --
 -- Run it in the application's database as a superuser (or as a member of the owner role
 -- with CREATEROLE), before the first migration and again whenever you like: it changes
@@ -25,7 +26,11 @@ DECLARE
         (SELECT pg_get_userbyid(datdba) FROM pg_database
          WHERE datname = current_database())
     );
-    audit regclass := to_regclass('public.workflow_auditentry');
+    -- The audit trail, the seals of its hash chain and the record of its verifications.
+    append_only text[] := ARRAY[
+        'workflow_auditentry', 'workflow_auditseal', 'workflow_auditverification'
+    ];
+    guarded regclass;
 BEGIN
     IF app = owner THEN
         RAISE EXCEPTION 'the application role must not be the owner (%)', owner;
@@ -79,14 +84,18 @@ BEGIN
         'GRANT USAGE, SELECT ON SEQUENCES TO %I',
         owner, app
     );
-    -- The audit trail: read and insert only. A trigger refuses the rest to everyone; this
-    -- stops the application at the door. The migration that installs the TRUNCATE
-    -- trigger does the same for grants made before it (default privileges).
-    IF audit IS NOT NULL THEN
-        EXECUTE format(
-            'REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I CASCADE', audit, app
-        );
-    END IF;
+    -- The audit trail, its seals and verifications: read and insert only. A trigger
+    -- refuses the rest to everyone; this stops the application at the door. The
+    -- migrations that install the triggers do the same for grants made before them
+    -- (default privileges).
+    FOR i IN 1 .. array_length(append_only, 1) LOOP
+        guarded := to_regclass('public.' || append_only[i]);
+        IF guarded IS NOT NULL THEN
+            EXECUTE format(
+                'REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I CASCADE', guarded, app
+            );
+        END IF;
+    END LOOP;
 
     -- PostgreSQL 14 and older let everyone create tables in public; the owner still may.
     IF has_schema_privilege(app, 'public', 'CREATE') THEN

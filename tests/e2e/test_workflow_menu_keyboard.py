@@ -24,7 +24,7 @@ def test_escape_closes_the_workflow_menu_and_keeps_the_focus_on_it(
     login("clerk")
     page.goto(customer_url(customer))
     menu = page.locator(".workflow-menu details")
-    submit = page.locator(".workflow-menu-items").get_by_role("button", name="Submit")
+    submit = page.locator(".workflow-menu-items").get_by_role("link", name="Submit")
 
     page.click(".workflow-menu summary")
     expect(submit).to_be_visible()
@@ -44,7 +44,7 @@ def test_a_click_elsewhere_closes_the_workflow_menu(
 ):
     login("clerk")
     page.goto(customer_url(customer))
-    submit = page.locator(".workflow-menu-items").get_by_role("button", name="Submit")
+    submit = page.locator(".workflow-menu-items").get_by_role("link", name="Submit")
     page.click(".workflow-menu summary")
     expect(submit).to_be_visible()
 

@@ -58,13 +58,13 @@ def large_book(clerk):
             """
             INSERT INTO workflow_changeproposal (content_type_id, object_id,
                 object_repr, state, source, created_by_id, created_at,
-                submission_round)
+                submission_round, justification)
             SELECT %s, c.id, c.account,
                 CASE WHEN mod(n, 3000) = 0 THEN 'conflict'
                      WHEN mod(n, 2000) = 0 THEN 'changes_requested'
                      WHEN mod(n, 1000) = 0 THEN 'draft'
                      ELSE 'pending' END,
-                'browser', %s, now(), 1
+                'browser', %s, now(), 1, ''
             FROM customers_customer c,
                 LATERAL (SELECT substr(c.account, 2)::int AS n) AS number
             WHERE c.account LIKE 'L%%' AND mod(n, 100) = 0

@@ -111,6 +111,8 @@ MUST_REACH = {
         "admin:workflow_auditreport_reconciliation",
         "admin:workflow_auditreport_duties",
         "admin:workflow_auditreport_access",
+        "admin:workflow_outboxmessage_changelist",
+        "admin:workflow_outboxmessage_change",
     },
 }
 

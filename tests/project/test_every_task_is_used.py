@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# The modules that define tasks: the import tasks, and the e-mails.
-TASK_MODULES = [ROOT / "workflow" / "tasks.py", ROOT / "workflow" / "notifications.py"]
+# The modules that define tasks: the import tasks, and the outbox's delivery.
+TASK_MODULES = [ROOT / "workflow" / "tasks.py", ROOT / "workflow" / "outbox.py"]
 APPLICATION = ["custapproval", "customers", "workflow"]
 
 

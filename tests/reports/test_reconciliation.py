@@ -380,3 +380,24 @@ def test_a_value_written_from_a_proposal_approved_at_one_step_of_two_is_an_excep
         f"Written from proposal {proposal.pk}, which has no recorded approval."
     )
     assert logged["How it was allowed"] == "No approval and no setting permitted it"
+
+
+@pytest.mark.django_db
+def test_the_reports_show_the_last_verification_of_the_chain(
+    as_auditor, customer, clerk
+):
+    from workflow.selectors_audit_chain import INTACT
+    from workflow.services import audit_chain as chain_services
+
+    customer_update(
+        customer_id=customer.pk, values={"credit_limit": Decimal("500")}, actor=clerk
+    )
+    chain_services.audit_trail_seal(wait_seconds=5)
+    verification = chain_services.audit_trail_verify(actor=None)
+
+    for report in ("changes", "reconciliation", "duties", "access"):
+        page = as_auditor.get(report_url(report))
+        assert page.context["chain"] == reports_admin.ChainCheck(
+            verification.finished_at, str(INTACT)
+        )
+        assert f"was last verified: {INTACT}" in page.content.decode()

@@ -15,7 +15,16 @@ yaml = pytest.importorskip("yaml")
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-LONG_RUNNING = ["db", "web", "proxy", "worker", "escalations", "imports"]
+LONG_RUNNING = [
+    "db",
+    "web",
+    "proxy",
+    "worker",
+    "escalations",
+    "imports",
+    "outbox",
+    "audit-chain",
+]
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)

@@ -50,8 +50,46 @@ def test_everything_running_is_healthy_without_signing_in(client, processes):
             "worker": {"ok": True, "seconds_since_heartbeat": 4},
             "escalations": {"ok": True, "seconds_since_heartbeat": 4},
             "imports": {"ok": True, "seconds_since_heartbeat": 4},
+            "outbox": {"ok": True, "due": 0, "oldest_due_seconds": None},
         },
     }
+
+
+def test_e_mails_that_nobody_sends_fail_the_full_check(
+    client,
+    processes,
+    settings,
+    customer,
+    clerk,
+    approver,
+    approvals_on,
+    active_workflow,
+):
+    """The decision wrote its e-mails to the outbox; nothing sent them for too long."""
+    import time_machine
+
+    from tests.conftest import submit
+
+    settings.OUTBOX_BACKLOG_ALERT_SECONDS = 600
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}
+    }
+    submit(customer, clerk, credit_limit=1)
+    for process in ("worker", "escalations", "imports"):
+        beat(process)
+    assert client.get("/health/").json()["checks"]["outbox"]["ok"] is True
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=11)):
+        for process in ("worker", "escalations", "imports"):
+            beat(process)
+        response = client.get("/health/")
+        web = client.get("/health/web/")
+
+    assert response.status_code == 503
+    outbox = response.json()["checks"]["outbox"]
+    assert (outbox["ok"], outbox["due"]) == (False, 1)
+    assert outbox["oldest_due_seconds"] >= 660
+    assert web.status_code == 200
 
 
 def test_a_worker_that_stopped_beating_fails_the_full_check_not_the_web_one(

@@ -73,3 +73,54 @@ def test_postgresql_refuses_truncate(entry, statement):
         cursor.execute(statement)
     assert str(refused.value).splitlines()[0] == TRUNCATE_REFUSED
     assert AuditEntry.objects.filter(pk=entry.pk, comment="").exists()
+
+
+@pytest.fixture
+def sealed(entry):
+    from workflow.services import audit_chain as chain_services
+
+    chain_services.audit_trail_seal(wait_seconds=5)
+    chain_services.audit_trail_verify(actor=None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("statement", "refused"),
+    [
+        (
+            "UPDATE workflow_auditseal SET link = previous_link",
+            "workflow_auditseal is append-only: UPDATE refused",
+        ),
+        (
+            "DELETE FROM workflow_auditseal",
+            "workflow_auditseal is append-only: DELETE refused",
+        ),
+        (
+            "TRUNCATE workflow_auditseal",
+            "workflow_auditseal is append-only: TRUNCATE refused",
+        ),
+        (
+            "UPDATE workflow_auditverification SET intact = NOT intact",
+            "workflow_auditverification is append-only: UPDATE refused",
+        ),
+        (
+            "DELETE FROM workflow_auditverification",
+            "workflow_auditverification is append-only: DELETE refused",
+        ),
+        (
+            "TRUNCATE workflow_auditverification",
+            "workflow_auditverification is append-only: TRUNCATE refused",
+        ),
+    ],
+)
+def test_postgresql_keeps_the_seals_and_verifications_append_only_too(
+    sealed, statement, refused
+):
+    from workflow.models import AuditSeal, AuditVerification
+
+    with pytest.raises(DatabaseError) as error, connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert str(error.value).splitlines()[0] == refused
+    assert AuditSeal.objects.count() == 1
+    assert AuditVerification.objects.filter(intact=True).count() == 1

@@ -20,7 +20,8 @@ from psycopg2.errors import InsufficientPrivilege
 
 from customers.models import Customer
 from customers.services import customer_update
-from workflow.models import AuditEntry
+from workflow.models import AuditEntry, AuditSeal, AuditVerification
+from workflow.services import audit_chain as chain_services
 
 ROLES_SQL = settings.BASE_DIR / "deploy" / "postgres" / "roles.sql"
 
@@ -341,3 +342,83 @@ def test_roles_sql_refuses_to_make_the_owner_the_application_role():
     with pytest.raises(DatabaseError) as refused:
         apply_roles_sql(owner)
     assert str(refused.value).splitlines()[0] == IS_OWNER.format(owner=owner)
+
+
+# The seals of the audit trail's hash chain and the record of its verifications are
+# append-only for the application as the audit trail is.
+APPEND_ONLY_CHANGES = [
+    ("workflow_auditseal", "UPDATE workflow_auditseal SET link = previous_link"),
+    ("workflow_auditseal", "DELETE FROM workflow_auditseal"),
+    ("workflow_auditseal", "TRUNCATE workflow_auditseal"),
+    (
+        "workflow_auditverification",
+        "UPDATE workflow_auditverification SET intact = NOT intact",
+    ),
+    ("workflow_auditverification", "DELETE FROM workflow_auditverification"),
+    ("workflow_auditverification", "TRUNCATE workflow_auditverification"),
+]
+
+
+@pytest.fixture
+def verified(entry) -> AuditVerification:
+    chain_services.audit_trail_seal(wait_seconds=5)
+    return chain_services.audit_trail_verify(actor=None)
+
+
+@contextmanager
+def django_connected_as(role: tuple[str, str]):
+    """The application's own code, connected as `role` (as docker-compose runs it)."""
+    settings_dict = connection.settings_dict
+    saved = settings_dict["USER"], settings_dict["PASSWORD"]
+    connection.close()
+    settings_dict["USER"], settings_dict["PASSWORD"] = role
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["USER"], settings_dict["PASSWORD"] = saved
+
+
+def test_the_application_role_seals_and_verifies_the_audit_trail(app_role, entry):
+    with django_connected_as(app_role):
+        sealing = chain_services.audit_trail_seal(wait_seconds=5)
+        verification = chain_services.audit_trail_verify(actor=None)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone() == (app_role[0],)
+    assert sealing.sealed_up_to == entry.pk
+    assert (verification.intact, verification.sealed_up_to) == (True, entry.pk)
+
+
+@pytest.mark.parametrize(("table", "statement"), APPEND_ONLY_CHANGES)
+def test_the_application_role_cannot_change_or_wipe_the_seals_or_verifications(
+    app_role, verified, table, statement
+):
+    with connected_as(app_role) as cursor:
+        assert refusal(cursor, statement) == f"permission denied for table {table}"
+    assert AuditSeal.objects.count() == 1
+    assert list(AuditVerification.objects.values_list("pk", "intact")) == [
+        (verified.pk, True)
+    ]
+
+
+def test_the_chain_migration_takes_back_what_default_privileges_granted(
+    app_role, verified
+):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "GRANT UPDATE, DELETE, TRUNCATE ON workflow_auditseal,"
+            f" workflow_auditverification TO {quoted(app_role[0])}"
+        )
+    loader = MigrationLoader(connection)
+    (migration,) = [
+        migration
+        for (app_label, name), migration in loader.disk_migrations.items()
+        if app_label == "workflow" and name.endswith("_audit_chain")
+    ]
+    with connection.schema_editor() as schema_editor:
+        migration.operations[-1].code(apps, schema_editor)
+    with connected_as(app_role) as cursor:
+        for table, statement in APPEND_ONLY_CHANGES:
+            assert refusal(cursor, statement) == f"permission denied for table {table}"
+    assert AuditSeal.objects.count() == 1

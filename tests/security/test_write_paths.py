@@ -13,10 +13,12 @@ from customers.models import Customer
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["customers", "workflow", "custapproval"]
 # The only modules allowed to write records in bulk or by queryset: the services, the
-# audit writer, and the statement builders only the services call.
+# audit writer, the outbox's writer (its own rows only), and the statement builders only
+# the services call.
 ALLOWED = {
     ROOT / "workflow" / "services",
     ROOT / "workflow" / "audit.py",
+    ROOT / "workflow" / "outbox.py",
     ROOT / "workflow" / "bulk_sql.py",
 }
 BULK_WRITES = {

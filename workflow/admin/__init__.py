@@ -9,10 +9,12 @@ request, call a service and report the outcome: the rules live in services.
 from __future__ import annotations
 
 from .access import GroupAccessAdmin, UserAccessAdmin
+from .audit_chain import AuditVerificationAdmin
 from .definitions import WorkflowAdmin
 from .exports import LabelledExportMixin
 from .governed import GovernedModelAdmin
 from .lockouts import PausedSignInAdmin
+from .outbox import OutboxMessageAdmin
 from .parameters import ApprovalSettingsAdmin
 from .reports import AuditReportAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
@@ -21,10 +23,12 @@ __all__ = [
     "ApprovalSettingsAdmin",
     "AuditEntryAdmin",
     "AuditReportAdmin",
+    "AuditVerificationAdmin",
     "ChangeProposalAdmin",
     "GovernedModelAdmin",
     "GroupAccessAdmin",
     "LabelledExportMixin",
+    "OutboxMessageAdmin",
     "PausedSignInAdmin",
     "UserAccessAdmin",
     "WorkItemAdmin",

@@ -37,6 +37,7 @@ from .imports import (
     import_job_preview,
     import_job_run,
 )
+from .outbox import OutboxDelivery, outbox_deliver, outbox_messages_send_again
 from .preferences import user_language_remember
 from .records import (
     RecordChangeOutcome,
@@ -50,6 +51,7 @@ from .records import (
 __all__ = [
     "user_language_remember",
     "BulkApproval",
+    "OutboxDelivery",
     "RecordChangeOutcome",
     "approval_settings_ensure",
     "approval_settings_update",
@@ -66,6 +68,8 @@ __all__ = [
     "import_job_recover",
     "import_job_run",
     "import_jobs_recover",
+    "outbox_deliver",
+    "outbox_messages_send_again",
     "proposal_approve",
     "proposals_approve_bulk",
     "proposal_discard",

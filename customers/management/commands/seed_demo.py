@@ -134,6 +134,10 @@ ROLE_PERMISSIONS = {
         "workflow.view_auditentry",
         "workflow.view_pausedsignin",
         "workflow.lift_pausedsignin",
+        "workflow.view_auditverification",
+        "workflow.run_auditverification",
+        "workflow.view_outboxmessage",
+        "workflow.resend_outboxmessage",
         "workflow.view_reports",
         *[
             f"customers.{verb}_{model}"
@@ -166,6 +170,7 @@ ROLE_PERMISSIONS = {
         ],
         "workflow.view_changeproposal",
         "workflow.view_auditentry",
+        "workflow.view_auditverification",
         "workflow.view_reports",
         "auth.view_user",
         "auth.view_group",

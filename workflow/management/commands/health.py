@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--here",
             metavar="KIND",
-            choices=["worker", "escalations", "imports"],
+            choices=["worker", "escalations", "imports", "outbox", "audit-chain"],
             help="worker, escalations or imports: the one running on this host.",
         )
 

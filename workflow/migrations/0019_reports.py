@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflow', '0016_resilience_heartbeat'),
+        ('workflow', '0018_outbox_messages'),
     ]
 
     operations = [
