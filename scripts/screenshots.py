@@ -212,6 +212,14 @@ def photograph(base: str) -> list[Path]:
             "/admin/customers/customer/?approval_status=pending",
         ),
         ("15-my-proposals", "clerk", "/admin/workflow/changeproposal/?mine=yes"),
+        ("16-change-log", "auditor", "/admin/workflow/auditreport/changes/"),
+        (
+            "17-reconciliation",
+            "auditor",
+            "/admin/workflow/auditreport/reconciliation/",
+        ),
+        ("18-segregation-of-duties", "auditor", "/admin/workflow/auditreport/duties/"),
+        ("19-access-review", "auditor", "/admin/workflow/auditreport/access/"),
     ]
     written = []
     with sync_playwright() as playwright:

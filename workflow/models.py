@@ -30,6 +30,8 @@ from .core.conditions import ConditionKind, condition_errors, condition_text
 class Source(models.TextChoices):
     BROWSER = "browser", _("Browser")
     IMPORT = "import", _("Import")
+    # An import run from the shell (manage.py import_customers), not the Import page.
+    COMMAND = "command", _("Command line")
     SYSTEM = "system", _("System")
 
 
@@ -785,6 +787,19 @@ class AuditEntry(models.Model):
 
 class AuditEntryImmutable(Exception):
     pass
+
+
+class AuditReport(AuditEntry):
+    """The auditors' reports on the audit trail (change log, reconciliation, segregation
+    of duties, access review): a proxy, so that their page has a place in the admin and
+    a permission of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("audit report")
+        verbose_name_plural = _("audit reports")
+        default_permissions = ()
+        permissions = [("view_reports", _("Can view and export the audit reports"))]
 
 
 class ImportJobState(models.TextChoices):

@@ -163,6 +163,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # The home page's approvals dashboard is computed at most this often; kept in the
 # cache below, which production shares between its processes.
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
+# Up to how many governed records the reconciliation page compares every value with
+# the audit trail on each visit (about 4 seconds per 100,000); beyond, when asked.
+REPORTS_VALUE_CHECK_RECORDS = int(
+    os.environ.get("REPORTS_VALUE_CHECK_RECORDS", "50000")
+)
+# The most rows one download of the change log holds (about 10,000 are written a
+# second): a longer one would outlast a web worker's timeout.
+REPORTS_EXPORT_MAX_ROWS = int(os.environ.get("REPORTS_EXPORT_MAX_ROWS", "200000"))
 
 
 def cache_from_url(url: str) -> dict[str, str]:

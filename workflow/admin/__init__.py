@@ -16,11 +16,13 @@ from .governed import GovernedModelAdmin
 from .lockouts import PausedSignInAdmin
 from .outbox import OutboxMessageAdmin
 from .parameters import ApprovalSettingsAdmin
+from .reports import AuditReportAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 
 __all__ = [
     "ApprovalSettingsAdmin",
     "AuditEntryAdmin",
+    "AuditReportAdmin",
     "AuditVerificationAdmin",
     "ChangeProposalAdmin",
     "GovernedModelAdmin",

@@ -123,11 +123,15 @@ def governed_records_import(
     dry_run: bool,
     expected_fingerprint: str = "",
     progress: Progress | None = None,
+    source: Source = Source.IMPORT,
 ) -> ImportReport:
     """Check a file (dry run) or import it: every row is written, or none.
 
     With `expected_fingerprint` (from the preview the user confirmed), the import is
     refused when the rows would now do anything else than the preview showed.
+    `source` is where the import runs from: the Import page, or the command line.
+    Its audit rows name the file, so that the change log can say where a value came
+    from.
     """
     _require_import_permission(actor, model)
     governed = registry.get(model)
@@ -167,7 +171,9 @@ def governed_records_import(
             report.refused = _submission_problem(model, actor, report, justification)
             return report
         with transaction.atomic():
-            writer = _ImportWriter(model, actor, justification)
+            writer = _ImportWriter(
+                model, actor, justification, source=source, file_name=file_name
+            )
             for batch in planner.batches(table):
                 plans = planner.plan_batch(batch, columns, lock=True)
                 report_add(report, plans, governed)
@@ -226,11 +232,27 @@ class _ImportWriter:
     """
 
     def __init__(
-        self, model: type[models.Model], actor: User, justification: str = ""
+        self,
+        model: type[models.Model],
+        actor: User,
+        justification: str = "",
+        *,
+        source: Source = Source.IMPORT,
+        file_name: str = "",
     ) -> None:
         self.model = model
         self.actor = actor
         self.justification = justification
+        self.source = source
+        # Every row the import writes says which file it came from, once per import
+        # in every language.
+        self.file_note: Translated | str = (
+            in_every_language(
+                lambda: _("From the file %(file)s.") % {"file": file_name}
+            )
+            if file_name
+            else ""
+        )
         self.governed = registry.get(model)
         self.content_type = ContentType.objects.get_for_model(model)
         self.fields = {f.name: f for f in model._meta.concrete_fields}
@@ -340,7 +362,7 @@ class _ImportWriter:
         return audit_row(
             action=action,
             actor=self.actor,
-            source=Source.IMPORT,
+            source=self.source,
             content_type_id=self.content_type.pk,
             object_id=_instance(plan).pk,
             object_repr=plan.object_repr,
@@ -351,6 +373,7 @@ class _ImportWriter:
             new_value=new_raw,
             old_display=self._display(name, old_raw),
             new_display=self._display(name, new_raw),
+            comment=self.file_note,
             created_at=self.now,
         )
 
@@ -370,10 +393,11 @@ class _ImportWriter:
             audit_row(
                 action=AuditAction.CREATED,
                 actor=self.actor,
-                source=Source.IMPORT,
+                source=self.source,
                 content_type_id=self.content_type.pk,
                 object_id=_instance(p).pk,
                 object_repr=str(p.instance),
+                comment=self.file_note,
                 created_at=self.now,
             )
             for p in new_rows
@@ -419,7 +443,7 @@ class _ImportWriter:
                     content_type=self.content_type,
                     object_id=_instance(p).pk,
                     object_repr=self.governed.object_repr(_instance(p)),
-                    source=Source.IMPORT,
+                    source=self.source,
                     created_by=self.actor,
                     justification=self.justification,
                 )

@@ -9,6 +9,7 @@ from customers.models import Customer
 from workflow import selectors
 from workflow.importing import profiles
 from workflow.importing.plan import ImportOptions
+from workflow.models import Source
 from workflow.services import governed_records_import
 
 
@@ -83,6 +84,7 @@ class Command(BaseCommand):
             ),
             actor=actor,
             dry_run=options["dry_run"],
+            source=Source.COMMAND,
         )
         counts = report.counts
         columns = report.columns

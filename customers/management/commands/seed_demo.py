@@ -59,6 +59,7 @@ CLERKS = "Clerks"
 APPROVERS = "Approvers"
 APPROVAL_ADMINISTRATORS = "Approval administrators"
 FINANCE_MANAGERS = "Finance managers"
+AUDITORS = "Auditors"
 
 REFERENCE_PERMISSIONS = [
     f"customers.{verb}_{model}"
@@ -137,6 +138,7 @@ ROLE_PERMISSIONS = {
         "workflow.run_auditverification",
         "workflow.view_outboxmessage",
         "workflow.resend_outboxmessage",
+        "workflow.view_reports",
         *[
             f"customers.{verb}_{model}"
             for model in (
@@ -149,6 +151,30 @@ ROLE_PERMISSIONS = {
             for verb in ("view", "add", "change")
         ],
     ],
+    # The auditor sees everything the reports are about and changes nothing: the
+    # records, proposals, audit trail, parameters, workflows, users and groups, and the
+    # reports with their exports.
+    AUDITORS: [
+        "customers.view_customer",
+        *REFERENCE_PERMISSIONS,
+        *[
+            f"customers.view_{proxy}"
+            for proxy in (
+                "accountsreceivableparameters",
+                "accountsreceivableworkflow",
+                "termsofpaymentparameters",
+                "termsofpaymentworkflow",
+                "cashdiscountparameters",
+                "cashdiscountworkflow",
+            )
+        ],
+        "workflow.view_changeproposal",
+        "workflow.view_auditentry",
+        "workflow.view_auditverification",
+        "workflow.view_reports",
+        "auth.view_user",
+        "auth.view_group",
+    ],
 }
 USERS = [
     ("clerk", "Claire", "Clerk", [CLERKS], False),
@@ -156,6 +182,7 @@ USERS = [
     ("approver2", "Anna", "Approver", [APPROVERS], False),
     ("manager", "Maria", "Manager", [FINANCE_MANAGERS], False),
     ("admin", "Ada", "Administrator", [APPROVAL_ADMINISTRATORS], False),
+    ("auditor", "Otto", "Auditor", [AUDITORS], False),
 ]
 
 CUSTOMER_GROUPS = [
