@@ -23,7 +23,7 @@ from .core import actions, applicability, changes, conditions
 from .core.applicability import cleaned, with_values
 from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
-from .core.separation import ExclusionReason, exclusions
+from .core.separation import exclusions
 from .exceptions import APPLY_INVALID
 from .models import (
     OPEN_PROPOSAL_STATES,
@@ -42,7 +42,12 @@ from .models import (
     WorkItem,
     WorkItemState,
 )
-from .selectors_facts import actor_facts, candidate_facts, proposal_facts
+from .selectors_facts import (
+    actor_facts,
+    candidate_facts,
+    exclusion_texts,
+    proposal_facts,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -337,25 +342,7 @@ def decision_exclusions(proposal: ChangeProposal) -> list[ExclusionRow]:
         user = users.get(user_id)
         if user is None:
             continue
-        texts = []
-        for reason in reasons:
-            if reason.reason == ExclusionReason.PROPOSED:
-                texts.append(
-                    _("proposed or withdrew %(field)s")
-                    % {"field": governed.field_label(reason.field_name)}
-                    if reason.field_name
-                    else _("started the proposal")
-                )
-            elif reason.reason == ExclusionReason.SUBMITTED:
-                texts.append(
-                    _("submitted it (round %(round)s)")
-                    % {"round": reason.submission_round}
-                )
-            else:
-                texts.append(
-                    _("decided step %(step)s") % {"step": reason.step_sequence}
-                )
-        rows.append({"user": user, "reasons": list(dict.fromkeys(texts))})
+        rows.append({"user": user, "reasons": exclusion_texts(reasons, governed)})
     return sorted(rows, key=lambda row: row["user"].get_username())
 
 

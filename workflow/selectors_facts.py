@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
+from . import registry
 from .core.facts import ActorFacts, ItemFacts, Part, Participation, ProposalFacts
 from .core.permissions import DECIDE_PERMISSION
+from .core.separation import Exclusion, ExclusionReason
 from .models import AuditAction, AuditEntry, ChangeProposal, WorkItem
 
 if TYPE_CHECKING:
@@ -141,3 +144,29 @@ def candidate_facts(users: Iterable[User]) -> list[ActorFacts]:
         )
         for user in users
     ]
+
+
+def exclusion_texts(
+    reasons: Iterable[Exclusion], governed: registry.GovernedModel | None
+) -> list[str]:
+    """Why someone may not decide a proposal, in words."""
+    texts = []
+    for reason in reasons:
+        if reason.reason == ExclusionReason.PROPOSED:
+            texts.append(
+                _("proposed or withdrew %(field)s")
+                % {
+                    "field": governed.field_label(reason.field_name)
+                    if governed
+                    else reason.field_name
+                }
+                if reason.field_name
+                else _("started the proposal")
+            )
+        elif reason.reason == ExclusionReason.SUBMITTED:
+            texts.append(
+                _("submitted it (round %(round)s)") % {"round": reason.submission_round}
+            )
+        else:
+            texts.append(_("decided step %(step)s") % {"step": reason.step_sequence})
+    return list(dict.fromkeys(texts))

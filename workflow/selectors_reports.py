@@ -48,7 +48,7 @@ from django.utils.translation import gettext_lazy
 from . import registry
 from .core import changes, lifecycle, permissions
 from .core.permissions import Action
-from .core.separation import ExclusionReason, exclusions
+from .core.separation import exclusions
 from .models import (
     ApprovalSettings,
     AuditAction,
@@ -60,10 +60,10 @@ from .models import (
     WorkflowStep,
     WorkItem,
 )
-from .selectors_facts import PARTS, proposal_facts_many
+from .selectors_facts import PARTS, exclusion_texts, proposal_facts_many
 
 if TYPE_CHECKING:
-    from .core.separation import Exclusion
+    pass
 
 PAGE_SIZE = 50
 # Exports read this many rows per query, with what the rows need besides.
@@ -1291,32 +1291,6 @@ class SelfDecision:
     decision: str
     decided_at: datetime.datetime
     reasons: tuple[str, ...]
-
-
-def exclusion_texts(
-    reasons: Iterable[Exclusion], governed: registry.GovernedModel | None
-) -> list[str]:
-    """Why someone may not decide a proposal, in words."""
-    texts = []
-    for reason in reasons:
-        if reason.reason == ExclusionReason.PROPOSED:
-            texts.append(
-                _("proposed or withdrew %(field)s")
-                % {
-                    "field": governed.field_label(reason.field_name)
-                    if governed
-                    else reason.field_name
-                }
-                if reason.field_name
-                else _("started the proposal")
-            )
-        elif reason.reason == ExclusionReason.SUBMITTED:
-            texts.append(
-                _("submitted it (round %(round)s)") % {"round": reason.submission_round}
-            )
-        else:
-            texts.append(_("decided step %(step)s") % {"step": reason.step_sequence})
-    return list(dict.fromkeys(texts))
 
 
 def decisions_by_participants(flt: ReportFilter) -> list[SelfDecision]:
