@@ -165,19 +165,27 @@ class Applicability:
 
 
 def applicability_of(
-    record: models.Model, changes: list[ProposedChange]
+    record: models.Model, changes: list[ProposedChange], *, creating: bool = False
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now: the
-    services before they write, the pages before an approver decides."""
+    services before they write, the pages before an approver decides.
+
+    `creating`: the changes of a creation proposal, whose old values are empty: none
+    can have moved (the record was made with them, and only the engine writes it
+    while it waits), so only the whole record's validity is asked."""
     model = type(record)
     fields = {
         c.field_name: registry.concrete_field(model, c.field_name) for c in changes
     }
     current = {n: registry.current_value(record, f) for n, f in fields.items()}
-    moved_names = applicability.moved_fields(
-        {c.field_name: c.original_value for c in changes},
-        current,
-        lambda name, left, right: registry.values_equal(fields[name], left, right),
+    moved_names = (
+        []
+        if creating
+        else applicability.moved_fields(
+            {c.field_name: c.original_value for c in changes},
+            current,
+            lambda name, left, right: registry.values_equal(fields[name], left, right),
+        )
     )
     moved = [
         (c, fields[c.field_name], current[c.field_name])

@@ -8,7 +8,7 @@ submitted again, or deleted). Only the engine moves a record between them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 ACTIVE = "active"
 AWAITING = "awaiting"
@@ -22,7 +22,9 @@ AFTER_REJECTION = REJECTED
 AFTER_SUBMISSION = AWAITING
 
 
-def waits_for_approval(approvals_enabled: bool, new_records_need_approval: bool) -> bool:
+def waits_for_approval(
+    approvals_enabled: bool, new_records_need_approval: bool
+) -> bool:
     """A new record waits for approval when approvals are on for its model and its
     parameters say new records wait."""
     return approvals_enabled and new_records_need_approval
@@ -54,3 +56,34 @@ def creation_values(values: Mapping[str, object]) -> dict[str, object]:
     return entered or dict(values)
 
 
+def fields_under_approval(
+    status: str, enabled: frozenset[str], governable: Iterable[str]
+) -> frozenset[str]:
+    """The fields whose changes are proposed: those under approval for an active
+    record; every governable field of one that is not active yet, so that all it
+    holds is approved with its creation (nothing written around its proposal)."""
+    if is_active(status):
+        return enabled
+    return frozenset(governable)
+
+
+def behaviour_for_record(status: str, behaviour: str | None) -> str | None:
+    """An import's behaviour for an existing record: one that is not active is
+    changed only through its creation proposal, so "allow" proposes there."""
+    if behaviour == "allow" and not is_active(status):
+        return "propose"
+    return behaviour
+
+
+def new_record_by_import(behaviour: str, waits: bool) -> str | None:
+    """The status of a record an import creates, or None when the import refuses
+    the row: "propose" creates it awaiting approval, "allow" active (the parameters
+    allow imports without approval), "reject" refuses it, like any change that
+    needs approval."""
+    if not waits:
+        return ACTIVE
+    if behaviour == "propose":
+        return AWAITING
+    if behaviour == "allow":
+        return ACTIVE
+    return None
