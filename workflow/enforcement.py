@@ -199,7 +199,7 @@ class RecordStatus(models.TextChoices):
     REJECTED = creation.REJECTED, _("Rejected")
 
 
-STATUS_FIELD = "record_status"
+STATUS_FIELD = creation.STATUS_FIELD
 
 
 class GovernedRecord(models.Model):

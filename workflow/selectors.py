@@ -433,6 +433,7 @@ class AuditText(TypedDict):
 SETTINGS_FIELD_LABELS = {
     "data_entity_behavior": gettext_lazy("Data entity behavior"),
     "enabled_fields": gettext_lazy("Fields that need approval"),
+    "new_records_need_approval": gettext_lazy("New records wait for approval"),
 }
 
 
@@ -508,7 +509,10 @@ def _approval_settings_text(
         return recorded
 
     def value(raw: object) -> str:
-        if entry.field_name == "approvals_enabled" and isinstance(raw, bool):
+        if entry.field_name in (
+            "approvals_enabled",
+            "new_records_need_approval",
+        ) and isinstance(raw, bool):
             return str(_("Yes") if raw else _("No"))
         if entry.field_name == "data_entity_behavior" and isinstance(raw, str):
             return str(dict(DataEntityBehavior.choices).get(raw, ""))

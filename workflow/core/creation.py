@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+# The field of every governed record that holds its status.
+STATUS_FIELD = "record_status"
+
 ACTIVE = "active"
 AWAITING = "awaiting"
 REJECTED = "rejected"
