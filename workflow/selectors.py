@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import registry
-from .core import actions, applicability, changes, conditions
+from .core import actions, applicability, changes, conditions, creation
 from .core.applicability import cleaned, with_values
 from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
@@ -87,6 +87,16 @@ def _proposals_of(instance: models.Model) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     )
+
+
+def record_status_of(model: type[models.Model], pk: object) -> str:
+    """A record's status as stored (approval on create): active, awaiting, rejected."""
+    found = (
+        model._default_manager.filter(pk=pk)
+        .values_list(creation.STATUS_FIELD, flat=True)
+        .first()
+    )
+    return found or creation.ACTIVE
 
 
 def open_proposal_for(instance: models.Model) -> ChangeProposal | None:

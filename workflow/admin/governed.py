@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import registry, selectors, services
+from ..core import creation
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
 from ..exceptions import (
@@ -120,6 +121,15 @@ def _moment(text: str | None) -> datetime.datetime | None:
 
 
 CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
+AWAITING_APPROVAL_SUBMITTED = gettext_lazy(
+    "New records wait for approval: this one is “Awaiting approval” and cannot be "
+    "used until its creation is approved. It was submitted for approval."
+)
+AWAITING_APPROVAL_NOT_SUBMITTED = gettext_lazy(
+    "New records wait for approval: this one is “Awaiting approval” and cannot be "
+    "used until its creation is approved. It could not be submitted yet: open it "
+    "and choose Workflow › Submit."
+)
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
 
 
@@ -302,6 +312,15 @@ class GovernedModelAdmin(
         if error:
             self.message_user(request, error, messages.ERROR)
             return self._back_to_form(request, self._url("add"))
+        if selectors.record_status_of(self.model, obj.pk) == creation.AWAITING:
+            proposal = selectors.open_proposal_for(obj)
+            self.message_user(
+                request,
+                AWAITING_APPROVAL_SUBMITTED
+                if proposal is not None and proposal.state == ProposalState.PENDING
+                else AWAITING_APPROVAL_NOT_SUBMITTED,
+                messages.WARNING,
+            )
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
