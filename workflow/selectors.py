@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
@@ -24,7 +24,7 @@ from .core.applicability import cleaned, with_values
 from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
 from .core.separation import exclusions
-from .exceptions import APPLY_INVALID
+from .exceptions import APPLY_INVALID, INACTIVE_REFERENCE
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
@@ -86,6 +86,47 @@ def import_behaviour_permitted(model: type[models.Model], behaviour: str) -> boo
 def _proposals_of(instance: models.Model) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+    )
+
+
+def inactive_references(
+    model: type[models.Model], values: Mapping[str, object]
+) -> dict[str, str]:
+    """Field name -> why, for each reference in `values` to a record that may not be
+    used yet (approval on create: awaiting approval or rejected). One query per
+    reference given; an import asks for its batch instead (importing.plan)."""
+    problems: dict[str, str] = {}
+    for name, value in values.items():
+        model_field = registry.concrete_field(model, name)
+        related = getattr(model_field, "related_model", None)
+        if not isinstance(model_field, models.ForeignKey) or related is None:
+            continue
+        if not any(f.name == creation.STATUS_FIELD for f in related._meta.fields):
+            continue
+        pk = value.pk if isinstance(value, models.Model) else value
+        if pk is None:
+            continue
+        found = related._default_manager.filter(pk=pk).first()
+        if found is None:
+            continue
+        status = getattr(found, creation.STATUS_FIELD)
+        if not creation.may_be_used(status):
+            problems[name] = inactive_reference_text(
+                found, model_field, found.get_record_status_display()
+            )
+    return problems
+
+
+def inactive_reference_text(
+    record: object, model_field: models.Field, status: str
+) -> str:
+    return str(
+        INACTIVE_REFERENCE
+        % {
+            "record": record,
+            "field": str(model_field.verbose_name),
+            "status": status,
+        }
     )
 
 

@@ -133,6 +133,28 @@ AWAITING_APPROVAL_NOT_SUBMITTED = gettext_lazy(
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
 
 
+def _refusing_inactive_references(form_class):
+    """The form says, on the field, that a record awaiting approval (or rejected)
+    cannot be referenced: the same check the services make, before they are asked."""
+
+    def clean(self):
+        cleaned_data = super(form_class_with_check, self).clean()
+        references = {
+            name: cleaned_data[name]
+            for name in self.changed_data
+            if name in cleaned_data
+            and name in self._meta.model._meta._forward_fields_map
+        }
+        for name, problem in selectors.inactive_references(
+            self._meta.model, references
+        ).items():
+            self.add_error(name, problem)
+        return cleaned_data
+
+    form_class_with_check = type(form_class.__name__, (form_class,), {"clean": clean})
+    return form_class_with_check
+
+
 class GovernedModelAdmin(
     ApprovalStatusListMixin, GovernedImportMixin, admin.ModelAdmin
 ):
@@ -161,7 +183,9 @@ class GovernedModelAdmin(
     # --- saving -------------------------------------------------------------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
+        form_class = _refusing_inactive_references(
+            super().get_form(request, obj, change, **kwargs)
+        )
         enabled = selectors.enabled_fields_for(self.model)
         for name, form_field in form_class.base_fields.items():
             if name in enabled:

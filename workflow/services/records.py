@@ -93,6 +93,9 @@ def governed_record_create(
     if actor is not None:
         setattr(instance, STATUS_FIELD, status)
     instance.full_clean()
+    refused = selectors.inactive_references(model, values)
+    if refused:
+        raise ValidationError(refused)
     with transaction.atomic():
         instance.save()
         audit_write(
@@ -266,6 +269,10 @@ def governed_record_update(
             values = {n: values[n] for n in meantime.kept}
         candidate = with_values(instance, values)
         problems = applicability.record_problems(candidate, values)
+        for name, problem in selectors.inactive_references(
+            model, {n: v for n, v in values.items() if n in fields}
+        ).items():
+            problems.setdefault(name, []).append(problem)
         if problems:
             raise ValidationError(problems)
         values = cleaned(candidate, values)
