@@ -21,6 +21,10 @@ IMPORT_NEW_RECORD_REJECTED = _(
     "%(record)s was not created: new %(model)s wait for approval, and this import "
     "rejects changes that need approval. Import it with “Create change proposals”."
 )
+INACTIVE_RECORD_IMPORT = _(
+    "%(record)s was not changed: its status is “%(status)s”. Change it on its page, "
+    "where its changes go into its creation proposal."
+)
 NOTHING_TO_SUBMIT = _("There are no proposed changes to submit.")
 NOT_A_DRAFT = _("These changes were already submitted; their status is now: %(state)s.")
 NOT_PENDING = _("This proposal was already decided; its status is now: %(state)s.")

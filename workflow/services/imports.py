@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
-from ..core import routing
+from ..core import creation, routing
 from ..core.actions import eligible, justification_refusal
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
@@ -269,14 +269,18 @@ class _ImportWriter:
 
     # --- reading values ---------------------------------------------------------
 
-    def _learn_references(self, plans: list[RowPlan]) -> None:
-        """How the references of this batch read, fetching only codes not seen before."""
+    def _learn_references(self, plans: list[RowPlan], *, created: bool = False) -> None:
+        """How the references of this batch read, fetching only codes not seen before;
+        `created`: new records, whose references are their values."""
         for name, model_field in self.fields.items():
             if not isinstance(model_field, models.ForeignKey):
                 continue
             known = self.references.setdefault(name, {})
             wanted = set()
             for plan in plans:
+                if created:
+                    wanted.add(registry.current_value(_instance(plan), model_field))
+                    continue
                 for values in (plan.direct, plan.proposed):
                     if name in values:
                         wanted.add(registry.serialize_value(model_field, values[name]))
@@ -435,7 +439,22 @@ class _ImportWriter:
                     sorted(changed_fields),
                 )
 
-        proposing = [p for p in updated if p.proposed]
+        # Approval on create: a new record that waits gets a creation proposal of
+        # its values (old values empty), submitted with the batch's other proposals.
+        creating = [p for p in new_rows if p.creates_proposal]
+        if creating:
+            governable = self.governed.governable_fields()
+            self._learn_references(creating, created=True)
+            for plan in creating:
+                values = creation.creation_values(
+                    {
+                        f.name: registry.current_value(_instance(plan), f)
+                        for f in governable
+                    }
+                )
+                plan.proposed = values
+                plan.originals = dict.fromkeys(values)
+        proposing = [p for p in updated if p.proposed] + creating
         slow: list[ChangeProposal] = []
         if proposing:
             proposals = [
@@ -446,6 +465,7 @@ class _ImportWriter:
                     source=self.source,
                     created_by=self.actor,
                     justification=self.justification,
+                    creates_record=p.creates_proposal,
                 )
                 for p in proposing
             ]
@@ -455,7 +475,11 @@ class _ImportWriter:
                 proposal.prefetched_changes = []
                 for name, value in plan.proposed.items():
                     original = plan.originals[name]
-                    proposed = registry.serialize_value(fields[name], value)
+                    proposed = (
+                        value
+                        if plan.creates_proposal
+                        else registry.serialize_value(fields[name], value)
+                    )
                     change = ProposedChange(
                         proposal=proposal,
                         field_name=name,
