@@ -51,6 +51,10 @@ class CustomerResource(GovernedResource):
         widgets.ForeignKeyWidget(get_user_model(), field="username"),
     )
 
+    # Approval on create: whether the customer may be used (active), awaits the
+    # approval of its creation or was rejected. Written, never read back.
+    record_status = fields.Field("record_status", "record_status", readonly=True)
+
     class Meta:
         model = Customer
         import_id_fields = ["account"]
@@ -80,6 +84,7 @@ class CustomerResource(GovernedResource):
             "postal_code",
             "city",
             "country",
+            "record_status",
         ]
         export_order = fields
 

@@ -268,7 +268,15 @@ class ImportPlanner:
                 _("The column %(columns)s appears twice.")
                 % {"columns": _listed(doubled)}
             )
-        unknown = [c for c in header if c and c not in self.fields]
+        # The record's status is exported, never imported: it is left out quietly,
+        # so that an exported file imports back as it is.
+        status_column = [
+            c for c in header if self.has_status and c == creation.STATUS_FIELD
+        ]
+        self.ignored_columns += status_column
+        unknown = [
+            c for c in header if c and c not in self.fields and c not in status_column
+        ]
         if unknown and not self.options.ignore_unknown_columns:
             raise FileRefused(
                 _(
