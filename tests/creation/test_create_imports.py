@@ -120,8 +120,9 @@ def test_reject_refuses_new_rows_naming_row_and_account(
     assert not report.ok
     error = report.errors[0]
     assert error["line"] == 2 and error["column"] == "account"
-    assert "Customer N00001 was not created: new customers wait for approval" in (
-        error["message"]
+    assert (
+        "Customer N00001 was not created: new customers wait for approval"
+        in (error["message"])
     )
     assert not Customer.objects.filter(account="N00001").exists()
 

@@ -82,9 +82,7 @@ def test_approval_makes_the_customer_active_and_audits_every_value_from_empty(
     ).get()
     assert written.old_value is None and written.new_value == "5000.00"
     actions = list(
-        AuditEntry.objects.filter(
-            content_type__model="customer", object_id=customer.pk
-        )
+        AuditEntry.objects.filter(content_type__model="customer", object_id=customer.pk)
         .order_by("id")
         .values_list("action", flat=True)
     )
@@ -138,9 +136,7 @@ def test_a_rejected_customer_may_be_deleted(
     decide(creation_proposal(customer), approver, approve=False)
     customer.refresh_from_db()
     # The demo's clerks may not delete customers; whoever may deletes a rejected one.
-    clerk.user_permissions.add(
-        Permission.objects.get(codename="delete_customer")
-    )
+    clerk.user_permissions.add(Permission.objects.get(codename="delete_customer"))
     clerk = type(clerk).objects.get(pk=clerk.pk)
     services.governed_record_delete(instance=customer, actor=clerk)
 
