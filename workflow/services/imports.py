@@ -472,6 +472,16 @@ class _ImportWriter:
             instances_insert(ChangeProposal, proposals)
             changes = []
             for plan, proposal in zip(proposing, proposals, strict=True):
+                if plan.creates_proposal:
+                    rows.append(
+                        self._proposal_row(
+                            proposal,
+                            AuditAction.RECORD_AWAITING,
+                            self.file_note,
+                            actor=self.actor,
+                            source=self.source,
+                        )
+                    )
                 proposal.prefetched_changes = []
                 for name, value in plan.proposed.items():
                     original = plan.originals[name]
@@ -617,7 +627,7 @@ class _ImportWriter:
         self,
         proposal: ChangeProposal,
         action: AuditAction,
-        comment: Translated,
+        comment: Translated | str,
         *,
         actor: User | None,
         source: Source | str,

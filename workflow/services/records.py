@@ -112,6 +112,16 @@ def governed_record_create(
             proposal = creation_proposal_create(
                 instance=instance, actor=actor, source=source
             )
+            audit_write(
+                [
+                    audit_for_proposal(
+                        proposal=proposal,
+                        action=AuditAction.RECORD_AWAITING,
+                        actor=actor,
+                        source=source,
+                    )
+                ]
+            )
             creation_proposal_submit(proposal=proposal, actor=actor, source=source)
     return instance
 
