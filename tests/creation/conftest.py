@@ -9,6 +9,7 @@ import pytest
 from customers.models import Customer
 from tests.conftest import GOVERNED_FIELDS
 from tests.factories import CustomerGroupFactory
+from tests.reports.conftest import as_auditor, auditor  # noqa: F401 - fixtures
 from workflow import services
 from workflow.models import DataEntityBehavior
 
