@@ -840,7 +840,9 @@ def proposal_reviews(proposals: Sequence[ChangeProposal]) -> list[Review]:
         for proposal in group:
             record = records.get(proposal.object_id)
             found = (
-                applicability_of(record, changes_of[proposal.pk])
+                applicability_of(
+                    record, changes_of[proposal.pk], creating=proposal.creates_record
+                )
                 if record is not None
                 else None
             )
