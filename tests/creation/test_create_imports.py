@@ -213,3 +213,32 @@ def test_creation_proposals_cost_queries_per_batch_not_per_row(
     # Three batches cost three times one (the audit rows' insert may be split by
     # SQLite's limit of parameters per statement: still per batch, not per row).
     assert thirty <= 3 * ten
+
+
+@pytest.mark.django_db
+def test_import_data_follows_the_behaviour_for_new_rows(
+    clerk, approver, approval_admin, creation_needs_approval, group
+):
+    """The scripted import (django-import-export's import_data) decides new rows as
+    the Import page does."""
+    import tablib
+
+    from customers.resources import CustomerResource
+
+    dataset = tablib.Dataset(headers=["account", "name", "customer_group"])
+    dataset.append(["D00001", "Scripted", "10"])
+    result = CustomerResource().import_data(dataset, user=clerk, behaviour="propose")
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Customer.objects.get(account="D00001").record_status == "awaiting"
+
+    _allow_imports(approval_admin, DataEntityBehavior.REJECT)
+    dataset = tablib.Dataset(headers=["account", "name", "customer_group"])
+    dataset.append(["D00002", "Refused", "10"])
+    result = CustomerResource().import_data(dataset, user=clerk, behaviour="reject")
+    assert result.has_validation_errors()
+    messages = [str(e) for row in result.invalid_rows for e in row.error.messages]
+    assert any(
+        "Customer D00002 was not created: new customers wait for approval" in m
+        for m in messages
+    )
+    assert not Customer.objects.filter(account="D00002").exists()

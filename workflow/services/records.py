@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .. import registry, selectors
@@ -19,6 +20,7 @@ from ..core.permissions import Action
 from ..enforcement import STATUS_FIELD
 from ..exceptions import (
     BEHAVIOUR_NOT_PERMITTED,
+    IMPORT_NEW_RECORD_REJECTED,
     RECORD_HAS_OPEN_PROPOSAL,
     STALE_DRAFT_FIELD,
     STALE_RECORD,
@@ -72,6 +74,8 @@ def governed_record_create(
     values: dict[str, object],
     actor: User | None,
     source: Source,
+    behaviour: str | None = None,
+    justification: str = "",
 ) -> models.Model:
     """Create a record.
 
@@ -83,12 +87,34 @@ def governed_record_create(
     requires, say) leaves the proposal a draft for the creator to submit; the record
     awaits approval all the same. `actor` None means the system itself (demo data,
     migrations), which needs no permission and creates active records.
+
+    An import passes its data entity `behaviour` (and its `justification`): "propose"
+    creates the record awaiting approval, "allow" active, "reject" refuses it, where
+    new records wait (`core.creation.new_record_by_import`).
     """
     require_model_permission(actor, model, Action.CREATE)
     settings_row = selectors.approval_settings_for(model)
     status = creation.status_of_new_record(
         settings_row.approvals_enabled, settings_row.new_records_need_approval
     )
+    if behaviour is not None:
+        found = creation.new_record_by_import(behaviour, not creation.is_active(status))
+        if found is None:
+            raise ValidationError(
+                str(
+                    IMPORT_NEW_RECORD_REJECTED
+                    % {
+                        "record": " ".join(
+                            [
+                                capfirst(str(model._meta.verbose_name)),
+                                str(values.get(registry.get(model).business_key, "")),
+                            ]
+                        ).strip(),
+                        "model": model._meta.verbose_name_plural,
+                    }
+                )
+            )
+        status = found
     instance = model(**values)
     if actor is not None:
         setattr(instance, STATUS_FIELD, status)
@@ -122,7 +148,12 @@ def governed_record_create(
                     )
                 ]
             )
-            creation_proposal_submit(proposal=proposal, actor=actor, source=source)
+            creation_proposal_submit(
+                proposal=proposal,
+                actor=actor,
+                source=source,
+                justification=justification,
+            )
     return instance
 
 
@@ -191,7 +222,11 @@ def _creation_proposals_create(
 
 
 def creation_proposal_submit(
-    *, proposal: ChangeProposal, actor: User, source: Source | str
+    *,
+    proposal: ChangeProposal,
+    actor: User,
+    source: Source | str,
+    justification: str = "",
 ) -> str:
     """Submit a creation draft at once; a refusal (the workflow's) leaves the draft
     for its creator and is returned, "" when it went."""
@@ -199,7 +234,12 @@ def creation_proposal_submit(
 
     try:
         with transaction.atomic():
-            proposal_submit(proposal=proposal, actor=actor, source=Source(source))
+            proposal_submit(
+                proposal=proposal,
+                actor=actor,
+                source=Source(source),
+                justification=justification,
+            )
     except WorkflowError as error:
         return str(error.message)
     return ""
