@@ -145,19 +145,26 @@ def test_a_rejected_customer_may_be_deleted(
 
 @pytest.mark.django_db
 def test_the_creator_cannot_approve_their_own_creation(
-    clerk, approver, creation_needs_approval, new_values, roles
+    clerk, approver, approver2, creation_needs_approval, new_values
 ):
-    from customers.management.commands.seed_demo import APPROVERS
-
+    # An approver who may also create customers creates one: the step goes to the
+    # other approver only, and their own approval is refused.
     approver.groups.add(*clerk.groups.all())
+    approver = type(approver).objects.get(pk=approver.pk)
     customer = customer_create(values=new_values, actor=approver)
     proposal = creation_proposal(customer)
+    assert proposal.state == ProposalState.PENDING
+    assert [i.assignee for i in WorkItem.objects.filter(proposal=proposal)] == [
+        approver2
+    ]
 
-    with pytest.raises(WorkflowError):
+    with pytest.raises(WorkflowError, match="because you proposed or submitted them"):
         decide(proposal, approver)
     customer.refresh_from_db()
     assert customer.record_status == "awaiting"
-    assert roles[APPROVERS] in approver.groups.all()
+    decide(proposal, approver2)
+    customer.refresh_from_db()
+    assert customer.record_status == "active"
 
 
 @pytest.mark.django_db
