@@ -171,7 +171,7 @@ def _creation_proposals_create(
     actor: User,
     source: Source | str,
 ) -> list[ChangeProposal]:
-    """Creation drafts of many records at once (an import's batch): a few queries."""
+    """Creation drafts of `instances`, a few queries for all of them."""
     model = governed.model
     content_type = ContentType.objects.get_for_model(model)
     proposals = ChangeProposal.objects.bulk_create(
