@@ -49,6 +49,7 @@ def test_a_new_customer_awaits_approval_until_the_approver_approves_it(
         "Record status: Awaiting approval"
     )
     decide("Approve", "Known to us")
+    see_message("Approved. The changes were applied to the record.")
     assert Customer.objects.get(account="C09999").record_status == "active"
 
     login("clerk")
