@@ -587,6 +587,24 @@ def drain(seconds: float, killed_worker_ids: set[str]) -> None:
         time.sleep(1)
 
 
+def busy_worker(worker_ids: list[str], seconds: float) -> tuple[int, str]:
+    """The task worker to kill: one in the middle of a task if one is within
+    `seconds` (its task is then left "Running", and what it was doing must be taken
+    over by the upkeep loops), else the first; and what it was doing."""
+    from django_tasks_db.models import DBTaskResult
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for worker_ids_of_task, path in DBTaskResult.objects.filter(
+            status="RUNNING"
+        ).values_list("worker_ids", "task_path"):
+            for index, worker_id in enumerate(worker_ids):
+                if worker_id in worker_ids_of_task:
+                    return index, f"running {path.rsplit('.', 1)[-1]}"
+        time.sleep(0.05)
+    return 0, "idle"
+
+
 def terminate_connections() -> int:
     from django.db import connection
 
@@ -730,14 +748,15 @@ def main() -> int:
         mail.refusing.set()
         faults.append((now(), "mail server refuses"))
         at(0.5)
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait()
-        killed_worker_ids.add(worker_ids[0])
-        faults.append((now(), "task worker killed (SIGKILL)"))
+        victim, holding = busy_worker(worker_ids, seconds=5)
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait()
+        killed_worker_ids.add(worker_ids[victim])
+        faults.append((now(), f"task worker killed (SIGKILL) while {holding}"))
         time.sleep(3)
         restarted.append(
             start(
-                "worker0",
+                f"worker{victim}",
                 [*manage, "task_worker", "--no-reload", "--interval", "0.2"],
             )
         )
@@ -755,7 +774,11 @@ def main() -> int:
     finally:
         alive = {
             "web": sum(p.poll() is None for p in webs),
-            "task workers": sum(p.poll() is None for p in workers[1:] + restarted),
+            "task workers": sum(
+                p.poll() is None
+                for p in [w for w in workers if w.returncode != -signal.SIGKILL]
+                + restarted
+            ),
             "escalation, import and outbox loops": sum(p.poll() is None for p in loops),
         }
         for process in webs + workers + restarted + loops:
