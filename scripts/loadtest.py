@@ -742,8 +742,9 @@ def main() -> int:
             time.sleep(max(0.0, begin + fraction * args.seconds - now()))
 
         at(0.2)
+        dropped_at = now()
         count = terminate_connections()
-        faults.append((now(), f"database dropped {count} connections"))
+        faults.append((dropped_at, f"database dropped {count} connections"))
         at(0.35)
         mail.refusing.set()
         faults.append((now(), "mail server refuses"))
@@ -765,8 +766,9 @@ def main() -> int:
         mail.refusing.clear()
         faults.append((now(), "mail server accepts again"))
         at(0.7)
+        dropped_at = now()
         count = terminate_connections()
-        faults.append((now(), f"database dropped {count} connections"))
+        faults.append((dropped_at, f"database dropped {count} connections"))
         for thread in threads:
             thread.join(timeout=args.seconds + 180)
         drain(90, killed_worker_ids)
@@ -821,15 +823,19 @@ def report(**run) -> int:
 
     args, log, faults = run["args"], run["log"], run["faults"]
     statuses = Counter(status for _t, status, _p in log)
+    # The moment a drop began: a request that failed as the connections went is
+    # logged when its answer came, which may be before the drop's query returned.
     drops = [t for t, what in faults if what.startswith("database dropped")]
-    errors_at_fault = errors_beyond = 0
-    for t, status, _path in log:
+    errors_at_fault = 0
+    beyond = []
+    for t, status, path in log:
         # 400 too: a session that could not be saved as the connection dropped.
         if status >= 500 or status in (0, 400):
             if any(0 <= t - drop <= FAULT_WINDOW for drop in drops):
                 errors_at_fault += 1
             else:
-                errors_beyond += 1
+                beyond.append(f"{t:.1f} s {status} {path}")
+    errors_beyond = len(beyond)
     decisions = Counter(
         AuditEntry.objects.filter(
             created_at__gte=run["since"],
@@ -848,7 +854,9 @@ def report(**run) -> int:
     )
     problems += outbox_problems
     if errors_beyond:
-        problems.append(f"{errors_beyond} failed requests beyond the moment of a fault")
+        problems.append(
+            f"{errors_beyond} failed requests beyond the moment of a fault: {beyond[:10]}"
+        )
     if run["alive"]["web"] != 2 or run["alive"]["task workers"] != 2:
         problems.append(f"processes stopped: {run['alive']}")
     if run["alive"]["escalation, import and outbox loops"] != 3:
@@ -868,8 +876,14 @@ def report(**run) -> int:
     )
     print("decisions:", {str(k): v for k, v in sorted(decisions.items())})
     print(
-        "proposals by state:",
-        dict(Counter(ChangeProposal.objects.values_list("state", flat=True))),
+        "proposals of the run by state:",
+        dict(
+            Counter(
+                ChangeProposal.objects.filter(created_at__gte=run["since"]).values_list(
+                    "state", flat=True
+                )
+            )
+        ),
     )
     print("imports (as the importer saw them end):", dict(run["imports"]))
     print("import jobs by state:", jobs)
