@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone, translation
 
+from .bank_status import statuses_follow
 from .bulk_sql import rows_insert
 from .models import AuditAction, AuditEntry, ChangeProposal, Source
 
@@ -119,8 +120,10 @@ def audit_row(
 
 
 def audit_rows_write(rows: list[tuple[object, ...]]) -> None:
-    """Append rows built by `audit_row`."""
+    """Append rows built by `audit_row`; the bank accounts they change take their
+    verified status in the same transaction (`bank_status`)."""
     rows_insert(AuditEntry, AUDIT_ROW_FIELDS, rows)
+    statuses_follow(dict(zip(AUDIT_ROW_FIELDS, row, strict=True)) for row in rows)
 
 
 def audit_entry_build(

@@ -76,6 +76,7 @@ class WorkflowStepForm(GovernedFieldChoicesMixin, forms.ModelForm):
         fields = [
             "sequence",
             "name",
+            "kind",
             "assigned_group",
             "assigned_users",
             "assignee_field",
@@ -228,7 +229,7 @@ class WorkflowStepInline(WorkflowPartInline):
     min_num = 1
     filter_horizontal = ["assigned_users"]
     fieldsets = [
-        (None, {"fields": ["sequence", "name"]}),
+        (None, {"fields": ["sequence", "name", "kind"]}),
         (
             gettext_lazy("Assignment"),
             {"fields": ["assigned_group", "assigned_users", "assignee_field"]},

@@ -1,0 +1,197 @@
+"""A call-back verification step: the verifier records the number called (one on file
+before the change), the person reached and the outcome."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from tests.bank.conftest import NEW_IBAN, ON_FILE
+from tests.conftest import submit
+from workflow import services
+from workflow.exceptions import NotSubmittable, PermissionRefused
+from workflow.models import (
+    AuditAction,
+    AuditEntry,
+    BankAccountStatus,
+    CallbackVerification,
+    ProposalState,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_confirmed_call_back_applies_the_change_and_keeps_the_evidence(
+    customer, clerk, verifier, bank_controls
+):
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    services.proposal_callback(
+        proposal=proposal,
+        actor=verifier,
+        phone="020 555 0102",
+        person="Jan de Vries, controller",
+        outcome="confirmed",
+        comment="Known voice.",
+    )
+    proposal.refresh_from_db()
+    customer.refresh_from_db()
+    assert proposal.state == ProposalState.APPLIED
+    assert customer.bank_account == NEW_IBAN
+    call = CallbackVerification.objects.get(proposal=proposal)
+    assert (call.phone_called, call.person_reached, call.verifier) == (
+        "020 555 0102",
+        "Jan de Vries, controller",
+        verifier,
+    )
+    approved = AuditEntry.objects.get(proposal=proposal, action=AuditAction.APPROVED)
+    assert approved.comment == (
+        "Call-back to 020 555 0102, reached Jan de Vries, controller: confirmed. "
+        "Known voice."
+    )
+    assert "Terugbelverificatie" in approved.comment_translations["nl"] or (
+        "teruggebeld" in approved.comment_translations["nl"]
+    )
+    status = BankAccountStatus.objects.get(object_id=customer.pk)
+    assert status.verified and status.verified_by == verifier
+    assert str(status).startswith("Verified on ")
+
+
+def test_a_failed_call_back_rejects_and_leaves_the_account(
+    customer, clerk, verifier, bank_controls
+):
+    old = customer.bank_account
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    services.proposal_callback(
+        proposal=proposal,
+        actor=verifier,
+        phone=ON_FILE,
+        person="Reception",
+        outcome="failed",
+    )
+    proposal.refresh_from_db()
+    customer.refresh_from_db()
+    assert proposal.state == ProposalState.REJECTED
+    assert customer.bank_account == old
+    rejected = AuditEntry.objects.get(proposal=proposal, action=AuditAction.REJECTED)
+    assert rejected.comment == f"Call-back to {ON_FILE}, reached Reception: failed."
+    assert not BankAccountStatus.objects.exists()
+
+
+@pytest.mark.parametrize("phone", ["+31 6 1234 5678", "+44 20 7946 0000", ""])
+def test_only_a_number_on_file_before_the_change_may_be_called(
+    customer, clerk, verifier, bank_controls, phone
+):
+    # The proposal brings its own phone number: calling it would reach the fraudster.
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN, phone="+31 6 1234 5678")
+    with pytest.raises(NotSubmittable) as refused:
+        services.proposal_callback(
+            proposal=proposal,
+            actor=verifier,
+            phone=phone,
+            person="Someone",
+            outcome="confirmed",
+        )
+    assert "Call back only a number the record had before this change" in str(
+        refused.value
+    ) or "Choose the phone number you called." in str(refused.value)
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.PENDING
+    assert not CallbackVerification.objects.exists()
+
+
+def test_the_original_number_of_a_changed_phone_may_be_called(
+    customer, clerk, verifier, bank_controls
+):
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN, phone="+31 6 1234 5678")
+    services.proposal_callback(
+        proposal=proposal,
+        actor=verifier,
+        phone=ON_FILE,
+        person="Jan",
+        outcome="confirmed",
+    )
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.APPLIED
+
+
+@pytest.mark.parametrize(
+    ("person", "outcome", "message"),
+    [
+        ("", "confirmed", "Write the name of the person you reached."),
+        ("Jan", "", "Say whether the person you reached confirmed the change or not."),
+    ],
+)
+def test_the_person_and_the_outcome_are_required(
+    customer, clerk, verifier, bank_controls, person, outcome, message
+):
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    with pytest.raises(NotSubmittable, match=message):
+        services.proposal_callback(
+            proposal=proposal,
+            actor=verifier,
+            phone=ON_FILE,
+            person=person,
+            outcome=outcome,
+        )
+
+
+def test_the_refusal_is_in_dutch_for_a_dutch_verifier(
+    customer, clerk, verifier, bank_controls
+):
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    with translation.override("nl"), pytest.raises(NotSubmittable) as refused:
+        services.proposal_callback(
+            proposal=proposal,
+            actor=verifier,
+            phone="+31 6 9999 9999",
+            person="Jan",
+            outcome="confirmed",
+        )
+    assert "Bel alleen terug" in str(refused.value)
+
+
+def test_the_submitter_cannot_do_the_call_back(
+    customer, verifier, clerk, bank_controls
+):
+    proposal = submit(customer, verifier, bank_account=NEW_IBAN)
+    with pytest.raises(PermissionRefused):
+        services.proposal_callback(
+            proposal=proposal,
+            actor=verifier,
+            phone=ON_FILE,
+            person="Jan",
+            outcome="confirmed",
+        )
+
+
+def test_a_call_back_step_is_not_approved_without_its_call(
+    customer, clerk, verifier, bank_controls
+):
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    with pytest.raises(NotSubmittable, match="call-back verification"):
+        services.proposal_approve(proposal=proposal, actor=verifier)
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=verifier
+    )
+    assert "call-back verification" in str(outcome.refused[proposal.pk])
+
+
+def test_a_change_applied_without_a_call_back_is_unverified(
+    customer, clerk, verifier, approver, bank_controls, approval_admin, roles
+):
+    from tests.conftest import make_workflow
+
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    services.proposal_callback(
+        proposal=proposal,
+        actor=verifier,
+        phone=ON_FILE,
+        person="Jan",
+        outcome="confirmed",
+    )
+    assert BankAccountStatus.objects.get().verified
+    make_workflow(approval_admin, {"assigned_group": roles["Approvers"]})
+    second = submit(customer, clerk, bank_account="NL02ABNA0123456789")
+    services.proposal_approve(proposal=second, actor=approver)
+    status = BankAccountStatus.objects.get()
+    assert not status.verified and str(status) == "Unverified"
