@@ -106,6 +106,20 @@ def bank_statuses(model: type, ids: list[int]) -> dict[int, BankAccountStatus]:
     }
 
 
+def bank_statuses_all(model: type) -> dict[int, BankAccountStatus]:
+    """The status of every record of `model` whose bank account changed, by id."""
+    governed = registry.get(model)
+    if governed.bank is None:
+        return {}
+    return {
+        s.object_id: s
+        for s in BankAccountStatus.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            field_name=governed.bank.account_field,
+        )
+    }
+
+
 def verified_record_ids(model: type) -> QuerySet[BankAccountStatus]:
     """The ids of the records whose bank account is verified now."""
     governed = registry.get(model)
