@@ -159,7 +159,11 @@ def test_the_submitter_cannot_do_the_call_back(
     proposal = submit(customer, clerk, bank_account=NEW_IBAN)
     with pytest.raises(PermissionRefused, match="you proposed or submitted them"):
         services.proposal_callback(
-            proposal=proposal, actor=clerk, phone=ON_FILE, person="Jan", outcome="confirmed"
+            proposal=proposal,
+            actor=clerk,
+            phone=ON_FILE,
+            person="Jan",
+            outcome="confirmed",
         )
     assert not CallbackVerification.objects.exists()
 
