@@ -11,6 +11,7 @@ its last round, and "unverified" otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 
@@ -27,7 +28,7 @@ def _bank_field(content_type_id: int) -> str:
     return governed.bank.account_field if governed.bank is not None else ""
 
 
-def statuses_follow(rows: Iterable[Mapping[str, object]]) -> None:
+def statuses_follow(rows: Iterable[Mapping[str, Any]]) -> None:
     """Set the status of each bank account that `rows` (audit rows about to be
     written) change."""
     changed = []
@@ -57,7 +58,7 @@ def statuses_follow(rows: Iterable[Mapping[str, object]]) -> None:
     }
     statuses = []
     for row in changed:
-        call = confirmed.get(row["proposal_id"])  # type: ignore[call-overload]
+        call = confirmed.get(row["proposal_id"])
         statuses.append(
             BankAccountStatus(
                 content_type_id=row["content_type_id"],

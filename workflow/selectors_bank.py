@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -79,7 +81,7 @@ def proposal_callbacks(proposal: ChangeProposal) -> QuerySet[CallbackVerificatio
     )
 
 
-def bank_status_of(record) -> BankAccountStatus | None:  # noqa: ANN001
+def bank_status_of(record: models.Model) -> BankAccountStatus | None:
     """The verified status of `record`'s bank account, or None if never changed."""
     governed = registry.get(record)
     if governed.bank is None:
@@ -120,7 +122,7 @@ def bank_statuses_all(model: type) -> dict[int, BankAccountStatus]:
     }
 
 
-def verified_record_ids(model: type) -> QuerySet[BankAccountStatus]:
+def verified_record_ids(model: type) -> QuerySet[BankAccountStatus, Any]:
     """The ids of the records whose bank account is verified now."""
     governed = registry.get(model)
     account_field = governed.bank.account_field if governed.bank else ""
