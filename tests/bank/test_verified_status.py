@@ -100,3 +100,26 @@ def test_a_record_saved_without_approval_is_unverified(verified, approval_admin,
         actor=clerk,
     )
     assert not BankAccountStatus.objects.get(object_id=verified.pk).verified
+
+
+def test_the_customer_page_says_who_verified_the_account(client, verified, verifier):
+    client.force_login(verifier)
+    url = reverse("admin:customers_customer_change", args=[verified.pk])
+    page = client.get(url).content.decode()
+    assert "Bank account: Verified on " in page and " by verifier" in page
+    dutch = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Bankrekening: Geverifieerd op " in dutch
+
+
+def test_bulk_approval_without_a_call_back_leaves_the_account_unverified(
+    verified, clerk, approver, approval_admin, roles
+):
+    from tests.conftest import make_workflow
+
+    make_workflow(approval_admin, {"assigned_group": roles["Approvers"]})
+    proposal = submit(verified, clerk, bank_account="NL02ABNA0123456789")
+    outcome = services.proposals_approve_bulk(
+        proposal_ids=[proposal.pk], actor=approver
+    )
+    assert outcome.applied == [proposal.pk]
+    assert str(BankAccountStatus.objects.get(object_id=verified.pk)) == "Unverified"

@@ -516,6 +516,12 @@ class GovernedModelAdmin(
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
+            bank = registry.get(self.model).bank
+            if bank is not None and getattr(obj, bank.account_field, ""):
+                status = selectors_bank.bank_status_of(obj)
+                extra_context["bank_status_text"] = (
+                    status.status_text() if status is not None else _("Unverified")
+                )
             # A form sent back (invalid) keeps the version and values it was first
             # loaded with, or a stale form would pass for fresh once its errors are
             # fixed.
