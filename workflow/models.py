@@ -306,6 +306,14 @@ class WorkflowStep(models.Model):
             and not self.escalate_to_group_id
         ):
             errors["escalate_to_user"] = _("Choose the user or group to escalate to.")
+        if (
+            self.kind == StepKindChoices.CALLBACK
+            and self.escalation_action == EscalationAction.APPROVE
+        ):
+            errors["escalation_action"] = _(
+                "Nobody calls back when the system approves: a call-back verification "
+                "may be reassigned or rejected at its time limit, not approved."
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -199,3 +199,21 @@ def test_a_change_applied_without_a_call_back_is_unverified(
     services.proposal_approve(proposal=second, actor=approver)
     status = BankAccountStatus.objects.get()
     assert not status.verified and str(status) == "Unverified"
+
+
+def test_a_call_back_step_is_never_approved_by_the_system(approval_admin, roles):
+    from django.core.exceptions import ValidationError
+
+    from tests.conftest import make_workflow
+    from workflow.models import EscalationAction, StepKindChoices
+
+    with pytest.raises(ValidationError, match="Nobody calls back"):
+        make_workflow(
+            approval_admin,
+            {
+                "assigned_group": roles["Finance managers"],
+                "kind": StepKindChoices.CALLBACK,
+                "time_limit_value": 2,
+                "escalation_action": EscalationAction.APPROVE,
+            },
+        )
