@@ -3,7 +3,7 @@
 Every value the engine applies (a decision, bulk approval, an import allowed to change,
 a record saved without approval) leaves a "Field changed" audit row, and all audit rows
 are written by `audit.audit_rows_write`: that is the one place every apply path passes,
-so it hands its rows here, in the same transaction. A change of a registered bank
+so it asks here which statuses its rows imply and writes them in the same transaction. A change of a registered bank
 account is "verified" when the proposal that applied it had its call-back confirmed in
 its last round, and "unverified" otherwise.
 """
@@ -28,9 +28,9 @@ def _bank_field(content_type_id: int) -> str:
     return governed.bank.account_field if governed.bank is not None else ""
 
 
-def statuses_follow(rows: Iterable[Mapping[str, Any]]) -> None:
-    """Set the status of each bank account that `rows` (audit rows about to be
-    written) change."""
+def statuses_following(rows: Iterable[Mapping[str, Any]]) -> list[BankAccountStatus]:
+    """The status of each bank account that `rows` (audit rows being written) change,
+    unsaved: the audit writer saves them with the rows."""
     changed = []
     fields: dict[int, str] = {}
     for row in rows:
@@ -44,7 +44,7 @@ def statuses_follow(rows: Iterable[Mapping[str, Any]]) -> None:
         if fields[content_type_id] and row["field_name"] == fields[content_type_id]:
             changed.append(row)
     if not changed:
-        return
+        return []
     confirmed = {
         c.proposal_id: c
         for c in CallbackVerification.objects.filter(
@@ -56,8 +56,10 @@ def statuses_follow(rows: Iterable[Mapping[str, Any]]) -> None:
         # Only a call of the round that was applied counts.
         if c.submission_round == c.proposal.submission_round
     }
+    # One status per account: the last change of it in these rows.
+    last = {(r["content_type_id"], r["object_id"], r["field_name"]): r for r in changed}
     statuses = []
-    for row in changed:
+    for row in last.values():
         call = confirmed.get(row["proposal_id"])
         statuses.append(
             BankAccountStatus(
@@ -72,16 +74,4 @@ def statuses_follow(rows: Iterable[Mapping[str, Any]]) -> None:
                 changed_at=row["created_at"],
             )
         )
-    BankAccountStatus.objects.bulk_create(
-        statuses,
-        update_conflicts=True,
-        unique_fields=["content_type", "object_id", "field_name"],
-        update_fields=[
-            "verified",
-            "verified_at",
-            "verified_by",
-            "verified_by_name",
-            "proposal",
-            "changed_at",
-        ],
-    )
+    return statuses

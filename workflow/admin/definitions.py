@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from .. import registry, selectors, services
 from ..exceptions import WorkflowError
-from ..models import AutoApprovalRule, Workflow, WorkflowStep
+from ..models import AutoApprovalRule, StepKindChoices, Workflow, WorkflowStep
 
 NO_ASSIGNEE = gettext_lazy(
     "Assign this step to a group, to at least one user, or to a user field of the record."
@@ -95,6 +95,11 @@ class WorkflowStepForm(GovernedFieldChoicesMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_choices()
+        # A step sent without its kind (a form of an older page) is an approval.
+        self.fields["kind"].required = False
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or StepKindChoices.APPROVAL
 
 
 class AutoApprovalRuleForm(GovernedFieldChoicesMixin, forms.ModelForm):
