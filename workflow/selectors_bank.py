@@ -47,6 +47,11 @@ def warning_text(found: FoundWarning) -> str:
         return _(
             "The bank account was changed recently, within the last %(days)s days."
         ) % {"days": found.detail[0]}
+    if found.kind == BankWarning.CONTACT_RECENT:
+        return _(
+            "%(fields)s changed shortly before this proposal (within %(days)s days) "
+            "or since: a number on file may already be the fraudster's."
+        ) % {"fields": ", ".join(found.detail), "days": found.days}
     return _(
         "The same proposal also changes %(fields)s: whoever changes the contact "
         "details can take the call-back themselves."

@@ -187,16 +187,33 @@ def _record_of(proposal: ChangeProposal) -> models.Model | None:
 
 def callback_numbers(proposal: ChangeProposal) -> tuple[str, ...]:
     """The phone numbers the record had *before* the proposed change: a number the
-    proposal changes counts with its original value, never the proposed one."""
+    proposal changes counts with its original value, never the proposed one; a number
+    changed another way since the proposal was made counts as it was then."""
     governed = registry.governed_of(proposal.content_type)
     if governed.bank is None:
         return ()
     record = _record_of(proposal)
     originals = {c.field_name: c.original_value for c in proposal.changes.all()}
+    # The first value written after the proposal was made, per field: what it replaced.
+    replaced: dict[str, object] = {}
+    for name, old in (
+        AuditEntry.objects.filter(
+            content_type_id=proposal.content_type_id,
+            object_id=proposal.object_id,
+            action=AuditAction.FIELD_CHANGED,
+            field_name__in=governed.bank.callback_phone_fields,
+            created_at__gte=proposal.created_at,
+        )
+        .order_by("created_at", "id")
+        .values_list("field_name", "old_value")
+    ):
+        replaced.setdefault(name, old)
     numbers: list[str] = []
     for name in governed.bank.callback_phone_fields:
         if name in originals:
             value = originals[name]
+        elif name in replaced:
+            value = replaced[name]
         elif record is not None:
             value = getattr(record, name, "")
         else:
@@ -267,6 +284,22 @@ def bank_facts(proposal: ChangeProposal) -> BankFacts | None:
     contacts = tuple(
         governed.field_label(name) for name in bank.contact_fields if name in changes
     )
+    # Contact details changed another way shortly before (or while) the bank account
+    # is proposed: a fraudster's number would then be "on file" for the call-back.
+    contact_since = proposal.created_at - datetime.timedelta(days=window)
+    recent_contacts = tuple(
+        governed.field_label(name)
+        for name in bank.contact_fields
+        if name not in changes
+        and AuditEntry.objects.filter(
+            content_type_id=proposal.content_type_id,
+            object_id=proposal.object_id,
+            action=AuditAction.FIELD_CHANGED,
+            field_name=name,
+            created_at__gte=contact_since,
+            created_at__lte=until,
+        ).exists()
+    )
     return BankFacts(
         proposed_account=proposed,
         other_holders=keys,
@@ -274,4 +307,5 @@ def bank_facts(proposal: ChangeProposal) -> BankFacts | None:
         recent_changes=recent,
         window_days=window,
         contact_changes=contacts,
+        recent_contact_changes=recent_contacts,
     )

@@ -217,3 +217,52 @@ def test_a_call_back_step_is_never_approved_by_the_system(approval_admin, roles)
                 "escalation_action": EscalationAction.APPROVE,
             },
         )
+
+
+def test_a_phone_changed_without_approval_after_the_proposal_is_not_on_file(
+    client, customer, clerk, verifier, bank_controls, approval_admin
+):
+    """The clerk proposes the bank account, then changes the phone directly (it is not
+    under approval): the call-back still rings the number from before, and the
+    verifier is warned."""
+    from django.urls import reverse
+
+    from customers.models import Customer
+    from customers.services import customer_update
+    from workflow.models import DataEntityBehavior
+
+    services.approval_settings_update(
+        model=Customer,
+        approvals_enabled=True,
+        data_entity_behavior=DataEntityBehavior.PROPOSE,
+        enabled_fields=["bank_account"],
+        actor=approval_admin,
+    )
+    proposal = submit(customer, clerk, bank_account=NEW_IBAN)
+    customer_update(
+        customer_id=customer.pk, values={"phone": "+31 6 1234 5678"}, actor=clerk
+    )
+    with pytest.raises(NotSubmittable, match="Call back only a number"):
+        services.proposal_callback(
+            proposal=proposal,
+            actor=verifier,
+            phone="+31 6 1234 5678",
+            person="Jan",
+            outcome="confirmed",
+        )
+    client.force_login(verifier)
+    page = client.get(
+        reverse("admin:customers_customer_workflow", args=[customer.pk, "approve"])
+    ).content.decode()
+    assert f'<option value="{ON_FILE}">' in page
+    assert '<option value="+31 6 1234 5678">' not in page
+    assert "Phone changed shortly before this proposal (within 90 days)" in page
+    services.proposal_callback(
+        proposal=proposal,
+        actor=verifier,
+        phone=ON_FILE,
+        person="Jan",
+        outcome="confirmed",
+    )
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.APPLIED

@@ -113,3 +113,18 @@ def test_two_earlier_changes_in_the_window_are_several_times():
 
 def test_a_blank_account_warns_of_nothing():
     assert kinds(BankFacts(proposed_account="", other_holders=("C1",))) == []
+
+
+def test_contact_details_changed_another_way_recently_warn():
+    facts = BankFacts(
+        proposed_account="NL91ABNA0417164300",
+        country="NL",
+        window_days=90,
+        recent_contact_changes=("Phone",),
+    )
+    (found,) = bank_warnings(facts)
+    assert (found.kind, found.detail, found.days) == (
+        BankWarning.CONTACT_RECENT,
+        ("Phone",),
+        90,
+    )

@@ -42,6 +42,7 @@ class BankWarning(StrEnum):
     RECENT = "recent"
     REPEATED = "repeated"
     CONTACT = "contact"
+    CONTACT_RECENT = "contact_recent"
 
 
 # Two changes of the bank account within the window are "several times".
@@ -131,6 +132,8 @@ class BankFacts:
     window_days: int = 0
     # Contact fields (e-mail, phone) the same proposal changes.
     contact_changes: tuple[str, ...] = ()
+    # Contact fields changed another way within the window before it, or since.
+    recent_contact_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class FoundWarning:
     # What the sentence needs: the other records, the countries, a count, the fields.
     detail: tuple[str, ...] = ()
     count: int = 0
+    days: int = 0
 
 
 def bank_warnings(facts: BankFacts) -> list[FoundWarning]:
@@ -170,4 +174,12 @@ def bank_warnings(facts: BankFacts) -> list[FoundWarning]:
         )
     if facts.contact_changes:
         found.append(FoundWarning(BankWarning.CONTACT, tuple(facts.contact_changes)))
+    if facts.recent_contact_changes:
+        found.append(
+            FoundWarning(
+                BankWarning.CONTACT_RECENT,
+                tuple(facts.recent_contact_changes),
+                days=facts.window_days,
+            )
+        )
     return found
