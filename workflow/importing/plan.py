@@ -268,14 +268,15 @@ class ImportPlanner:
                 _("The column %(columns)s appears twice.")
                 % {"columns": _listed(doubled)}
             )
-        # The record's status is exported, never imported: it is left out quietly,
-        # so that an exported file imports back as it is.
-        status_column = [
-            c for c in header if self.has_status and c == creation.STATUS_FIELD
-        ]
-        self.ignored_columns += status_column
+        # Columns the engine's own export writes (the bank account's verified status,
+        # the record's status) are read by nobody: an exported file imports unchanged.
+        bank = registry.get(self.model).bank
+        exported_only = {bank.status_column} if bank is not None else set()
+        if self.has_status:
+            exported_only.add(creation.STATUS_FIELD)
+        self.ignored_columns += [c for c in header if c in exported_only]
         unknown = [
-            c for c in header if c and c not in self.fields and c not in status_column
+            c for c in header if c and c not in self.fields and c not in exported_only
         ]
         if unknown and not self.options.ignore_unknown_columns:
             raise FileRefused(
