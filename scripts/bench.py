@@ -864,7 +864,9 @@ def main() -> int:
                 "copy": lambda: copy_update_from(warm_update),
             },
         )
-        table += import_rows("2", "update import (realistic mix, 10% propose)", results)
+        table += import_rows(
+            "2", "update import (realistic mix)", results, "COPY + UPDATE FROM"
+        )
         if args.imports_only:
             # The outcome of the mix, once more, not timed: what the proposals became.
             from workflow.models import ChangeProposal
