@@ -155,3 +155,40 @@ def test_an_imported_automatic_approval_has_the_history_of_one_from_the_page(
     # Applied by the system, said in every language.
     assert applied_row[1] == ""
     assert set(applied_row[9]) == {"en", "nl"}
+
+
+@pytest.mark.django_db
+def test_the_rules_are_asked_once_per_imported_proposal(
+    importer, decreases_pass, tmp_path, monkeypatch
+):
+    """The decision core's own rule, asked once for each proposal of the file."""
+    from workflow.core import routing
+
+    asked = []
+    rule = routing.automatic_approval
+
+    def counting(rules, changes):
+        asked.append(changes)
+        return rule(rules, changes)
+
+    monkeypatch.setattr(routing, "automatic_approval", counting)
+    for n in range(4):
+        CustomerFactory(account=f"R{n:05d}", name=f"Rule {n}", credit_limit=1000)
+    path = tmp_path / "rules.csv"
+    path.write_text(
+        "account;name;credit_limit\n"
+        + "".join(f"R{n:05d};Rule {n};{500 if n < 2 else 1500}\n" for n in range(4))
+    )
+
+    report = governed_records_import(
+        model=Customer,
+        path=path,
+        file_name="rules.csv",
+        options=ImportOptions(behaviour="propose"),
+        actor=importer,
+        dry_run=False,
+    )
+
+    assert report.ok, report.as_dict()
+    assert len(asked) == 4
+    assert ChangeProposal.objects.filter(state=ProposalState.APPLIED).count() == 2
