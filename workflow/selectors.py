@@ -216,10 +216,17 @@ class Applicability:
 
 
 def applicability_of(
-    record: models.Model, changes: list[ProposedChange], *, creating: bool = False
+    record: models.Model,
+    changes: list[ProposedChange],
+    *,
+    references_resolved: Iterable[str] = (),
+    creating: bool = False,
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now: the
     services before they write, the pages before an approver decides.
+
+    `references_resolved` names the references whose values the caller looked up
+    for a whole batch (an import), so that they are not fetched again per record.
 
     `creating`: the changes of a creation proposal, whose old values are empty: none
     can have moved (the record was made with them, and only the engine writes it
@@ -254,7 +261,9 @@ def applicability_of(
             for c in changes
         },
     )
-    problems = applicability.record_problems(candidate, fields)
+    problems = applicability.record_problems(
+        candidate, fields, references_resolved=references_resolved
+    )
     if problems:
         messages = " ".join(m for found in problems.values() for m in found)
         return Applicability(

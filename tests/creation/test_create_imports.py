@@ -242,3 +242,50 @@ def test_import_data_follows_the_behaviour_for_new_rows(
         for m in messages
     )
     assert not Customer.objects.filter(account="D00002").exists()
+
+
+@pytest.mark.django_db
+def test_a_creation_whose_every_step_is_skipped_is_applied_with_its_batch(
+    run, approver, approval_admin, roles
+):
+    """The import applies at once, in its batch, what needs no approval: a creation
+    whose workflow has no step that applies is active at once, audited as such."""
+    from customers.management.commands.seed_demo import APPROVERS
+    from tests.conftest import GOVERNED_FIELDS, make_workflow
+
+    make_workflow(
+        approval_admin,
+        {
+            "assigned_group": roles[APPROVERS],
+            "condition_kind": "changes",
+            "condition_field": "bank_account",
+        },
+    )
+    services.approval_settings_update(
+        model=Customer,
+        approvals_enabled=True,
+        data_entity_behavior=DataEntityBehavior.PROPOSE,
+        enabled_fields=GOVERNED_FIELDS,
+        new_records_need_approval=True,
+        actor=approval_admin,
+    )
+    report = run(HEADER + "N00001;No bank;10;1000;\n")
+
+    assert report.ok, report.errors
+    customer = Customer.objects.get(account="N00001")
+    assert customer.record_status == "active"
+    proposal = ChangeProposal.objects.get(creates_record=True)
+    assert proposal.state == ProposalState.APPLIED
+    actions = set(
+        AuditEntry.objects.filter(proposal=proposal).values_list("action", flat=True)
+    )
+    assert {
+        AuditAction.RECORD_AWAITING,
+        AuditAction.STEP_SKIPPED,
+        AuditAction.APPLIED,
+        AuditAction.RECORD_ACTIVATED,
+    } <= actions
+    written = AuditEntry.objects.get(
+        proposal=proposal, action=AuditAction.FIELD_CHANGED, field_name="credit_limit"
+    )
+    assert written.old_value is None and written.new_value == "1000.00"
