@@ -56,6 +56,10 @@ class CustomerResource(GovernedResource):
     bank_account_status = fields.Field(column_name="bank_account_status", readonly=True)
     column_labels = {"bank_account_status": _("Bank account verified")}
 
+    # Approval on create: whether the customer may be used (active), awaits the
+    # approval of its creation or was rejected. Written, never read back.
+    record_status = fields.Field("record_status", "record_status", readonly=True)
+
     class Meta:
         model = Customer
         import_id_fields = ["account"]
@@ -86,6 +90,7 @@ class CustomerResource(GovernedResource):
             "postal_code",
             "city",
             "country",
+            "record_status",
         ]
         export_order = fields
 

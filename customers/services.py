@@ -18,7 +18,8 @@ from .models import CashDiscount, Customer, PaymentTerms
 def customer_create(
     *, values: dict[str, object], actor, source: Source = Source.BROWSER
 ) -> Customer:
-    """Create a customer. Approval governs changes of existing customers only."""
+    """Create a customer: active, or awaiting approval where the parameters say new
+    customers wait for it (the creation is then a proposal the workflow decides)."""
     return governed_record_create(
         model=Customer, values=values, actor=actor, source=source
     )

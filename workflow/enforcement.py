@@ -30,6 +30,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
+from .core import creation
 from .exceptions import WorkflowError
 
 if TYPE_CHECKING:
@@ -82,12 +83,17 @@ def engine_is_writing() -> bool:
 
 
 def _enabled_fields(model: type[models.Model]) -> frozenset[str]:
+    """The fields only the engine writes: those under approval now, and the record's
+    status (a record becomes active by the approval of its creation only)."""
     from .selectors import enabled_fields_for
 
     try:
-        return enabled_fields_for(model)
+        enabled = enabled_fields_for(model)
     except registry.NotGoverned:
         return frozenset()
+    if any(f.name == STATUS_FIELD for f in model._meta.concrete_fields):
+        enabled = enabled | {STATUS_FIELD}
+    return enabled
 
 
 def _refuse(model: type[models.Model], names: Iterable[str], record: str) -> None:
@@ -185,9 +191,30 @@ class GovernedQuerySet(models.QuerySet[_M]):
 GovernedManager = models.Manager.from_queryset(GovernedQuerySet)
 
 
+class RecordStatus(models.TextChoices):
+    """Whether a record is in use (core.creation says what each means)."""
+
+    ACTIVE = creation.ACTIVE, _("Active")
+    AWAITING = creation.AWAITING, _("Awaiting approval")
+    REJECTED = creation.REJECTED, _("Rejected")
+
+
+STATUS_FIELD = creation.STATUS_FIELD
+
+
 class GovernedRecord(models.Model):
-    """A governed model's base: refuses a save() that changes a field under approval
-    unless the engine makes it. New records pass: there is no value to protect yet."""
+    """A governed model's base: refuses a save() that changes a field under approval,
+    or the record's status, unless the engine makes it. New records pass: there is no
+    value to protect yet."""
+
+    record_status = models.CharField(
+        _("record status"),
+        max_length=10,
+        choices=RecordStatus.choices,
+        default=RecordStatus.ACTIVE,
+        db_index=True,
+        editable=False,
+    )
 
     objects = GovernedManager()
 
@@ -223,6 +250,12 @@ DECLARE
 BEGIN
     IF current_setting('{MARKER}', true) = 'on' THEN
         RETURN NEW;
+    END IF;
+    IF (to_jsonb(NEW) -> 'record_status') IS DISTINCT FROM (to_jsonb(OLD) -> 'record_status')
+    THEN
+        RAISE EXCEPTION '%.record_status: a record becomes active only when the approval engine approves its creation.',
+            TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
     SELECT s.approvals_enabled, s.enabled_fields INTO settings_row
       FROM workflow_approvalsettings s

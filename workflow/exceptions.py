@@ -13,6 +13,18 @@ PENDING_EDIT_REFUSED = _(
     "%(field)s was not saved: this %(model)s has changes pending approval. "
     "You can change it again once they are approved or rejected."
 )
+INACTIVE_REFERENCE = _(
+    "%(record)s cannot be used as %(field)s: its status is “%(status)s”. A record "
+    "is used only once its creation is approved."
+)
+IMPORT_NEW_RECORD_REJECTED = _(
+    "%(record)s was not created: new %(model)s wait for approval, and this import "
+    "rejects changes that need approval. Import it with “Create change proposals”."
+)
+INACTIVE_RECORD_IMPORT = _(
+    "%(record)s was not changed: its status is “%(status)s”. Change it on its page, "
+    "where its changes go into its creation proposal."
+)
 NOTHING_TO_SUBMIT = _("There are no proposed changes to submit.")
 NOT_A_DRAFT = _("These changes were already submitted; their status is now: %(state)s.")
 NOT_PENDING = _("This proposal was already decided; its status is now: %(state)s.")

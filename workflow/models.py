@@ -56,6 +56,15 @@ class ApprovalSettings(models.Model):
     enabled_fields = models.JSONField(
         _("fields that need approval"), default=list, blank=True
     )
+    new_records_need_approval = models.BooleanField(
+        _("new records wait for approval"),
+        default=False,
+        help_text=_(
+            "A new record is “Awaiting approval”, not active, until the workflow "
+            "approves its creation; a rejected one stays inactive until it is edited "
+            "and submitted again, or deleted."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -456,6 +465,9 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
         _("submission round"), default=0
     )
     justification = models.TextField(_("justification"), blank=True)
+    # A creation proposal: its record waits for it to be approved before it is active,
+    # and its changes hold the values the record was created with (old values empty).
+    creates_record = models.BooleanField(_("creates the record"), default=False)
 
     class Meta:
         verbose_name = _("change proposal")
@@ -736,6 +748,9 @@ class AuditAction(models.TextChoices):
     PERMISSIONS_CHANGED = "permissions_changed", _("Permissions changed")
     SIGN_IN_PAUSE_LIFTED = "sign_in_pause_lifted", _("Sign-in pause lifted")
     EMAIL_SENT_AGAIN = "email_sent_again", _("E-mail sent again")
+    RECORD_ACTIVATED = "record_activated", _("Creation approved: active")
+    RECORD_REJECTED = "record_rejected", _("Creation rejected: not active")
+    RECORD_AWAITING = "record_awaiting", _("Awaiting approval")
 
 
 class AuditEntry(models.Model):

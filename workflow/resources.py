@@ -128,6 +128,8 @@ class GovernedResource(FormulaSafeResource):
                 values={f.attname: getattr(instance, f.attname) for f in editable},
                 actor=self._engine_actor,
                 source=Source.IMPORT,
+                behaviour=self._engine_behaviour,
+                justification=self._engine_justification,
             )
             instance.pk = created.pk
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import registry
-from .core import actions, applicability, changes, conditions
+from .core import actions, applicability, changes, conditions, creation
 from .core.applicability import cleaned, with_values
 from .core.permissions import DECIDE_PERMISSION
 from .core.refusals import Refusal
 from .core.separation import exclusions
-from .exceptions import APPLY_INVALID
+from .exceptions import APPLY_INVALID, INACTIVE_REFERENCE
 from .models import (
     OPEN_PROPOSAL_STATES,
     ApprovalSettings,
@@ -87,6 +87,57 @@ def _proposals_of(instance: models.Model) -> QuerySet[ChangeProposal]:
     return ChangeProposal.objects.filter(
         content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
     )
+
+
+def inactive_references(
+    model: type[models.Model], values: Mapping[str, object]
+) -> dict[str, str]:
+    """Field name -> why, for each reference in `values` to a record that may not be
+    used yet (approval on create: awaiting approval or rejected). One query per
+    reference given; an import asks for its batch instead (importing.plan)."""
+    problems: dict[str, str] = {}
+    for name, value in values.items():
+        model_field = registry.concrete_field(model, name)
+        related = getattr(model_field, "related_model", None)
+        if not isinstance(model_field, models.ForeignKey) or related is None:
+            continue
+        if not any(f.name == creation.STATUS_FIELD for f in related._meta.fields):
+            continue
+        pk = value.pk if isinstance(value, models.Model) else value
+        if pk is None:
+            continue
+        found = related._default_manager.filter(pk=pk).first()
+        if found is None:
+            continue
+        status = getattr(found, creation.STATUS_FIELD)
+        if not creation.may_be_used(status):
+            problems[name] = inactive_reference_text(
+                found, model_field, found.get_record_status_display()
+            )
+    return problems
+
+
+def inactive_reference_text(
+    record: object, model_field: models.Field, status: str
+) -> str:
+    return str(
+        INACTIVE_REFERENCE
+        % {
+            "record": record,
+            "field": str(model_field.verbose_name),
+            "status": status,
+        }
+    )
+
+
+def record_status_of(model: type[models.Model], pk: object) -> str:
+    """A record's status as stored (approval on create): active, awaiting, rejected."""
+    found = (
+        model._default_manager.filter(pk=pk)
+        .values_list(creation.STATUS_FIELD, flat=True)
+        .first()
+    )
+    return found or creation.ACTIVE
 
 
 def open_proposal_for(instance: models.Model) -> ChangeProposal | None:
@@ -169,21 +220,30 @@ def applicability_of(
     changes: list[ProposedChange],
     *,
     references_resolved: Iterable[str] = (),
+    creating: bool = False,
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now: the
     services before they write, the pages before an approver decides.
 
     `references_resolved` names the references whose values the caller looked up
-    for a whole batch (an import), so that they are not fetched again per record."""
+    for a whole batch (an import), so that they are not fetched again per record.
+
+    `creating`: the changes of a creation proposal, whose old values are empty: none
+    can have moved (the record was made with them, and only the engine writes it
+    while it waits), so only the whole record's validity is asked."""
     model = type(record)
     fields = {
         c.field_name: registry.concrete_field(model, c.field_name) for c in changes
     }
     current = {n: registry.current_value(record, f) for n, f in fields.items()}
-    moved_names = applicability.moved_fields(
-        {c.field_name: c.original_value for c in changes},
-        current,
-        lambda name, left, right: registry.values_equal(fields[name], left, right),
+    moved_names = (
+        []
+        if creating
+        else applicability.moved_fields(
+            {c.field_name: c.original_value for c in changes},
+            current,
+            lambda name, left, right: registry.values_equal(fields[name], left, right),
+        )
     )
     moved = [
         (c, fields[c.field_name], current[c.field_name])
@@ -433,6 +493,7 @@ class AuditText(TypedDict):
 SETTINGS_FIELD_LABELS = {
     "data_entity_behavior": gettext_lazy("Data entity behavior"),
     "enabled_fields": gettext_lazy("Fields that need approval"),
+    "new_records_need_approval": gettext_lazy("New records wait for approval"),
 }
 
 
@@ -508,7 +569,10 @@ def _approval_settings_text(
         return recorded
 
     def value(raw: object) -> str:
-        if entry.field_name == "approvals_enabled" and isinstance(raw, bool):
+        if entry.field_name in (
+            "approvals_enabled",
+            "new_records_need_approval",
+        ) and isinstance(raw, bool):
             return str(_("Yes") if raw else _("No"))
         if entry.field_name == "data_entity_behavior" and isinstance(raw, str):
             return str(dict(DataEntityBehavior.choices).get(raw, ""))
@@ -785,7 +849,9 @@ def proposal_reviews(proposals: Sequence[ChangeProposal]) -> list[Review]:
         for proposal in group:
             record = records.get(proposal.object_id)
             found = (
-                applicability_of(record, changes_of[proposal.pk])
+                applicability_of(
+                    record, changes_of[proposal.pk], creating=proposal.creates_record
+                )
                 if record is not None
                 else None
             )

@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import registry
-from .core import changes, lifecycle, permissions
+from .core import changes, creation, lifecycle, permissions
 from .core.permissions import Action
 from .core.separation import exclusions
 from .models import (
@@ -1135,37 +1135,53 @@ def unaudited_values(
     *, content_type_id: int | None = None, batch: int = VALUE_CHECK_BATCH
 ) -> list[UnauditedValue]:
     """Governed values that differ from the last value the audit trail recorded for
-    them (the new value of their last change, or the value a conflict found).
+    them (the new value of their last change, or the value a conflict found), and
+    records whose status (approval on create) differs from the one their last status
+    row left: a record made active around the engine.
 
     Model by model, `batch` records at a time: one query for the records, one for the
-    last recorded value of each of their fields. A value never recorded (a record
-    created with it and not changed since) has nothing to compare with.
+    last recorded value of each of their fields and their last status row. A value
+    never recorded (a record created with it and not changed since) has nothing to
+    compare with.
     """
     found: list[UnauditedValue] = []
     for ct_id, governed in _governed_by_type(content_type_id).items():
         model = governed.model
         names = list(governed.governable_field_names)
         model_fields = {n: registry.concrete_field(model, n) for n in names}
+        with_status = _has_status(model)
+        status_columns = [creation.STATUS_FIELD] if with_status else []
         last_pk: object = None
         while True:
             records = model._base_manager.order_by("pk")
             if last_pk is not None:
                 records = records.filter(pk__gt=last_pk)
             chunk = list(
-                records.values_list("pk", *[model_fields[n].attname for n in names])[
-                    :batch
-                ]
+                records.values_list(
+                    "pk",
+                    *[model_fields[n].attname for n in names],
+                    *status_columns,
+                )[:batch]
             )
             if not chunk:
                 break
             last_pk = chunk[-1][0]
-            current = {row[0]: dict(zip(names, row[1:], strict=True)) for row in chunk}
+            current = {
+                row[0]: dict(zip(names, row[1 : len(names) + 1], strict=True))
+                for row in chunk
+            }
+            statuses = {row[0]: row[-1] for row in chunk} if with_status else {}
+            wanted = Q(
+                field_name__in=names,
+                action__in=[AuditAction.FIELD_CHANGED, AuditAction.CONFLICT],
+            )
+            if with_status:
+                # A status row names no field: the last one of a record is ranked
+                # among its own.
+                wanted |= Q(action__in=list(_STATUS_ROWS))
             recorded = (
                 AuditEntry.objects.filter(
-                    content_type_id=ct_id,
-                    object_id__in=list(current),
-                    field_name__in=names,
-                    action__in=[AuditAction.FIELD_CHANGED, AuditAction.CONFLICT],
+                    wanted, content_type_id=ct_id, object_id__in=list(current)
                 )
                 .annotate(
                     rank=Window(
@@ -1182,9 +1198,15 @@ def unaudited_values(
                     "new_display",
                     "object_repr",
                     "created_at",
+                    "action",
                 )
             )
-            for object_id, name, value, display, record, at in recorded:
+            for object_id, name, value, display, record, at, action in recorded:
+                if action in _STATUS_ROWS:
+                    found += _unaudited_status(
+                        ct_id, model, object_id, statuses, action, record, at
+                    )
+                    continue
                 model_field = model_fields[name]
                 now = registry.serialize_value(model_field, current[object_id][name])
                 try:
@@ -1210,6 +1232,49 @@ def unaudited_values(
             if len(chunk) < batch:
                 break
     return found
+
+
+# The audit rows of a record's status (approval on create), and the status each leaves.
+_STATUS_ROWS = {
+    AuditAction.RECORD_AWAITING: creation.AWAITING,
+    AuditAction.RECORD_ACTIVATED: creation.ACTIVE,
+    AuditAction.RECORD_REJECTED: creation.REJECTED,
+}
+
+
+def _has_status(model: type[models.Model]) -> bool:
+    return any(f.name == creation.STATUS_FIELD for f in model._meta.concrete_fields)
+
+
+def _unaudited_status(
+    ct_id: int,
+    model: type[models.Model],
+    object_id: int | None,
+    statuses: dict[Any, Any],
+    action: str,
+    record: str,
+    at: datetime.datetime,
+) -> list[UnauditedValue]:
+    """The record, if its status is not the one its last status row left."""
+    expected = _STATUS_ROWS[AuditAction(action)]
+    now = statuses.get(object_id)
+    if now is None or now == expected:
+        return []
+    status_field = registry.concrete_field(model, creation.STATUS_FIELD)
+    labels = dict(status_field.choices or ())
+    return [
+        UnauditedValue(
+            content_type_id=ct_id,
+            model=str(capfirst(model._meta.verbose_name)),
+            object_id=object_id or 0,
+            record=record,
+            field_name=creation.STATUS_FIELD,
+            field_label=str(capfirst(status_field.verbose_name)),
+            audited=str(labels.get(expected, expected)),
+            current=str(labels.get(now, now)),
+            audited_at=at,
+        )
+    ]
 
 
 # --- Segregation of duties -----------------------------------------------------------

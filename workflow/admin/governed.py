@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import registry, selectors, selectors_bank, services
+from ..core import creation
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
 from ..exceptions import (
@@ -120,7 +121,38 @@ def _moment(text: str | None) -> datetime.datetime | None:
 
 
 CHANGES_NOT_SUBMITTED = gettext_lazy("Your changes have not been submitted.")
+AWAITING_APPROVAL_SUBMITTED = gettext_lazy(
+    "New records wait for approval: this one is “Awaiting approval” and cannot be "
+    "used until its creation is approved. It was submitted for approval."
+)
+AWAITING_APPROVAL_NOT_SUBMITTED = gettext_lazy(
+    "New records wait for approval: this one is “Awaiting approval” and cannot be "
+    "used until its creation is approved. It could not be submitted yet: open it "
+    "and choose Workflow › Submit."
+)
 NEEDS_APPROVAL_HELP = gettext_lazy("Changes to this field need approval.")
+
+
+def _refusing_inactive_references(form_class):
+    """The form says, on the field, that a record awaiting approval (or rejected)
+    cannot be referenced: the same check the services make, before they are asked."""
+
+    def clean(self):
+        cleaned_data = super(form_class_with_check, self).clean()
+        references = {
+            name: cleaned_data[name]
+            for name in self.changed_data
+            if name in cleaned_data
+            and name in self._meta.model._meta._forward_fields_map
+        }
+        for name, problem in selectors.inactive_references(
+            self._meta.model, references
+        ).items():
+            self.add_error(name, problem)
+        return cleaned_data
+
+    form_class_with_check = type(form_class.__name__, (form_class,), {"clean": clean})
+    return form_class_with_check
 
 
 class GovernedModelAdmin(
@@ -151,7 +183,9 @@ class GovernedModelAdmin(
     # --- saving -------------------------------------------------------------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
+        form_class = _refusing_inactive_references(
+            super().get_form(request, obj, change, **kwargs)
+        )
         enabled = selectors.enabled_fields_for(self.model)
         for name, form_field in form_class.base_fields.items():
             if name in enabled:
@@ -302,6 +336,15 @@ class GovernedModelAdmin(
         if error:
             self.message_user(request, error, messages.ERROR)
             return self._back_to_form(request, self._url("add"))
+        if selectors.record_status_of(self.model, obj.pk) == creation.AWAITING:
+            proposal = selectors.open_proposal_for(obj)
+            self.message_user(
+                request,
+                AWAITING_APPROVAL_SUBMITTED
+                if proposal is not None and proposal.state == ProposalState.PENDING
+                else AWAITING_APPROVAL_NOT_SUBMITTED,
+                messages.WARNING,
+            )
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):

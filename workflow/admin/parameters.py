@@ -31,6 +31,7 @@ class ApprovalSettingsForm(forms.Form):
     data_entity_behavior = forms.ChoiceField(
         choices=DataEntityBehavior.choices, widget=forms.RadioSelect
     )
+    new_records_need_approval = forms.BooleanField(required=False)
     enabled_fields = forms.MultipleChoiceField(required=False, widget=FieldTableWidget)
 
     def __init__(self, *args, governed: registry.GovernedModel, **kwargs):
@@ -39,6 +40,14 @@ class ApprovalSettingsForm(forms.Form):
         self.fields["data_entity_behavior"].label = gettext_lazy("Data entity behavior")
         self.fields["data_entity_behavior"].help_text = gettext_lazy(
             "What imports do with a change to a field that needs approval."
+        )
+        self.fields["new_records_need_approval"].label = gettext_lazy(
+            "New records wait for approval"
+        )
+        self.fields["new_records_need_approval"].help_text = gettext_lazy(
+            "A new record is “Awaiting approval”, not active, until the workflow "
+            "approves its creation; a rejected one stays inactive until it is edited "
+            "and submitted again, or deleted."
         )
         self.fields["enabled_fields"].label = gettext_lazy("Fields")
         self.fields["enabled_fields"].choices = governed.field_choices()
@@ -95,6 +104,7 @@ class ApprovalSettingsAdmin(admin.ModelAdmin):
             "approvals_enabled": current.approvals_enabled,
             "data_entity_behavior": current.data_entity_behavior,
             "enabled_fields": current.enabled_fields,
+            "new_records_need_approval": current.new_records_need_approval,
         }
         if request.method == "POST":
             if not can_change:

@@ -17,5 +17,7 @@ database. Where each rule lives:
 - `applicability`: whether proposed values still apply (nothing moved, the whole record
   valid).
 - `access`: who may grant what (superuser status, permissions, groups) to users and groups.
+- `creation`: approval on create (whether a new record waits, what its proposal holds,
+  which records may be used while they wait).
 - `facts`, `refusals`: the data the core decides on, and how it says no.
 """

@@ -19,11 +19,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import registry, selectors
-from ..core import applicability, changes
+from ..core import applicability, changes, creation
+from ..exceptions import IMPORT_NEW_RECORD_REJECTED, INACTIVE_RECORD_IMPORT
 from ..models import OPEN_PROPOSAL_STATES, ChangeProposal, DataEntityBehavior
 from . import profiles
 from .limits import SHOWN_CHARS, shorten
@@ -121,6 +123,8 @@ class RowPlan:
     object_repr: str = ""
     # For the preview: each changed field of an updated row, its old and new value.
     changes: list[dict[str, object]] = field(default_factory=list)
+    # A new record that waits for approval: created with a creation proposal.
+    creates_proposal: bool = False
 
     def summary(self, governed: registry.GovernedModel) -> dict[str, object]:
         label = governed.field_label
@@ -134,6 +138,7 @@ class RowPlan:
                 if n != governed.business_key or self.kind == NEW
             ],
             "proposed": [label(n) for n in self.proposed],
+            "awaiting_approval": self.creates_proposal,
             "errors": [e.shown_message() for e in self.errors],
             "changes": self.changes,
         }
@@ -189,6 +194,20 @@ class ImportPlanner:
             if f.editable and not f.primary_key
         }
         self.enabled = selectors.enabled_fields_for(model)
+        parameters = selectors.approval_settings_for(model)
+        # Approval on create: the status of the records this import creates (None:
+        # it refuses them).
+        self.new_status = creation.new_record_by_import(
+            options.behaviour,
+            creation.waits_for_approval(
+                parameters.approvals_enabled, parameters.new_records_need_approval
+            ),
+        )
+        self.has_status = any(
+            f.name == creation.STATUS_FIELD for f in model._meta.concrete_fields
+        )
+        # Referenced records that may not be used yet, by field and code: their status.
+        self.inactive: dict[str, dict[str, str]] = {}
         self.labels = {name: self.governed.field_label(name) for name in self.fields}
         business_keys = {g.model: g.business_key for g in registry.all_governed()}
         self.lookup_fields = {
@@ -249,10 +268,12 @@ class ImportPlanner:
                 _("The column %(columns)s appears twice.")
                 % {"columns": _listed(doubled)}
             )
-        # A column the engine's own export writes (the bank account's verified
-        # status) is read by nobody: an exported file imports unchanged.
+        # Columns the engine's own export writes (the bank account's verified status,
+        # the record's status) are read by nobody: an exported file imports unchanged.
         bank = registry.get(self.model).bank
         exported_only = {bank.status_column} if bank is not None else set()
+        if self.has_status:
+            exported_only.add(creation.STATUS_FIELD)
         self.ignored_columns += [c for c in header if c in exported_only]
         unknown = [
             c for c in header if c and c not in self.fields and c not in exported_only
@@ -448,12 +469,49 @@ class ImportPlanner:
                 continue
             related = self.fields[name].related_model
             lookup = self.lookup_fields[name]
-            rows = related._default_manager.filter(
-                **{f"{lookup}__in": codes}
-            ).values_list(lookup, "pk")
+            with_status = any(
+                f.name == creation.STATUS_FIELD for f in related._meta.concrete_fields
+            )
+            found = related._default_manager.filter(**{f"{lookup}__in": codes})
+            rows = (
+                list(found.values_list(lookup, "pk", creation.STATUS_FIELD))
+                if with_status
+                else [
+                    (c, pk, creation.ACTIVE)
+                    for c, pk in found.values_list(lookup, "pk")
+                ]
+            )
             known.update({code: None for code in codes})
-            known.update({str(code): pk for code, pk in rows})
+            known.update({str(code): pk for code, pk, _status in rows})
+            inactive = self.inactive.setdefault(name, {})
+            for code, _pk, status in rows:
+                if not creation.may_be_used(str(status)):
+                    inactive[str(code)] = str(status)
         return self.references
+
+    def _refuse_inactive(self, plan: RowPlan, name: str, code: str) -> bool:
+        """A reference to a stored record that may not be used yet fails the row."""
+        status = self.inactive.get(name, {}).get(code)
+        if status is None:
+            return False
+        related = self.fields[name].related_model
+        plan.errors.append(
+            RowError(
+                plan.line,
+                name,
+                code,
+                selectors.inactive_reference_text(
+                    f"{capfirst(related._meta.verbose_name)} {code}",
+                    self.fields[name],
+                    str(
+                        dict(related._meta.get_field(creation.STATUS_FIELD).choices)[
+                            status
+                        ]
+                    ),
+                ),
+            )
+        )
+        return True
 
     def _self_reference_codes(self, parsed) -> set[str]:
         return {
@@ -484,6 +542,8 @@ class ImportPlanner:
                     values[name] = target
                 continue
             pk = references.get(name, {}).get(code)
+            if pk is not None and self._refuse_inactive(plan, name, code):
+                continue
             if pk is None:
                 related = self.fields[name].related_model._meta.verbose_name
                 plan.errors.append(
@@ -530,13 +590,13 @@ class ImportPlanner:
             )
             return None
         if code in created:
-            return NewRecord(code, created[code])
+            return self._new_target(plan, name, code, created[code])
         pk = references.get(name, {}).get(code)
         if pk is not None:
-            return pk
+            return None if self._refuse_inactive(plan, name, code) else pk
         line = self._line_in_file(code)
         if line is not None and (new or line < plan.line):
-            return NewRecord(code, line)
+            return self._new_target(plan, name, code, line)
         if line is not None:
             plan.errors.append(
                 RowError(
@@ -555,6 +615,26 @@ class ImportPlanner:
                 code,
                 _("There is no %(model)s “%(code)s”.")
                 % {"model": self.model._meta.verbose_name, "code": code},
+            )
+        )
+        return None
+
+    def _new_target(
+        self, plan: RowPlan, name: str, code: str, line: int
+    ) -> NewRecord | None:
+        """A record this file creates; refused when it will await approval."""
+        if self.new_status in (creation.ACTIVE, None):
+            return NewRecord(code, line)
+        plan.errors.append(
+            RowError(
+                plan.line,
+                name,
+                code,
+                selectors.inactive_reference_text(
+                    f"{capfirst(self.model._meta.verbose_name)} {code}",
+                    self.fields[name],
+                    str(_("Awaiting approval")),
+                ),
             )
         )
         return None
@@ -600,11 +680,49 @@ class ImportPlanner:
         if problems:
             self._add_problems(plan, problems, candidate, values)
             return
+        if self.new_status is None:
+            plan.errors.append(
+                RowError(
+                    plan.line,
+                    self.key,
+                    plan.key,
+                    str(
+                        IMPORT_NEW_RECORD_REJECTED
+                        % {
+                            "record": f"{capfirst(self.model._meta.verbose_name)} "
+                            f"{plan.key}",
+                            "model": self.model._meta.verbose_name_plural,
+                        }
+                    ),
+                )
+            )
+            return
+        if self.has_status:
+            setattr(candidate, creation.STATUS_FIELD, self.new_status)
+            plan.creates_proposal = not creation.is_active(self.new_status)
         plan.kind = NEW
         plan.instance = candidate
         plan.direct = {**applicability.cleaned(candidate, values), **links}
 
     def _plan_update(self, plan, values, instance, open_proposal) -> None:
+        status = getattr(instance, creation.STATUS_FIELD, creation.ACTIVE)
+        if not creation.is_active(status):
+            # Changed on its page only: into its creation proposal, never around it.
+            plan.errors.append(
+                RowError(
+                    plan.line,
+                    self.key,
+                    plan.key,
+                    str(
+                        INACTIVE_RECORD_IMPORT
+                        % {
+                            "record": str(instance),
+                            "status": instance.get_record_status_display(),
+                        }
+                    ),
+                )
+            )
+            return
         changed = {}
         links = {}
         for name, value in values.items():
@@ -907,7 +1025,7 @@ def report_add(
     for plan in plans:
         report.total_rows += 1
         report.counts[plan.kind] += 1
-        if plan.proposed:
+        if plan.proposed or plan.creates_proposal:
             report.counts["proposals"] += 1
         for error in plan.errors:
             report.error_count += 1

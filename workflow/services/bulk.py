@@ -23,12 +23,12 @@ from django.utils.translation import gettext as _
 from .. import notifications, registry
 from ..audit import audit_for_proposal, audit_write
 from ..bulk_sql import rows_update
-from ..core import completion, lifecycle, routing
+from ..core import completion, creation, lifecycle, routing
 from ..core.actions import action_refusal
 from ..core.bank import decision_kind_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
-from ..enforcement import engine_writes
+from ..enforcement import STATUS_FIELD, engine_writes
 from ..exceptions import NOT_ASSIGNED, WorkflowError
 from ..models import (
     AuditAction,
@@ -45,7 +45,7 @@ from ..selectors import applicability_of
 from ..selectors_facts import actor_facts, proposal_facts_many
 from ..text import clean_comment
 from .common import field_change_entries
-from .decisions import conflict_entries, proposal_approve
+from .decisions import activated_entry, conflict_entries, proposal_approve
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -254,7 +254,7 @@ def _apply_all(
         for proposal in group:
             record = records[proposal.object_id]
             changes: list[ProposedChange] = list(proposal.changes.all())
-            found = applicability_of(record, changes)
+            found = applicability_of(record, changes, creating=proposal.creates_record)
             if not found.applies:
                 proposal.mark_conflict()
                 outcome.conflicts.append(proposal.pk)
@@ -274,8 +274,14 @@ def _apply_all(
                 source=proposal.source,
                 proposal=proposal,
                 comment=applied_comment,
+                created=proposal.creates_record,
             )
-            to_write[tuple(sorted(found.values))].append(record)
+            written = tuple(sorted(found.values))
+            if proposal.creates_record:
+                # Approval on create: the record becomes active with its values.
+                setattr(record, STATUS_FIELD, creation.AFTER_APPROVAL)
+                written += (STATUS_FIELD,)
+            to_write[written].append(record)
             proposal.apply()
             applied.append(proposal)
             entries.append(
@@ -286,6 +292,8 @@ def _apply_all(
                     source=Source.SYSTEM,
                 )
             )
+            if proposal.creates_record:
+                entries.append(activated_entry(proposal))
         now = timezone.now()
         stamp = (
             ["updated_at"]

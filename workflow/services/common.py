@@ -20,7 +20,7 @@ from ..audit import audit_for_object, audit_for_proposal, audit_write
 from ..core import applicability, permissions
 from ..core.actions import action_refusal
 from ..core.permissions import Action
-from ..enforcement import engine_writes
+from ..enforcement import STATUS_FIELD, engine_writes
 from ..exceptions import NO_PERMISSION, PermissionRefused
 from ..models import (
     AuditAction,
@@ -93,8 +93,13 @@ def write_fields(
     source: Source | str,
     proposal: ChangeProposal | None = None,
     comment: str | SystemComment | Translated = "",
+    record_status: str | None = None,
 ) -> None:
-    """Write `values` to a governed record with one audit row per field."""
+    """Write `values` to a governed record with one audit row per field.
+
+    With `record_status`, the record's status is written too (approval on create):
+    the values are then those the record was created with, audited from nothing.
+    """
     model = type(instance)
     entries = field_change_entries(
         instance=instance,
@@ -103,8 +108,12 @@ def write_fields(
         source=source,
         proposal=proposal,
         comment=comment,
+        created=record_status is not None,
     )
     update_fields = list(values)
+    if record_status is not None:
+        setattr(instance, STATUS_FIELD, record_status)
+        update_fields.append(STATUS_FIELD)
     if any(f.name == "updated_at" for f in model._meta.concrete_fields):
         update_fields.append("updated_at")
     with engine_writes():
@@ -120,13 +129,15 @@ def field_change_entries(
     source: Source | str,
     proposal: ChangeProposal | None = None,
     comment: str | SystemComment | Translated = "",
+    created: bool = False,
 ) -> list[AuditEntry]:
-    """Set `values` on `instance` (unsaved) and return the audit rows of the change."""
+    """Set `values` on `instance` (unsaved) and return the audit rows of the change;
+    `created`: the values of a record's creation, whose old values are empty."""
     model = type(instance)
     entries = []
     for name, value in values.items():
         model_field = registry.concrete_field(model, name)
-        old_raw = registry.current_value(instance, model_field)
+        old_raw = None if created else registry.current_value(instance, model_field)
         new_raw = registry.serialize_value(model_field, value)
         setattr(
             instance, model_field.attname, applicability.attvalue(model_field, value)
@@ -148,6 +159,32 @@ def field_change_entries(
             )
         )
     return entries
+
+
+def record_status_write(
+    *,
+    instance: models.Model,
+    status: str,
+    action: AuditAction,
+    proposal: ChangeProposal,
+    actor: User | None,
+    source: Source | str,
+    comment: str | SystemComment | Translated = "",
+) -> AuditEntry:
+    """Move a record to `status` (approval on create) as the engine; returns its
+    audit row, which names the proposal that moved it."""
+    setattr(instance, STATUS_FIELD, status)
+    with engine_writes():
+        type(instance)._default_manager.filter(pk=instance.pk).update(
+            **{STATUS_FIELD: status}
+        )
+    return audit_for_proposal(
+        proposal=proposal,
+        action=action,
+        actor=actor,
+        source=source,
+        comment=comment,
+    )
 
 
 def field_audit(

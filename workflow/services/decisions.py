@@ -24,7 +24,7 @@ from ..audit import (
     audit_write,
     in_every_language,
 )
-from ..core import completion, lifecycle, routing
+from ..core import completion, creation, lifecycle, routing
 from ..core.actions import eligible, handover_refusal, justification_refusal
 from ..core.bank import (
     CallbackEvidence,
@@ -34,6 +34,7 @@ from ..core.bank import (
 )
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
+from ..enforcement import STATUS_FIELD
 from ..exceptions import (
     APPLY_CONFLICT,
     COMMENT_REQUIRED,
@@ -69,6 +70,7 @@ from .common import (
     field_audit,
     lock_proposal,
     lock_record,
+    record_status_write,
     require_action,
     work_items_build,
     write_fields,
@@ -133,7 +135,7 @@ def proposal_submit(
     if justification is not None:
         justification = clean_comment(justification)
     with transaction.atomic():
-        lock_record(proposal)
+        record = lock_record(proposal)
         proposal = lock_proposal(proposal)
         require_action(Action.SUBMIT, proposal, actor)
         if not proposal.changes.exists():
@@ -175,7 +177,8 @@ def proposal_submit(
                     actor=actor,
                     source=source or proposal.source,
                     comment=partial(submitted_text, workflow, justification),
-                )
+                ),
+                *_creation_submitted(proposal, record, actor, source),
             ]
         )
         changes = selectors.change_map(proposal)
@@ -198,6 +201,29 @@ def proposal_submit(
             )
         audit_write(entries)
     return proposal
+
+
+def _creation_submitted(
+    proposal: ChangeProposal,
+    record: models.Model | None,
+    actor: User,
+    source: Source | None,
+) -> list[AuditEntry]:
+    """A rejected record whose creation is submitted again awaits approval again."""
+    if not proposal.creates_record or record is None:
+        return []
+    if getattr(record, STATUS_FIELD) == creation.AFTER_SUBMISSION:
+        return []
+    return [
+        record_status_write(
+            instance=record,
+            status=creation.AFTER_SUBMISSION,
+            action=AuditAction.RECORD_AWAITING,
+            proposal=proposal,
+            actor=actor,
+            source=source or proposal.source,
+        )
+    ]
 
 
 def submitted_text(workflow: Workflow, justification: str) -> str:
@@ -488,6 +514,7 @@ def _after_decision(
         notifications.notify_submitter(
             event=notifications.REJECTED, proposal=proposal, comment=comment
         )
+        return _creation_rejected(proposal)
     return []
 
 
@@ -797,6 +824,7 @@ def _escalate_proposal(proposal: ChangeProposal, now: datetime.datetime) -> bool
             )
         )
         entries = [_system_audit(proposal, AuditAction.ESCALATED, reason)]
+        entries += _creation_rejected(proposal)
         notifications.notify_submitter(
             event=notifications.REJECTED, proposal=proposal, comment=reason.text
         )
@@ -811,7 +839,9 @@ def _apply(proposal: ChangeProposal, actor: User | None) -> list[AuditEntry]:
     """Write all proposed values at once, or nothing if they no longer apply."""
     model = registry.model_of(proposal.content_type)
     instance = model._default_manager.select_for_update().get(pk=proposal.object_id)
-    found = applicability_of(instance, list(proposal.changes.all()))
+    found = applicability_of(
+        instance, list(proposal.changes.all()), creating=proposal.creates_record
+    )
     if not found.applies:
         return _conflict(proposal, actor, found.moved, found.reason)
     write_fields(
@@ -821,11 +851,47 @@ def _apply(proposal: ChangeProposal, actor: User | None) -> list[AuditEntry]:
         source=proposal.source,
         proposal=proposal,
         comment=lambda: _("Applied from proposal %(id)s.") % {"id": proposal.pk},
+        record_status=creation.AFTER_APPROVAL if proposal.creates_record else None,
     )
     proposal.apply()
     proposal.save(update_fields=["state", "closed_at"])
     notifications.notify_submitter(event=notifications.APPLIED, proposal=proposal)
-    return [_system_audit(proposal, AuditAction.APPLIED, "")]
+    entries = [_system_audit(proposal, AuditAction.APPLIED, "")]
+    if proposal.creates_record:
+        entries.append(activated_entry(proposal))
+    return entries
+
+
+def activated_entry(proposal: ChangeProposal) -> AuditEntry:
+    """The audit row of a record made active by the approval of its creation."""
+    return _system_audit(
+        proposal,
+        AuditAction.RECORD_ACTIVATED,
+        lambda: _("Its creation was approved: the record is active."),
+    )
+
+
+def _creation_rejected(proposal: ChangeProposal) -> list[AuditEntry]:
+    """A rejected creation proposal leaves its record rejected, not active."""
+    if not proposal.creates_record:
+        return []
+    record = lock_record(proposal)
+    if record is None:
+        return []
+    return [
+        record_status_write(
+            instance=record,
+            status=creation.AFTER_REJECTION,
+            action=AuditAction.RECORD_REJECTED,
+            proposal=proposal,
+            actor=None,
+            source=Source.SYSTEM,
+            comment=lambda: _(
+                "Its creation was rejected: the record is not active. Edit it and "
+                "submit it again, or delete it."
+            ),
+        )
+    ]
 
 
 def _conflict(

@@ -109,8 +109,11 @@ def approval_settings_update(
     data_entity_behavior: DataEntityBehavior | str,
     enabled_fields: list[str],
     actor: User | None,
+    new_records_need_approval: bool | None = None,
 ) -> ApprovalSettings:
     """Change the approval parameters; every changed value leaves an audit row.
+
+    `new_records_need_approval` None keeps what the parameters say.
 
     Needs the permission to change the approval parameters of `model`.
     """
@@ -155,7 +158,14 @@ def approval_settings_update(
                 _("Fields that need approval"),
                 _field_list(governed, row.enabled_fields),
             ),
+            "new_records_need_approval": (
+                row.new_records_need_approval,
+                _("New records wait for approval"),
+                _yes_no(row.new_records_need_approval),
+            ),
         }
+        if new_records_need_approval is not None:
+            row.new_records_need_approval = new_records_need_approval
         row.approvals_enabled = approvals_enabled
         row.data_entity_behavior = data_entity_behavior
         row.enabled_fields = ordered
@@ -165,6 +175,7 @@ def approval_settings_update(
                 "approvals_enabled",
                 "data_entity_behavior",
                 "enabled_fields",
+                "new_records_need_approval",
                 "updated_at",
             ]
         )
@@ -180,6 +191,10 @@ def approval_settings_update(
             "enabled_fields": (
                 row.enabled_fields,
                 _field_list(governed, row.enabled_fields),
+            ),
+            "new_records_need_approval": (
+                row.new_records_need_approval,
+                _yes_no(row.new_records_need_approval),
             ),
         }
         entries = []

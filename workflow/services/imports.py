@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
-from ..core import applicability, routing
+from ..core import applicability, creation, routing
 from ..core.actions import eligible, justification_refusal
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
@@ -283,14 +283,18 @@ class _ImportWriter:
 
     # --- reading values ---------------------------------------------------------
 
-    def _learn_references(self, plans: list[RowPlan]) -> None:
-        """How the references of this batch read, fetching only codes not seen before."""
+    def _learn_references(self, plans: list[RowPlan], *, created: bool = False) -> None:
+        """How the references of this batch read, fetching only codes not seen before;
+        `created`: new records, whose references are their values."""
         for name, model_field in self.fields.items():
             if not isinstance(model_field, models.ForeignKey):
                 continue
             known = self.references.setdefault(name, {})
             wanted = set()
             for plan in plans:
+                if created:
+                    wanted.add(registry.current_value(_instance(plan), model_field))
+                    continue
                 for values in (plan.direct, plan.proposed):
                     if name in values:
                         wanted.add(registry.serialize_value(model_field, values[name]))
@@ -449,7 +453,22 @@ class _ImportWriter:
                     sorted(changed_fields),
                 )
 
-        proposing = [p for p in updated if p.proposed]
+        # Approval on create: a new record that waits gets a creation proposal of
+        # its values (old values empty), submitted with the batch's other proposals.
+        creating = [p for p in new_rows if p.creates_proposal]
+        if creating:
+            governable = self.governed.governable_fields()
+            self._learn_references(creating, created=True)
+            for plan in creating:
+                values = creation.creation_values(
+                    {
+                        f.name: registry.current_value(_instance(plan), f)
+                        for f in governable
+                    }
+                )
+                plan.proposed = values
+                plan.originals = dict.fromkeys(values)
+        proposing = [p for p in updated if p.proposed] + creating
         slow: list[ChangeProposal] = []
         if proposing:
             proposals = [
@@ -460,16 +479,31 @@ class _ImportWriter:
                     source=self.source,
                     created_by=self.actor,
                     justification=self.justification,
+                    creates_record=p.creates_proposal,
                 )
                 for p in proposing
             ]
             instances_insert(ChangeProposal, proposals)
             changes = []
             for plan, proposal in zip(proposing, proposals, strict=True):
+                if plan.creates_proposal:
+                    rows.append(
+                        self._proposal_row(
+                            proposal,
+                            AuditAction.RECORD_AWAITING,
+                            self.file_note,
+                            actor=self.actor,
+                            source=self.source,
+                        )
+                    )
                 proposal.prefetched_changes = []
                 for name, value in plan.proposed.items():
                     original = plan.originals[name]
-                    proposed = registry.serialize_value(fields[name], value)
+                    proposed = (
+                        value
+                        if plan.creates_proposal
+                        else registry.serialize_value(fields[name], value)
+                    )
                     change = ProposedChange(
                         proposal=proposal,
                         field_name=name,
@@ -562,7 +596,10 @@ class _ImportWriter:
             route = routing.next_step(context.steps, 0, proposed)
             if automatic or route.step is None:
                 found = applicability_of(
-                    record, changes, references_resolved=self.references_resolved
+                    record,
+                    changes,
+                    references_resolved=self.references_resolved,
+                    creating=proposal.creates_record,
                 )
                 if not found.applies:
                     # Ends in Conflict, with its reasons: the single path says so.
@@ -661,7 +698,12 @@ class _ImportWriter:
             comment = context.applied_text(proposal.pk)
             for name, value in values.items():
                 model_field = self.fields[name]
-                old_raw = registry.current_value(record, model_field)
+                # A creation's values are written from nothing (approval on create).
+                old_raw = (
+                    None
+                    if proposal.creates_record
+                    else registry.current_value(record, model_field)
+                )
                 new_raw = registry.serialize_value(model_field, value)
                 setattr(
                     record,
@@ -690,13 +732,28 @@ class _ImportWriter:
             if "updated_at" in self.fields:
                 # django-stubs cannot know that this model has the field.
                 record.updated_at = self.now  # type: ignore[attr-defined]
-            by_fields.setdefault(tuple(sorted(values)), []).append(record)
+            written = tuple(sorted(values))
+            if proposal.creates_record:
+                # Approved at once: the record is active with its values.
+                setattr(record, creation.STATUS_FIELD, creation.AFTER_APPROVAL)
+                written += (creation.STATUS_FIELD,)
+            by_fields.setdefault(written, []).append(record)
             proposal.apply()
             rows.append(
                 self._proposal_row(
                     proposal, AuditAction.APPLIED, "", actor=None, source=Source.SYSTEM
                 )
             )
+            if proposal.creates_record:
+                rows.append(
+                    self._proposal_row(
+                        proposal,
+                        AuditAction.RECORD_ACTIVATED,
+                        context.activated_text,
+                        actor=None,
+                        source=Source.SYSTEM,
+                    )
+                )
             applied.append(proposal)
             self.applied.append(proposal.pk)
         stamp = ["updated_at"] if "updated_at" in self.fields else []
@@ -769,6 +826,8 @@ class _Submission:
     assigned_texts: dict[int, Translated]
     # "Applied from proposal %(id)s." in every language, filled in per proposal.
     applied_template: Translated
+    # A creation approved at once (approval on create).
+    activated_text: Translated
     # The automatic approval's sentence by the rules that matched, built once each.
     auto_texts: dict[tuple[int, ...], Translated] = field(default_factory=dict)
 
@@ -848,6 +907,9 @@ class _Submission:
             steps=steps,
             auto_rules=list(workflow.auto_approval_rules.all()),
             assignees_by_step=assignees_by_step,
+            activated_text=in_every_language(
+                lambda: _("Its creation was approved: the record is active.")
+            ),
             sent_text=in_every_language(
                 partial(submitted_text, workflow, justification)
             ),

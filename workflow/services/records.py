@@ -9,21 +9,25 @@ from typing import TYPE_CHECKING
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .. import registry, selectors
 from ..audit import audit_for_object, audit_for_proposal, audit_write
-from ..core import applicability, changes
+from ..core import applicability, changes, creation
 from ..core.applicability import cleaned, with_values
 from ..core.permissions import Action
+from ..enforcement import STATUS_FIELD
 from ..exceptions import (
     BEHAVIOUR_NOT_PERMITTED,
+    IMPORT_NEW_RECORD_REJECTED,
     RECORD_HAS_OPEN_PROPOSAL,
     STALE_DRAFT_FIELD,
     STALE_RECORD,
     NotSubmittable,
     PermissionRefused,
     StaleRecord,
+    WorkflowError,
 )
 from ..models import (
     EDITABLE_PROPOSAL_STATES,
@@ -70,14 +74,54 @@ def governed_record_create(
     values: dict[str, object],
     actor: User | None,
     source: Source,
+    behaviour: str | None = None,
+    justification: str = "",
 ) -> models.Model:
-    """Create a record. New records need no approval: there is no value to protect yet.
+    """Create a record.
 
-    `actor` None means the system itself (demo data, migrations), which needs no permission.
+    Where the model's parameters say new records wait for approval, the record is
+    created "Awaiting approval" (not active) with a creation proposal: every value
+    entered, as a new value against an empty old one, submitted at once to the
+    active workflow, whose approval makes the record active and whose rejection
+    leaves it rejected. A submission the workflow refuses (a justification it
+    requires, say) leaves the proposal a draft for the creator to submit; the record
+    awaits approval all the same. `actor` None means the system itself (demo data,
+    migrations), which needs no permission and creates active records.
+
+    An import passes its data entity `behaviour` (and its `justification`): "propose"
+    creates the record awaiting approval, "allow" active, "reject" refuses it, where
+    new records wait (`core.creation.new_record_by_import`).
     """
     require_model_permission(actor, model, Action.CREATE)
+    settings_row = selectors.approval_settings_for(model)
+    status = creation.status_of_new_record(
+        settings_row.approvals_enabled, settings_row.new_records_need_approval
+    )
+    if behaviour is not None:
+        found = creation.new_record_by_import(behaviour, not creation.is_active(status))
+        if found is None:
+            raise ValidationError(
+                str(
+                    IMPORT_NEW_RECORD_REJECTED
+                    % {
+                        "record": " ".join(
+                            [
+                                capfirst(str(model._meta.verbose_name)),
+                                str(values.get(registry.get(model).business_key, "")),
+                            ]
+                        ).strip(),
+                        "model": model._meta.verbose_name_plural,
+                    }
+                )
+            )
+        status = found
     instance = model(**values)
+    if actor is not None:
+        setattr(instance, STATUS_FIELD, status)
     instance.full_clean()
+    refused = selectors.inactive_references(model, values)
+    if refused:
+        raise ValidationError(refused)
     with transaction.atomic():
         instance.save()
         audit_write(
@@ -90,7 +134,115 @@ def governed_record_create(
                 )
             ]
         )
+        if actor is not None and not creation.is_active(status):
+            proposal = creation_proposal_create(
+                instance=instance, actor=actor, source=source
+            )
+            audit_write(
+                [
+                    audit_for_proposal(
+                        proposal=proposal,
+                        action=AuditAction.RECORD_AWAITING,
+                        actor=actor,
+                        source=source,
+                    )
+                ]
+            )
+            creation_proposal_submit(
+                proposal=proposal,
+                actor=actor,
+                source=source,
+                justification=justification,
+            )
     return instance
+
+
+def creation_proposal_create(
+    *, instance: models.Model, actor: User, source: Source
+) -> ChangeProposal:
+    """The draft of a record's creation: its governable values, old values empty."""
+    governed = registry.get(type(instance))
+    return _creation_proposals_create([instance], governed, actor, source)[0]
+
+
+def _creation_proposals_create(
+    instances: list[models.Model],
+    governed: registry.GovernedModel,
+    actor: User,
+    source: Source | str,
+) -> list[ChangeProposal]:
+    """Creation drafts of `instances`, a few queries for all of them."""
+    model = governed.model
+    content_type = ContentType.objects.get_for_model(model)
+    proposals = ChangeProposal.objects.bulk_create(
+        [
+            ChangeProposal(
+                content_type=content_type,
+                object_id=instance.pk,
+                object_repr=governed.object_repr(instance),
+                source=source,
+                created_by=actor,
+                creates_record=True,
+            )
+            for instance in instances
+        ]
+    )
+    fields = governed.governable_fields()
+    changes_rows: list[ProposedChange] = []
+    entries: list[AuditEntry] = []
+    for instance, proposal in zip(instances, proposals, strict=True):
+        values = creation.creation_values(
+            {f.name: registry.current_value(instance, f) for f in fields}
+        )
+        for name, raw in values.items():
+            model_field = registry.concrete_field(model, name)
+            changes_rows.append(
+                ProposedChange(
+                    proposal=proposal,
+                    field_name=name,
+                    original_value=None,
+                    proposed_value=raw,
+                    proposed_by=actor,
+                )
+            )
+            entries.append(
+                field_audit(
+                    proposal,
+                    AuditAction.FIELD_PROPOSED,
+                    actor,
+                    model_field,
+                    None,
+                    raw,
+                    source=source,
+                )
+            )
+    ProposedChange.objects.bulk_create(changes_rows)
+    audit_write(entries)
+    return proposals
+
+
+def creation_proposal_submit(
+    *,
+    proposal: ChangeProposal,
+    actor: User,
+    source: Source | str,
+    justification: str = "",
+) -> str:
+    """Submit a creation draft at once; a refusal (the workflow's) leaves the draft
+    for its creator and is returned, "" when it went."""
+    from .decisions import proposal_submit
+
+    try:
+        with transaction.atomic():
+            proposal_submit(
+                proposal=proposal,
+                actor=actor,
+                source=Source(source),
+                justification=justification,
+            )
+    except WorkflowError as error:
+        return str(error.message)
+    return ""
 
 
 def governed_record_update(
@@ -126,6 +278,7 @@ def governed_record_update(
     governed = registry.get(model)
     require_model_permission(actor, model, Action.EDIT)
     settings_row = selectors.approval_settings_for(model)
+    requested = behaviour
     if behaviour is not None and not changes.behaviour_permitted(
         settings_row.approvals_enabled, settings_row.data_entity_behavior, behaviour
     ):
@@ -141,6 +294,8 @@ def governed_record_update(
         ):
             raise StaleRecord(STALE_RECORD % {"model": model._meta.verbose_name})
         proposal = selectors.open_proposal_for_update(instance)
+        status = getattr(instance, STATUS_FIELD, creation.ACTIVE)
+        behaviour = creation.behaviour_for_record(status, requested)
         outcome = RecordChangeOutcome(instance=instance, proposal=proposal)
         fields = {name: registry.concrete_field(model, name) for name in values}
         current = {
@@ -164,6 +319,10 @@ def governed_record_update(
             values = {n: values[n] for n in meantime.kept}
         candidate = with_values(instance, values)
         problems = applicability.record_problems(candidate, values)
+        for name, problem in selectors.inactive_references(
+            model, {n: v for n, v in values.items() if n in fields}
+        ).items():
+            problems.setdefault(name, []).append(problem)
         if problems:
             raise ValidationError(problems)
         values = cleaned(candidate, values)
@@ -185,9 +344,13 @@ def governed_record_update(
         )
         routing = changes.route_changes(
             [n for n in values if n in moved or n in in_draft],
-            enabled=changes.enabled_fields(
-                settings_row.approvals_enabled,
-                settings_row.enabled_fields,
+            enabled=creation.fields_under_approval(
+                status,
+                changes.enabled_fields(
+                    settings_row.approvals_enabled,
+                    settings_row.enabled_fields,
+                    governed.governable_field_names,
+                ),
                 governed.governable_field_names,
             ),
             behaviour=behaviour,
@@ -213,6 +376,12 @@ def governed_record_update(
             if proposal is not None:
                 _rename_open_proposal(governed, proposal, instance)
 
+        if routing.proposed and proposal is None and not creation.is_active(status):
+            # A rejected record is edited into a new creation proposal, holding all
+            # its values, which its creator submits again.
+            proposal = creation_proposal_create(
+                instance=instance, actor=actor, source=source
+            )
         if routing.proposed:
             proposal = _draft_merge(
                 governed=governed,
