@@ -1,0 +1,63 @@
+"""API tokens: made and revoked by administrators; a key is shown once, kept as a digest."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..exceptions import NO_PERMISSION, PermissionRefused
+from ..models import ApiToken
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import _User as User
+
+MANAGE_PERMISSION = "workflow.add_apitoken"
+REVOKE_PERMISSION = "workflow.change_apitoken"
+
+
+def api_key_digest(key: str) -> str:
+    """The stored form of a key: its SHA-256. A key is 256 random bits, so a plain
+    digest suffices (no salt or slow hash: nothing to guess from a dictionary)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str, actor: User) -> tuple[ApiToken, str]:
+    """Make a token for `user`; returns it and its key, which is never stored."""
+    if not actor.has_perm(MANAGE_PERMISSION):
+        raise PermissionRefused(NO_PERMISSION)
+    key = secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        prefix=key[:8],
+        key_digest=api_key_digest(key),
+        created_by=actor,
+    )
+    token.full_clean()
+    with transaction.atomic():
+        token.save()
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Stop a token from working, at once and for good; it stays for the audit trail."""
+    if not actor.has_perm(REVOKE_PERMISSION):
+        raise PermissionRefused(NO_PERMISSION)
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Note when a token was last used, at most once a minute (no write per request)."""
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
