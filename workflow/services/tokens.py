@@ -25,9 +25,13 @@ def api_key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_token_create(*, user: User, name: str, actor: User) -> tuple[ApiToken, str]:
-    """Make a token for `user`; returns it and its key, which is never stored."""
-    if not actor.has_perm(MANAGE_PERMISSION):
+def api_token_create(
+    *, user: User, name: str, actor: User | None
+) -> tuple[ApiToken, str]:
+    """Make a token for `user`; returns it and its key, which is never stored.
+
+    `actor` None is the operator at the command line (`create_api_token`)."""
+    if actor is not None and not actor.has_perm(MANAGE_PERMISSION):
         raise PermissionRefused(NO_PERMISSION)
     key = secrets.token_urlsafe(32)
     token = ApiToken(
