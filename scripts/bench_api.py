@@ -40,9 +40,8 @@ def _cursor(position: str) -> str:
 
 def _timing(client, url: str, runs: int) -> tuple[float, float, int]:
     """Median milliseconds and queries of `runs` reads, and the rows on the page."""
-    from django.db import connection
-
     from bench import QueryCounter
+    from django.db import connection
 
     seconds, queries, rows = [], [], 0
     for _ in range(runs):
@@ -60,10 +59,10 @@ def _timing(client, url: str, runs: int) -> tuple[float, float, int]:
 def api_customer_list(user, runs: int = 3) -> list[tuple[str, str]]:
     """Rows for the benchmark's table: each API list read, its ms, queries and rows,
     and the scans PostgreSQL chose (a Seq Scan of the customers would be said)."""
+    from bench import list_plan
     from django.db import connection
     from rest_framework.test import APIClient
 
-    from bench import list_plan
     from workflow.services.tokens import api_token_create
 
     with connection.cursor() as cursor:
@@ -115,12 +114,11 @@ def main() -> int:
     import django
 
     django.setup()
+    from bench import copy_customers, reset_bench_rows, sql
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import setup_test_environment
-
-    from bench import copy_customers, reset_bench_rows, sql
 
     setup_test_environment()
     original_name = connection.settings_dict["NAME"]
