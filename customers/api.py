@@ -276,7 +276,7 @@ class CustomerViewSet(
         return Response(
             data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": data["url"], "ETag": etag_of(customer)},
+            headers={"Location": str(data["url"]), "ETag": etag_of(customer)},
         )
 
     @extend_schema(
@@ -329,7 +329,7 @@ class CustomerViewSet(
         }
         headers = {"ETag": etag_of(customer)}
         if proposal_url:
-            headers["Location"] = proposal_url
+            headers["Location"] = str(proposal_url)
         return Response(
             body,
             status=status.HTTP_202_ACCEPTED if proposal else status.HTTP_200_OK,

@@ -148,3 +148,16 @@ def test_the_change_log_shows_api_and_the_token(
     assert Decimal(str(rows["Credit limit"]["New value"]).replace(",", "")) == Decimal(
         "25000"
     )
+
+
+@pytest.mark.django_db
+def test_a_token_request_keeps_no_session(clerk, customer):
+    from django.contrib.sessions.models import Session
+
+    response = token_client(clerk, language="nl").get(
+        f"/api/v1/customers/{customer.pk}/"
+    )
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()

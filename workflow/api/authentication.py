@@ -40,6 +40,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(USER_INACTIVE)
         api_token_used(token=token)
+        # Seen by the middleware: a token's request keeps no session.
+        request._request.api_token = token
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -360,7 +360,7 @@ class ImportJobViewSet(
         return Response(
             self.get_serializer(job).data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": self.get_serializer(job).data["url"]},
+            headers={"Location": str(self.get_serializer(job).data["url"])},
         )
 
     @extend_schema(request=None, responses={200: ImportJobSerializer})
