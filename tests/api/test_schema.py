@@ -56,6 +56,10 @@ def test_the_schema_validates_without_warnings(tmp_path):
         "/api/v1/customer-groups/{code}/",
     ):
         assert needed in schema["paths"]
+    patch = schema["paths"]["/api/v1/customers/{id}/"]["patch"]["responses"]
+    assert {"200", "202", "412", "422"} <= set(patch)
+    problem = patch["422"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
 
 
 @pytest.mark.django_db
