@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from tests.api.conftest import token_client
 from tests.reports.conftest import exported
-from workflow.models import ApiToken
+from workflow.models import ApiToken, AuditAction, AuditEntry
 
 
 def with_key(key: str) -> APIClient:
@@ -43,6 +43,8 @@ def test_an_administrator_makes_a_token_and_sees_its_key_once(
     assert with_key(key).get(f"/api/v1/customers/{customer.pk}/").status_code == 200
     detail = client.get(f"/admin/workflow/apitoken/{token.pk}/change/").content.decode()
     assert key not in detail
+    made = AuditEntry.objects.get(action=AuditAction.CREATED, object_id=token.pk)
+    assert (made.actor_name, made.comment) == ("admin", "API token of clerk.")
 
 
 @pytest.mark.django_db
@@ -63,6 +65,8 @@ def test_a_revoked_token_stops_working_at_once(client, approval_admin, clerk, cu
     assert refused.status_code == 401
     assert refused.json()["detail"] == "The API token is not valid, or it was revoked."
     assert ApiToken.objects.get().revoked_at is not None
+    revoked = AuditEntry.objects.get(action=AuditAction.FIELD_CHANGED)
+    assert (revoked.actor_name, revoked.field_name) == ("admin", "revoked_at")
 
 
 @pytest.mark.django_db

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from ..audit import audit_for_object, audit_write
 from ..exceptions import NO_PERMISSION, PermissionRefused
-from ..models import ApiToken
+from ..models import ApiToken, AuditAction, Source
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import _User as User
@@ -44,6 +46,19 @@ def api_token_create(
     token.full_clean()
     with transaction.atomic():
         token.save()
+        audit_write(
+            [
+                audit_for_object(
+                    instance=token,
+                    action=AuditAction.CREATED,
+                    actor=actor,
+                    source=Source.COMMAND if actor is None else Source.BROWSER,
+                    comment=lambda: (
+                        _("API token of %(user)s.") % {"user": user.get_username()}
+                    ),
+                )
+            ]
+        )
     return token, key
 
 
@@ -56,6 +71,22 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
+            audit_write(
+                [
+                    audit_for_object(
+                        instance=token,
+                        action=AuditAction.FIELD_CHANGED,
+                        actor=actor,
+                        source=Source.BROWSER,
+                        field_name="revoked_at",
+                        field_label=str(
+                            ApiToken._meta.get_field("revoked_at").verbose_name
+                        ),
+                        new_value=token.revoked_at.isoformat(),
+                        comment=lambda: _("API token revoked."),
+                    )
+                ]
+            )
     return token
 
 
