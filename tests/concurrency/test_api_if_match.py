@@ -17,12 +17,14 @@ def test_one_of_two_updates_with_the_same_etag_wins(clerk, clerk2, customer):
     etag = first.get(f"/api/v1/customers/{customer.pk}/")["ETag"]
 
     def update(api, city):
-        return lambda: api.patch(
-            f"/api/v1/customers/{customer.pk}/",
-            {"city": city},
-            format="json",
-            HTTP_IF_MATCH=etag,
-        ).status_code
+        return lambda: (
+            api.patch(
+                f"/api/v1/customers/{customer.pk}/",
+                {"city": city},
+                format="json",
+                HTTP_IF_MATCH=etag,
+            ).status_code
+        )
 
     results = run_at_once(update(first, "Delft"), update(second, "Leiden"))
 
