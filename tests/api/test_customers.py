@@ -306,3 +306,23 @@ def test_without_credentials_the_answer_is_401(customer):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_refused_in_words(clerk, customer):
+    api = token_client(clerk)
+
+    broken = api.generic(
+        "PATCH",
+        url(customer),
+        "{not json",
+        content_type="application/json",
+    )
+    as_text = api.generic(
+        "PATCH", url(customer), "city=Delft", content_type="text/plain"
+    )
+
+    assert broken.status_code == 400
+    assert broken.json()["title"] == "Bad request"
+    assert as_text.status_code == 415
+    assert as_text["Content-Type"] == "application/problem+json"

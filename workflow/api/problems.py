@@ -124,7 +124,11 @@ def _field_errors(pairs: list[tuple[str, str]], data) -> list[dict[str, object]]
 def problem_exception_handler(exc, context) -> Response | None:
     """DRF's EXCEPTION_HANDLER: the engine's refusals and DRF's own, as problems."""
     request = context.get("request")
-    data = getattr(request, "data", None) if request is not None else None
+    try:
+        data = request.data if request is not None else None
+    except (exceptions.APIException, AttributeError):
+        # The body itself could not be read (its media type, bad JSON): no values.
+        data = None
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return problem(422, str(INVALID_INPUT), _field_errors(_flatten(detail), data))
