@@ -101,7 +101,9 @@ def test_create_writes_the_customer_with_source_api_and_the_token(clerk):
     customer = Customer.objects.get(account="C00100")
     assert response["Location"].endswith(url(customer))
     assert response["ETag"]
-    entry = AuditEntry.objects.get(action=AuditAction.CREATED, object_id=customer.pk)
+    entry = AuditEntry.objects.get(
+        action=AuditAction.CREATED, object_id=customer.pk, object_repr=str(customer)
+    )
     assert entry.source == Source.API
     assert entry.actor_name == "clerk"
     assert entry.comment_translations["api_token"] == "Web shop"

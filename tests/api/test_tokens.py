@@ -43,7 +43,7 @@ def test_an_administrator_makes_a_token_and_sees_its_key_once(
     assert with_key(key).get(f"/api/v1/customers/{customer.pk}/").status_code == 200
     detail = client.get(f"/admin/workflow/apitoken/{token.pk}/change/").content.decode()
     assert key not in detail
-    made = AuditEntry.objects.get(action=AuditAction.CREATED, object_id=token.pk)
+    made = AuditEntry.objects.get(action=AuditAction.CREATED, object_repr="CRM")
     assert (made.actor_name, made.comment) == ("admin", "API token of clerk.")
 
 
