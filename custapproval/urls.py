@@ -5,7 +5,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from customers import api as customers_api
 from workflow.admin.access import own_password_change
+from workflow.api.urls import api_urls
 
 admin.site.site_header = _("Customer approvals")
 admin.site.site_title = _("Customer approvals")
@@ -24,4 +26,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    *api_urls(customers_api.register),
 ]

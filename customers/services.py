@@ -10,6 +10,7 @@ from workflow.services import (
     RecordChangeOutcome,
     governed_record_create,
     governed_record_update,
+    governed_record_update_as_entity,
 )
 
 from .models import CashDiscount, Customer, PaymentTerms
@@ -48,6 +49,28 @@ def customer_update(
         source=source,
         expected_version=expected_version,
         loaded=loaded,
+    )
+
+
+def customer_update_as_entity(
+    *,
+    customer_id: int,
+    values: dict[str, object],
+    actor,
+    source: Source = Source.API,
+    expected_version: str | None = None,
+    justification: str = "",
+) -> RecordChangeOutcome:
+    """Change a customer through the API: fields under approval follow the data
+    entity behaviour of the parameters (write, refuse, or propose and submit)."""
+    return governed_record_update_as_entity(
+        model=Customer,
+        pk=customer_id,
+        values=values,
+        actor=actor,
+        source=source,
+        expected_version=expected_version,
+        justification=justification,
     )
 
 

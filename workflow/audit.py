@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.utils import timezone, translation
 from .bank_status import statuses_following
 from .bulk_sql import rows_insert
 from .models import (
+    API_TOKEN_KEY,
     AuditAction,
     AuditEntry,
     BankAccountStatus,
@@ -52,6 +55,23 @@ AUDIT_ROW_FIELDS = (
 )
 
 
+# The API token whose request writes the rows now; None outside the API.
+_api_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "audit_api_token", default=None
+)
+
+
+@contextlib.contextmanager
+def audit_api_token(name: str) -> Iterator[None]:
+    """Every audit row written inside names the API token `name` (who wrote them is
+    the token's user, the source is the API): the change log reads it back."""
+    reset = _api_token.set(name)
+    try:
+        yield
+    finally:
+        _api_token.reset(reset)
+
+
 class Translated(NamedTuple):
     """A sentence of the system in the current language and in every language."""
 
@@ -77,9 +97,12 @@ def _comment_columns(
 ) -> tuple[str, dict | None]:
     if callable(comment):
         comment = in_every_language(comment)
+    token = _api_token.get()
     if isinstance(comment, Translated):
-        return comment.text, comment.translations
-    return str(comment), None
+        if token is None:
+            return comment.text, comment.translations
+        return comment.text, {**comment.translations, API_TOKEN_KEY: token}
+    return str(comment), {API_TOKEN_KEY: token} if token is not None else None
 
 
 def audit_row(

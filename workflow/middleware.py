@@ -10,7 +10,8 @@ SESSION_KEY = "workflow_language_remembered"
 class RememberLanguageMiddleware:
     """Keeps each user's language (from the browser, or as they switched it) on record,
     once per session and change, so that e-mails sent later use it. Runs after
-    LocaleMiddleware and AuthenticationMiddleware."""
+    LocaleMiddleware and AuthenticationMiddleware. Requests with an API token are a
+    system's, not a person's choice of language, and keep no session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,6 +23,8 @@ class RememberLanguageMiddleware:
         if (
             user is not None
             and user.is_authenticated
+            # A system calling the API with a token has no session to keep it in.
+            and getattr(request, "api_token", None) is None
             and language
             and request.session.get(SESSION_KEY) != language
         ):

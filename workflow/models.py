@@ -34,6 +34,13 @@ class Source(models.TextChoices):
     # An import run from the shell (manage.py import_customers), not the Import page.
     COMMAND = "command", _("Command line")
     SYSTEM = "system", _("System")
+    # A system (or a person) calling the REST API; its audit rows name the token.
+    API = "api", _("API")
+
+
+# The key of an audit row's `comment_translations` that names the API token that
+# wrote it: no language has it, so each reader's comment is unchanged.
+API_TOKEN_KEY = "api_token"
 
 
 class DataEntityBehavior(models.TextChoices):
@@ -1238,6 +1245,55 @@ class OutboxMessage(ConcurrentTransitionMixin, models.Model):
         self.attempts = 0
         self.next_attempt_at = at
         self.last_error = ""
+
+
+class ApiToken(models.Model):
+    """A key with which a system calls the REST API as one user.
+
+    Only a digest of the key is stored: the key is shown once, when an administrator
+    creates it. A revoked token stays, so that the audit rows naming it keep meaning.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+        help_text=_("The API acts as this user, with their permissions."),
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=100,
+        unique=True,
+        help_text=_("Which system uses the token; the audit trail names it."),
+    )
+    prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    key_digest = models.CharField(
+        _("key digest"), max_length=64, unique=True, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class CallbackOutcomeChoices(models.TextChoices):

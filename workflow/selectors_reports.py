@@ -50,6 +50,7 @@ from .core import changes, creation, lifecycle, permissions
 from .core.permissions import Action
 from .core.separation import exclusions
 from .models import (
+    API_TOKEN_KEY,
     ApprovalSettings,
     AuditAction,
     AuditEntry,
@@ -788,6 +789,14 @@ def _reader_comment(
     return translations.get(language or translation.get_language() or "", comment)
 
 
+def _api_token_detail(translations: dict[str, str] | None) -> str:
+    """Which API token wrote a row, as the change log says it."""
+    token = (translations or {}).get(API_TOKEN_KEY)
+    if not token:
+        return ""
+    return _("API token “%(name)s”") % {"name": token}
+
+
 class _Labels:
     """Labels in the reader's language, each looked up once per page or chunk."""
 
@@ -956,12 +965,15 @@ def _change_log_rows(
                 and (last_submission is None or e["created_at"] >= last_submission)
             )
             imported = [e for e in proposals_of_field if e["source"] in IMPORT_SOURCES]
+            by_api = [e for e in proposals_of_field if e["source"] == Source.API]
             if imported:
                 detail = _reader_comment(
                     imported[-1]["comment"],
                     imported[-1]["comment_translations"],
                     labels.language,
                 )
+            elif by_api:
+                detail = _api_token_detail(by_api[-1]["comment_translations"])
         else:
             governable = governed.governable_field_names if governed else ()
             allowance = direct_allowance(
@@ -975,6 +987,8 @@ def _change_log_rows(
                 detail = _reader_comment(
                     row["comment"], row["comment_translations"], labels.language
                 )
+            elif source == Source.API:
+                detail = _api_token_detail(row["comment_translations"])
         result.append(
             ChangeLogRow(
                 entry_id=row["id"],

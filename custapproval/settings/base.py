@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "workflow",
     "customers",
 ]
@@ -112,6 +115,40 @@ CONTENT_SECURITY_POLICY = {
 }
 
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# The REST API (/api/v1/, documented at /api/docs/): systems sign in with an API token
+# made by an administrator, people with their session; every refusal is a problem
+# details document (RFC 9457) in the caller's language.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "600/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "workflow.api.authentication.ApiTokenAuthentication",
+        "workflow.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["workflow.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_THROTTLE_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "workflow.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "workflow.api.schema.ProblemAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "custapproval API",
+    "DESCRIPTION": (
+        "Customer master data under approval. Writes follow the approval parameters' "
+        "data entity behaviour; refusals are RFC 9457 problem details."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 ROOT_URLCONF = "custapproval.urls"
 WSGI_APPLICATION = "custapproval.wsgi.application"
 

@@ -1,7 +1,8 @@
 """One table of scenarios, run through every path: the outcome is the same whichever
 way the change arrives (the customer page, the Import page's engine, a scripted
-django-import-export `import_data`) and whichever way it is decided (one at a time or
-by bulk approve). A new path joins the table by adding a runner below."""
+django-import-export `import_data`, the REST API) and whichever way it is decided (one
+at a time, by bulk approve, or through the API). A new path joins the table by adding
+a runner below."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.db import transaction
 from customers.models import Customer, PaymentTerms
 from customers.resources import CustomerResource
 from customers.services import customer_update
+from tests.api.conftest import token_client
 from tests.conftest import GOVERNED_FIELDS, make_workflow, member, store_around_approval
 from tests.factories import CustomerFactory, PaymentTermsFactory
 from workflow import services
@@ -393,10 +395,26 @@ def submit_by_import_data(customer, actor, change, tmp_path) -> str:
     return OK
 
 
+def problem_text(response) -> str:
+    """What an API refusal says: its field messages, else its detail."""
+    body = response.json()
+    return " ".join(e["message"] for e in body.get("errors", [])) or body["detail"]
+
+
+def submit_by_api(customer, actor, change, tmp_path) -> str:
+    """PATCH the customer with an API token of the actor: the parameters' data entity
+    behaviour (propose) submits the proposal on their behalf."""
+    response = token_client(actor).patch(
+        f"/api/v1/customers/{customer.pk}/", change, format="json"
+    )
+    return OK if response.status_code in (200, 202) else problem_text(response)
+
+
 SUBMISSIONS = {
     "customer page": submit_in_browser,
     "Import page": submit_by_engine_import,
     "import_data": submit_by_import_data,
+    "API": submit_by_api,
 }
 
 
@@ -416,7 +434,18 @@ def approve_in_bulk(proposal, actor) -> str:
     return outcome.refused.get(proposal.pk, OK)
 
 
-DECISIONS = {"one at a time": approve_one, "bulk approve": approve_in_bulk}
+def approve_by_api(proposal, actor) -> str:
+    response = token_client(actor).post(
+        f"/api/v1/proposals/{proposal.pk}/approve/", {}, format="json"
+    )
+    return OK if response.status_code == 200 else problem_text(response)
+
+
+DECISIONS = {
+    "one at a time": approve_one,
+    "bulk approve": approve_in_bulk,
+    "API": approve_by_api,
+}
 
 
 # --- Running a scenario ----------------------------------------------------------------

@@ -17,9 +17,11 @@ from .lockouts import PausedSignInAdmin
 from .outbox import OutboxMessageAdmin
 from .parameters import ApprovalSettingsAdmin
 from .reports import AuditReportAdmin
+from .tokens import ApiTokenAdmin
 from .work_items import AuditEntryAdmin, ChangeProposalAdmin, WorkItemAdmin
 
 __all__ = [
+    "ApiTokenAdmin",
     "ApprovalSettingsAdmin",
     "AuditEntryAdmin",
     "AuditReportAdmin",

@@ -26,6 +26,7 @@ from .definitions import (
     workflow_step_save,
     workflow_steps_save,
 )
+from .entity import governed_record_update_as_entity
 from .import_jobs import (
     import_files_clean_up,
     import_job_recover,
@@ -61,6 +62,7 @@ __all__ = [
     "governed_record_create",
     "governed_record_delete",
     "governed_record_update",
+    "governed_record_update_as_entity",
     "governed_records_import",
     "import_files_clean_up",
     "import_job_confirm",

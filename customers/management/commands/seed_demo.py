@@ -139,6 +139,9 @@ ROLE_PERMISSIONS = {
         "workflow.run_auditverification",
         "workflow.view_outboxmessage",
         "workflow.resend_outboxmessage",
+        "workflow.view_apitoken",
+        "workflow.add_apitoken",
+        "workflow.change_apitoken",
         "workflow.view_reports",
         *[
             f"customers.{verb}_{model}"
