@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -214,6 +215,12 @@ class Customer(GovernedRecord):
         indexes = [
             models.Index(fields=["name"]),
             models.Index(fields=["customer_group", "account"]),
+            # Customers awaiting approval or rejected: few, found by the status filter.
+            models.Index(
+                fields=["record_status"],
+                name="customer_not_active",
+                condition=~Q(record_status="active"),
+            ),
         ]
         permissions = [("export_customer", _("Can export customers"))]
         constraints = [
