@@ -474,7 +474,9 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     justification = models.TextField(_("justification"), blank=True)
     # A creation proposal: its record waits for it to be approved before it is active,
     # and its changes hold the values the record was created with (old values empty).
-    creates_record = models.BooleanField(_("creates the record"), default=False)
+    creates_record = models.BooleanField(
+        _("creates the record"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("change proposal")

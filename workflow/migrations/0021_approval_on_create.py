@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='changeproposal',
             name='creates_record',
-            field=models.BooleanField(default=False, verbose_name='creates the record'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='creates the record'),
         ),
         migrations.AlterField(
             model_name='auditentry',
