@@ -45,6 +45,7 @@ from ..selectors_facts import actor_facts, proposal_facts_many
 from ..text import clean_comment
 from .common import field_change_entries
 from .decisions import conflict_entries, proposal_approve
+from .tallies import proposals_tallied
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -295,6 +296,7 @@ def _apply_all(
                         row.updated_at = now  # type: ignore[attr-defined]
                 rows_update(model, rows, list(field_names) + stamp)
         rows_update(ChangeProposal, group, ["state", "closed_at"])
+        proposals_tallied(group)
         outcome.applied += [p.pk for p in applied]
         by_submitter: dict[User | None, list[ChangeProposal]] = defaultdict(list)
         for proposal in applied:

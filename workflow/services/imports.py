@@ -66,6 +66,7 @@ from ..text import clean_comment
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
+from .tallies import changes_tallied, proposals_tallied
 
 logger = logging.getLogger(__name__)
 
@@ -450,6 +451,7 @@ class _ImportWriter:
                 for p in proposing
             ]
             instances_insert(ChangeProposal, proposals)
+            proposals_tallied(proposals)
             changes = []
             for plan, proposal in zip(proposing, proposals, strict=True):
                 proposal.prefetched_changes = []
@@ -476,6 +478,7 @@ class _ImportWriter:
                         )
                     )
             instances_insert(ProposedChange, changes, keys=False)
+            changes_tallied(added=changes)
             slow = self._submit(proposals, rows)
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
@@ -582,6 +585,7 @@ class _ImportWriter:
                     "submission_round",
                 ],
             )
+            proposals_tallied([p for p, _first, _skipped in fast])
             instances_insert(WorkItem, items, keys=False)
             for item in items:
                 self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[
