@@ -25,15 +25,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench  # noqa: E402  (sets the environment Django reads)
 
-PAGES = {
-    "home page (dashboard)": "/admin/",
-    "My work items": "/admin/workflow/workitem/",
-    "customer list": "/admin/customers/customer/",
-    "customer list, page 200": "/admin/customers/customer/?p=200",
-    "customer list, account prefix": "/admin/customers/customer/?q=B00012",
-    "customer list, name search": "/admin/customers/customer/?q=Bench+customer+77777",
-    "customer list, pending approval": "/admin/customers/customer/?approval_status=pending",
-}
+
+def pages(size: int, group: int) -> dict[str, str]:
+    """The pages timed, for a book of `size` customers (accounts B0000000 on)."""
+    customers = "/admin/customers/customer/"
+    return {
+        "home page (dashboard)": "/admin/",
+        "My work items": "/admin/workflow/workitem/",
+        "customer list": customers,
+        "customer list, last page one may open (100)": f"{customers}?p=100",
+        "customer list, page 5,000 asked": f"{customers}?p=5000",
+        # The last 1,000 accounts and the last tenth of them: by the account index in
+        # order they would come after every other customer.
+        "customer list, account prefix (last 1,000)": (
+            f"{customers}?q=" + f"B{size - 1000:07d}".rstrip("0")
+        ),
+        "customer list, account prefix (last tenth)": (
+            f"{customers}?q=" + f"B{size - size // 10:07d}".rstrip("0")
+        ),
+        "customer list, name search": f"{customers}?q=Bench+customer+12345",
+        "customer list, by group": f"{customers}?customer_group__id__exact={group}",
+        "customer list, pending approval": f"{customers}?approval_status=pending",
+    }
+
+
 # The goal: a page at 10x the data takes at most this much longer.
 FLAT = 1.5
 
@@ -102,9 +117,13 @@ def customers_in(name: str) -> int:
 def time_pages(names: dict[int, str], runs: int) -> list[tuple[str, str]]:
     from django.test import Client
 
+    from customers.models import CustomerGroup
+
     clients = {}
+    urls = {}
     for size, name in names.items():
         use_database(name)
+        urls[size] = pages(size, CustomerGroup.objects.get(code="10").pk)
         users = users_by_name()
         clients[size] = {}
         for role in ("approver", "clerk"):
@@ -113,22 +132,22 @@ def time_pages(names: dict[int, str], runs: int) -> list[tuple[str, str]]:
             clients[size][role] = client
     timings: dict[tuple[str, int], list[dict]] = {}
     sizes = sorted(names)
-    for page, url in PAGES.items():
+    for page in urls[sizes[0]]:
         role = "clerk" if page.startswith("customer") else "approver"
         # One untimed request at each size first (caches, the plan, the connection).
         for size in sizes:
             use_database(names[size])
-            bench.page_timing(clients[size][role], url, 1)
+            bench.page_timing(clients[size][role], urls[size][page], 1)
         for run in range(runs):
             # Sizes in alternation, the order turned round every run.
             for size in sizes if run % 2 == 0 else reversed(sizes):
                 use_database(names[size])
                 timings.setdefault((page, size), []).append(
-                    bench.page_timing(clients[size][role], url, 1)
+                    bench.page_timing(clients[size][role], urls[size][page], 1)
                 )
     small, large = sizes
     rows = []
-    for page in PAGES:
+    for page in urls[small]:
         s = statistics.median(t["seconds"] for t in timings[(page, small)])
         b = statistics.median(t["seconds"] for t in timings[(page, large)])
         sq = statistics.median(t["queries"] for t in timings[(page, small)])

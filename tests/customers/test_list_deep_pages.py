@@ -42,10 +42,11 @@ def test_a_page_past_the_bound_shows_the_last_one_with_a_message(
 
 @pytest.mark.django_db
 def test_a_search_within_the_bound_pages_as_before(client, clerk, two_pages_at_most):
-    CustomerFactory.create_batch(150)
+    for n in range(150):
+        CustomerFactory(name=f"Within {n}")
     client.force_login(clerk)
 
-    response = client.get(URL, {"p": 2})
+    response = client.get(URL, {"q": "within", "p": 2})
 
     assert len(accounts_on(response)) == 50
     assert "The list shows its first" not in response.content.decode()

@@ -165,8 +165,7 @@ def test_the_status_filter_joins_on_the_proposal_index(
 
     queries = list_queries(client, {"approval_status": status})
 
-    # Whether it finds few (up to FEW_MATCHES, sorted then), the count and the page.
-    assert len(queries) == 3
+    assert len(queries) == 2  # the count and the page
     for sql in queries:
         nodes = plan_nodes(sql)
         proposals = table_scans(nodes, "workflow_changeproposal")
@@ -203,7 +202,7 @@ def test_the_start_of_an_account_is_read_as_a_range_of_the_account_index(
     client.force_login(clerk)
     client.get(CUSTOMERS)
 
-    queries = list_queries(client, {"q": "l0119"})
+    queries = list_queries(client, {"q": "L0119"})
 
     assert len(queries) == 3  # the first account found, the count and the page
     for sql in queries:

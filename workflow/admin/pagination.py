@@ -19,8 +19,7 @@ MAX_PAGES = 100
 
 class EstimatedCountPaginator(Paginator):
     """On PostgreSQL, an unfiltered list of a large table is counted by the planner's
-    estimate (pg_class.reltuples) instead of COUNT(*); filtered lists count exactly up
-    to one row more than the `max_pages` pages one may open.
+    estimate (pg_class.reltuples) instead of COUNT(*); filtered lists count exactly.
 
     A list that only leaves a few rows of the table out (the records without proposed
     changes, say) is set `left_out`, which counts those few: the list is then counted
@@ -77,10 +76,6 @@ class EstimatedCountPaginator(Paginator):
                 if self.left_out is None:
                     return int(row[0])
                 return max(int(row[0]) - self.left_out(), 0)
-        if hasattr(queryset, "order_by"):
-            # Counted up to one row past the rows one may page to: beyond, the number
-            # would cost more the larger the table, and the list shows no more anyway.
-            return queryset.order_by()[: self.max_rows + 1].count()
         return super().count
 
 
