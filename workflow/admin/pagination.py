@@ -89,6 +89,7 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         cap = selectors.WORK_ITEM_COUNT_CAP
-        counted = self.object_list[: cap + 1].count()
+        # Without the list's order: which rows are counted does not matter.
+        counted = self.object_list.order_by()[: cap + 1].count()
         self.capped = counted > cap
         return min(counted, cap)
