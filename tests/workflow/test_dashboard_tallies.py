@@ -283,3 +283,26 @@ def test_the_dashboard_reads_the_same_queries_at_3_and_60_proposals(
     # None of them reads the proposal tables except the median (of the 30 days'
     # applied proposals) and the overdue work items, by their indexes.
     assert sum('"workflow_dashboardtally"' in sql for sql in many) == 3
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_counted_on_every_visit_by_default(
+    client, clerk, approver, approvals_on, active_workflow, settings
+):
+    from django.urls import reverse
+
+    from custapproval.settings import base
+
+    # The project's default (the tests' settings say 0 for their own reasons).
+    assert base.DASHBOARD_CACHE_SECONDS == 0
+    settings.DASHBOARD_CACHE_SECONDS = base.DASHBOARD_CACHE_SECONDS
+    client.force_login(approver)
+    submit(CustomerFactory(), clerk, credit_limit=Decimal("1"))
+    first = client.get(reverse("admin:index")).content.decode()
+    submit(CustomerFactory(), clerk, credit_limit=Decimal("2"))
+    again = client.get(reverse("admin:index")).content.decode()
+
+    assert 'id="dashboard-open"><a href="/admin/workflow/changeproposal/">1<' in first
+    assert 'id="dashboard-open"><a href="/admin/workflow/changeproposal/">2<' in again
+    assert "Figures as of" in again
+    assert "counted again every minute" not in again
