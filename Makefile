@@ -36,9 +36,10 @@ test: $(STAMP) $(MO_FILES)
 	$(BIN)/mypy
 	$(BIN)/pytest --screenshot only-on-failure --output test-results $(PYTEST_ARGS)
 
-# Not in CI: clerks, approvers and an importer against two gunicorn processes and two task
-# workers for LOADTEST_SECONDS, while the database drops its connections, the mail server
-# refuses and a worker is killed; then the invariants (see SECURITY.md, "The load test").
+# Not in CI: clerks, approvers and an importer against two gunicorn processes, two task
+# workers and the escalation, import and outbox loops for LOADTEST_SECONDS, while the
+# database drops its connections, the mail server refuses and a worker is killed; then the
+# invariants (see SECURITY.md, "The load test").
 # Needs DATABASE_URL pointing at a PostgreSQL database it may fill with load-test data.
 loadtest: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}

@@ -28,6 +28,14 @@ class CustomersConfig(AppConfig):
             import_required_columns=("account", "name"),
             parameters_proxy=models.AccountsReceivableParameters,
             workflows_proxy=models.AccountsReceivableWorkflow,
+            # The bank-detail controls: call back on the phone on file, compare the
+            # IBAN's country with the customer's, warn when contacts change with it.
+            bank=registry.BankDetails(
+                account_field="bank_account",
+                callback_phone_fields=("phone",),
+                country_field="country",
+                contact_fields=("email", "phone"),
+            ),
         )
         # Reference values that change what customers owe are governed too; only those
         # may be put under approval, a description stays free.

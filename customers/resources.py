@@ -6,9 +6,10 @@ Headers are the field names the import reads, so an exported file imports unchan
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, widgets
 
-from workflow.resources import GovernedResource
+from workflow.resources import GovernedResource, bank_statuses
 
 from .models import (
     CashDiscount,
@@ -50,6 +51,10 @@ class CustomerResource(GovernedResource):
         "account_manager",
         widgets.ForeignKeyWidget(get_user_model(), field="username"),
     )
+    # Whether the bank account was verified by a call-back, and by whom: the engine's
+    # record of it. Exported only; an import ignores the column.
+    bank_account_status = fields.Field(column_name="bank_account_status", readonly=True)
+    column_labels = {"bank_account_status": _("Bank account verified")}
 
     class Meta:
         model = Customer
@@ -70,6 +75,7 @@ class CustomerResource(GovernedResource):
             "sales_tax_group",
             "tax_exempt_number",
             "bank_account",
+            "bank_account_status",
             "invoice_account",
             "account_manager",
             "exclude_interest_charges",
@@ -82,6 +88,16 @@ class CustomerResource(GovernedResource):
             "country",
         ]
         export_order = fields
+
+    def dehydrate_bank_account_status(self, customer: Customer) -> str:
+        status = self._bank_statuses().get(customer.pk)
+        return status.status_text() if status is not None else str(_("Unverified"))
+
+    def _bank_statuses(self) -> dict:
+        # Read once per export, not once per row.
+        if not hasattr(self, "_statuses"):
+            self._statuses = bank_statuses(Customer)
+        return self._statuses
 
     def get_export_queryset(self, request=None, **kwargs):
         return (

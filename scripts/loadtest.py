@@ -6,8 +6,11 @@ with faults injected while they work, then the invariants.
 What runs, all on 127.0.0.1 and on the database of DATABASE_URL (which it fills):
 two gunicorn processes (two workers each) answering in turn for every browser (a
 request goes to either, so nothing may live in one process's memory), two
-`task_worker`s, `process_escalations --every 5` and `process_import_jobs --every 5`,
-and a small SMTP server of its own that the e-mails go to.
+`task_worker`s, `process_escalations --every 5`, `process_import_jobs --every 5` and
+`process_outbox --every 2`, and a small SMTP server of its own that the e-mails go to.
+Every e-mail is a row of the outbox written with the decision that causes it; the
+task the commit queues sends it, and `process_outbox` tries again what failed
+(OUTBOX_BACKOFF_SECONDS=2 here, so that a refusal of a fifth of the run is outlived).
 
 The faults, at fixed points of the run: the database drops every connection of the
 application (twice), the mail server refuses every connection for a fifth of the run,
@@ -16,13 +19,12 @@ docker-compose's restart policy would.
 
 Afterwards it checks what an auditor and an operator would: every applied change has
 its approvals and every changed value its audit row; no proposal is stuck between
-states; no import job is left running; no task was lost (each ran, or failed visibly);
-no server error beyond the moment of a fault; every process but the killed worker still
-runs, and /health/ answers 200. It prints the figures and exits 1 if an invariant fails.
-
-Until the notification outbox exists (issue 16), an e-mail that meets the refusing
-mail server fails its task (visible among the task results) and is not sent again; a
-task the killed worker was running stays "Running". The figures say how many.
+states; no import job is left running; no task was lost (each ran, failed visibly, or
+was held by the killed worker, whose work the upkeep loops take over); every proposal
+closed has its e-mail in the outbox, and every e-mail of the outbox was sent (the mail
+server received at least as many) or is visibly failed, none left waiting; no server
+error beyond the moment of a fault; every process but the killed worker still runs,
+and /health/ answers 200. It prints the figures and exits 1 if an invariant fails.
 """
 
 from __future__ import annotations
@@ -503,12 +505,65 @@ def check_jobs_and_tasks(since, killed_worker_ids: set[str]) -> tuple:
     return dict(jobs), dict(tasks), problems
 
 
+def check_outbox(since, accepted: int) -> tuple[dict, int, list[str]]:
+    """Every proposal closed in the run has its e-mail in the outbox; every e-mail of
+    the outbox is sent or visibly failed (none left waiting), and the mail server
+    received at least as many as were marked sent. Returns the rows by state, the
+    e-mails lost, and the problems."""
+    from workflow.models import (
+        ChangeProposal,
+        OutboxEvent,
+        OutboxMessage,
+        OutboxState,
+        ProposalState,
+    )
+
+    problems = []
+    rows = OutboxMessage.objects.filter(created_at__gte=since)
+    states = Counter(rows.values_list("state", flat=True))
+    announced: dict[str, set[int]] = {}
+    for event, single, many in rows.values_list("event", "proposal_id", "proposal_ids"):
+        named = announced.setdefault(event, set())
+        if single is not None:
+            named.add(single)
+        named.update(many or [])
+    closing = {
+        ProposalState.APPLIED: OutboxEvent.APPLIED,
+        ProposalState.REJECTED: OutboxEvent.REJECTED,
+        ProposalState.CONFLICT: OutboxEvent.CONFLICT,
+    }
+    unannounced = [
+        pk
+        for pk, state in ChangeProposal.objects.filter(
+            closed_at__gte=since,
+            state__in=list(closing),
+            submitted_by__isnull=False,
+        ).values_list("pk", "state")
+        if pk not in announced.get(closing[ProposalState(state)], set())
+    ]
+    if unannounced:
+        problems.append(
+            f"{len(unannounced)} proposal(s) closed without their e-mail in the "
+            f"outbox: {unannounced[:10]}"
+        )
+    waiting = states.get(OutboxState.PENDING, 0)
+    if waiting:
+        problems.append(f"{waiting} e-mail(s) neither sent nor failed")
+    never_received = max(0, states.get(OutboxState.SENT, 0) - accepted)
+    if never_received:
+        problems.append(
+            f"{never_received} e-mail(s) marked sent that the mail server never got"
+        )
+    lost = len(unannounced) + waiting + never_received
+    return {str(k): v for k, v in sorted(states.items())}, lost, problems
+
+
 def drain(seconds: float, killed_worker_ids: set[str]) -> None:
     """Let the workers finish what was queued (and the upkeep recover what the killed
     worker held) before counting."""
     from django_tasks_db.models import DBTaskResult
 
-    from workflow.models import ImportJob, ImportJobState
+    from workflow.models import ImportJob, ImportJobState, OutboxMessage, OutboxState
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -525,9 +580,29 @@ def drain(seconds: float, killed_worker_ids: set[str]) -> None:
                 ImportJobState.APPLYING,
             ]
         ).exists()
-        if not waiting and not running_jobs:
+        # Waiting to be sent, due or to be tried again: the outbox loop sends it.
+        unsent = OutboxMessage.objects.filter(state=OutboxState.PENDING).exists()
+        if not waiting and not running_jobs and not unsent:
             return
         time.sleep(1)
+
+
+def busy_worker(worker_ids: list[str], seconds: float) -> tuple[int, str]:
+    """The task worker to kill: one in the middle of a task if one is within
+    `seconds` (its task is then left "Running", and what it was doing must be taken
+    over by the upkeep loops), else the first; and what it was doing."""
+    from django_tasks_db.models import DBTaskResult
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for worker_ids_of_task, path in DBTaskResult.objects.filter(
+            status="RUNNING"
+        ).values_list("worker_ids", "task_path"):
+            for index, worker_id in enumerate(worker_ids):
+                if worker_id in worker_ids_of_task:
+                    return index, f"running {path.rsplit('.', 1)[-1]}"
+        time.sleep(0.05)
+    return 0, "idle"
 
 
 def terminate_connections() -> int:
@@ -576,6 +651,13 @@ def main() -> int:
             "IMPORT_BACKGROUND_BYTES": "1",
             "IMPORT_LEASE_SECONDS": "10",
             "HEARTBEAT_SECONDS": "2",
+            # Tries again 2, 4, 8, 16 and 32 s after a refusal: the mail server's fifth
+            # of the run is outlived, and what fails after that is failed visibly.
+            "OUTBOX_BACKOFF_SECONDS": "2",
+            "OUTBOX_MAX_ATTEMPTS": "6",
+            # The processes this run starts (not seal_audit: the audit chain is not
+            # what it tests).
+            "HEALTH_PROCESSES": "worker,escalations,imports,outbox",
             "MEDIA_ROOT": str(work / "media"),
             "LOG_FORMAT": "json",
         }
@@ -622,6 +704,7 @@ def main() -> int:
     loops = [
         start("escalations", [*manage, "process_escalations", "--every", "5"]),
         start("imports", [*manage, "process_import_jobs", "--every", "5"]),
+        start("outbox", [*manage, "process_outbox", "--every", "2"]),
     ]
     faults: list[tuple[float, str]] = []
     killed_worker_ids: set[str] = set()
@@ -659,20 +742,22 @@ def main() -> int:
             time.sleep(max(0.0, begin + fraction * args.seconds - now()))
 
         at(0.2)
+        dropped_at = now()
         count = terminate_connections()
-        faults.append((now(), f"database dropped {count} connections"))
+        faults.append((dropped_at, f"database dropped {count} connections"))
         at(0.35)
         mail.refusing.set()
         faults.append((now(), "mail server refuses"))
         at(0.5)
-        workers[0].send_signal(signal.SIGKILL)
-        workers[0].wait()
-        killed_worker_ids.add(worker_ids[0])
-        faults.append((now(), "task worker killed (SIGKILL)"))
+        victim, holding = busy_worker(worker_ids, seconds=5)
+        workers[victim].send_signal(signal.SIGKILL)
+        workers[victim].wait()
+        killed_worker_ids.add(worker_ids[victim])
+        faults.append((now(), f"task worker killed (SIGKILL) while {holding}"))
         time.sleep(3)
         restarted.append(
             start(
-                "worker0",
+                f"worker{victim}",
                 [*manage, "task_worker", "--no-reload", "--interval", "0.2"],
             )
         )
@@ -681,17 +766,22 @@ def main() -> int:
         mail.refusing.clear()
         faults.append((now(), "mail server accepts again"))
         at(0.7)
+        dropped_at = now()
         count = terminate_connections()
-        faults.append((now(), f"database dropped {count} connections"))
+        faults.append((dropped_at, f"database dropped {count} connections"))
         for thread in threads:
             thread.join(timeout=args.seconds + 180)
-        drain(60, killed_worker_ids)
+        drain(90, killed_worker_ids)
         health_status, health = fetch_health(bases[0])
     finally:
         alive = {
             "web": sum(p.poll() is None for p in webs),
-            "task workers": sum(p.poll() is None for p in workers[1:] + restarted),
-            "escalation and import loops": sum(p.poll() is None for p in loops),
+            "task workers": sum(
+                p.poll() is None
+                for p in [w for w in workers if w.returncode != -signal.SIGKILL]
+                + restarted
+            ),
+            "escalation, import and outbox loops": sum(p.poll() is None for p in loops),
         }
         for process in webs + workers + restarted + loops:
             if process.poll() is None:
@@ -733,15 +823,19 @@ def report(**run) -> int:
 
     args, log, faults = run["args"], run["log"], run["faults"]
     statuses = Counter(status for _t, status, _p in log)
+    # The moment a drop began: a request that failed as the connections went is
+    # logged when its answer came, which may be before the drop's query returned.
     drops = [t for t, what in faults if what.startswith("database dropped")]
-    errors_at_fault = errors_beyond = 0
-    for t, status, _path in log:
+    errors_at_fault = 0
+    beyond = []
+    for t, status, path in log:
         # 400 too: a session that could not be saved as the connection dropped.
         if status >= 500 or status in (0, 400):
             if any(0 <= t - drop <= FAULT_WINDOW for drop in drops):
                 errors_at_fault += 1
             else:
-                errors_beyond += 1
+                beyond.append(f"{t:.1f} s {status} {path}")
+    errors_beyond = len(beyond)
     decisions = Counter(
         AuditEntry.objects.filter(
             created_at__gte=run["since"],
@@ -755,11 +849,17 @@ def report(**run) -> int:
     )
     jobs, tasks, problems = check_jobs_and_tasks(run["since"], run["killed_worker_ids"])
     problems += check_invariants(run["before"])
+    outbox, lost_mails, outbox_problems = check_outbox(
+        run["since"], run["mail"].accepted
+    )
+    problems += outbox_problems
     if errors_beyond:
-        problems.append(f"{errors_beyond} failed requests beyond the moment of a fault")
+        problems.append(
+            f"{errors_beyond} failed requests beyond the moment of a fault: {beyond[:10]}"
+        )
     if run["alive"]["web"] != 2 or run["alive"]["task workers"] != 2:
         problems.append(f"processes stopped: {run['alive']}")
-    if run["alive"]["escalation and import loops"] != 2:
+    if run["alive"]["escalation, import and outbox loops"] != 3:
         problems.append(f"a loop stopped: {run['alive']}")
     health_status, health = run["health"]
     if health_status != 200:
@@ -776,22 +876,34 @@ def report(**run) -> int:
     )
     print("decisions:", {str(k): v for k, v in sorted(decisions.items())})
     print(
-        "proposals by state:",
-        dict(Counter(ChangeProposal.objects.values_list("state", flat=True))),
+        "proposals of the run by state:",
+        dict(
+            Counter(
+                ChangeProposal.objects.filter(created_at__gte=run["since"]).values_list(
+                    "state", flat=True
+                )
+            )
+        ),
     )
     print("imports (as the importer saw them end):", dict(run["imports"]))
     print("import jobs by state:", jobs)
     print("tasks:", tasks)
+    sent = outbox.get("sent", 0)
     print(
-        f"e-mails: {run['mail'].accepted} accepted, "
-        f"{run['mail'].refused} connections refused while the server refused"
+        f"e-mails (outbox rows by state): {outbox}; the mail server accepted "
+        f"{run['mail'].accepted} ({max(0, run['mail'].accepted - sent)} sent twice: "
+        "the connection dropped after the server accepted, before the row was "
+        f"marked sent) and refused {run['mail'].refused} connections while it refused"
     )
     print("faults injected:")
     for t, what in faults:
         print(f"  {t:6.1f} s  {what}")
     print(f"/health/ after the run: {health_status} {json.dumps(health)}")
     lost = tasks.get("lost (never finished)", 0)
-    print(f"lost: {lost} tasks")
+    print(
+        f"errors: {errors_at_fault + errors_beyond} failed requests, {len(problems)} invariants broken"
+    )
+    print(f"lost = {lost + lost_mails} ({lost} tasks, {lost_mails} e-mails)")
     print(f"logs: {run['work']}")
     for problem in problems:
         print("INVARIANT BROKEN:", problem)

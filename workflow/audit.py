@@ -11,8 +11,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone, translation
 
+from .bank_status import statuses_following
 from .bulk_sql import rows_insert
-from .models import AuditAction, AuditEntry, ChangeProposal, Source
+from .models import (
+    AuditAction,
+    AuditEntry,
+    BankAccountStatus,
+    ChangeProposal,
+    Source,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -119,8 +126,26 @@ def audit_row(
 
 
 def audit_rows_write(rows: list[tuple[object, ...]]) -> None:
-    """Append rows built by `audit_row`."""
+    """Append rows built by `audit_row`; the bank accounts they change take their
+    verified status in the same transaction (`bank_status`)."""
     rows_insert(AuditEntry, AUDIT_ROW_FIELDS, rows)
+    statuses = statuses_following(
+        dict(zip(AUDIT_ROW_FIELDS, row, strict=True)) for row in rows
+    )
+    if statuses:
+        BankAccountStatus.objects.bulk_create(
+            statuses,
+            update_conflicts=True,
+            unique_fields=["content_type", "object_id", "field_name"],
+            update_fields=[
+                "verified",
+                "verified_at",
+                "verified_by",
+                "verified_by_name",
+                "proposal",
+                "changed_at",
+            ],
+        )
 
 
 def audit_entry_build(

@@ -124,3 +124,25 @@ JUSTIFICATION_REQUIRED = _(
     "Write a justification: the workflow asks why these changes are needed before "
     "they go for approval."
 )
+# Call-back verification of a bank-account change.
+CALLBACK_STEP_NEEDS_CALL = _(
+    "This step is a call-back verification: record the call (the number you called, "
+    "the person you reached and the outcome) to approve it."
+)
+CALLBACK_NOT_A_CALLBACK_STEP = _(
+    "This step is not a call-back verification: approve or reject it instead."
+)
+CALLBACK_PHONE_REQUIRED = _("Choose the phone number you called.")
+CALLBACK_NO_NUMBERS = _(
+    "The record had no phone number before this change, so nobody can be called back. "
+    "Reject the change, or ask for a number on file first."
+)
+CALLBACK_PHONE_NOT_ON_FILE = _(
+    "Call back only a number the record had before this change: the number you gave is "
+    "not one of them. A number that came with the proposed change may be the "
+    "fraudster's own."
+)
+CALLBACK_PERSON_REQUIRED = _("Write the name of the person you reached.")
+CALLBACK_OUTCOME_REQUIRED = _(
+    "Say whether the person you reached confirmed the change or not."
+)

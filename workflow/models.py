@@ -19,13 +19,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from . import registry
 from .core import lifecycle
+from .core.bank import CallbackOutcome, StepKind
 from .core.conditions import ConditionKind, condition_errors, condition_text
 
 
@@ -148,6 +149,11 @@ class CompletionPolicy(models.TextChoices):
     ALL = "all", _("All approvers")
 
 
+class StepKindChoices(models.TextChoices):
+    APPROVAL = StepKind.APPROVAL, _("Approval")
+    CALLBACK = StepKind.CALLBACK, _("Call-back verification")
+
+
 class WorkflowStep(models.Model):
     workflow = models.ForeignKey(
         Workflow,
@@ -157,6 +163,16 @@ class WorkflowStep(models.Model):
     )
     sequence = models.PositiveSmallIntegerField(_("sequence"), default=1)
     name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(
+        _("kind of step"),
+        max_length=20,
+        choices=StepKindChoices.choices,
+        default=StepKindChoices.APPROVAL,
+        help_text=_(
+            "A call-back verification is decided by calling the customer back on a "
+            "number it had before the change, and recording the call."
+        ),
+    )
     assigned_group = models.ForeignKey(
         Group,
         on_delete=models.PROTECT,
@@ -292,6 +308,14 @@ class WorkflowStep(models.Model):
             and not self.escalate_to_group_id
         ):
             errors["escalate_to_user"] = _("Choose the user or group to escalate to.")
+        if (
+            self.kind == StepKindChoices.CALLBACK
+            and self.escalation_action == EscalationAction.APPROVE
+        ):
+            errors["escalation_action"] = _(
+                "Nobody calls back when the system approves: a call-back verification "
+                "may be reassigned or rejected at its time limit, not approved."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -1253,7 +1277,7 @@ class DashboardTally(models.Model):
 
     The dashboard reads these instead of counting the proposal tables, so it costs the
     same whatever the history. The services keep them in the transaction that changes
-    a proposal (workflow/services/tallies.py); `recount_dashboard_tallies` rebuilds
+    a proposal (workflow/services/tallies.py); `dashboard_tallies_recount` rebuilds
     them from the tables.
     """
 
@@ -1275,3 +1299,105 @@ class DashboardTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label} {self.hour:%Y-%m-%d %H:00}: {self.count}"
+
+
+class CallbackOutcomeChoices(models.TextChoices):
+    CONFIRMED = CallbackOutcome.CONFIRMED, _("Confirmed")
+    FAILED = CallbackOutcome.FAILED, _("Failed")
+
+
+class CallbackVerification(models.Model):
+    """The evidence of a call-back: who called which number on file, whom they
+    reached and what came of it. Written once, with the decision it supports."""
+
+    proposal = models.ForeignKey(
+        ChangeProposal,
+        on_delete=models.PROTECT,
+        related_name="callbacks",
+        verbose_name=_("proposal"),
+    )
+    work_item = models.OneToOneField(
+        WorkItem,
+        on_delete=models.PROTECT,
+        related_name="callback",
+        verbose_name=_("work item"),
+    )
+    submission_round = models.PositiveSmallIntegerField(_("submission round"))
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    phone_called = models.CharField(_("number called"), max_length=40)
+    person_reached = models.CharField(_("person reached"), max_length=200)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=CallbackOutcomeChoices.choices
+    )
+    called_at = models.DateTimeField(_("called at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call-back verification")
+        verbose_name_plural = _("call-back verifications")
+        ordering = ["called_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_called} – {self.person_reached}"
+
+
+class BankAccountStatus(models.Model):
+    """Whether a record's bank account as it is now was verified by a call-back, and
+    by whom; written by the engine with every applied change of the account."""
+
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    field_name = models.CharField(_("field"), max_length=100)
+    verified = models.BooleanField(_("verified"), default=False)
+    verified_at = models.DateTimeField(_("verified on"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
+    )
+    verified_by_name = models.CharField(_("verified by"), max_length=150, blank=True)
+    proposal = models.ForeignKey(
+        ChangeProposal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposal"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bank account status")
+        verbose_name_plural = _("bank account statuses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "field_name"],
+                name="bankaccountstatus_one_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.status_text()
+
+    def status_text(self) -> str:
+        """ "Verified on … by …" or "Unverified", as a person reads it."""
+        if not self.verified or self.verified_at is None:
+            return str(_("Unverified"))
+        return str(
+            _("Verified on %(date)s by %(user)s")
+            % {
+                "date": formats.date_format(
+                    timezone.localtime(self.verified_at), "SHORT_DATE_FORMAT"
+                ),
+                "user": self.verified_by_name,
+            }
+        )

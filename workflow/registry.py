@@ -37,6 +37,21 @@ class GovernedModelLabels:
 
 
 @dataclass(frozen=True)
+class BankDetails:
+    """Which fields of a governed model hold its bank account and the facts the
+    bank-detail controls read: the phone numbers a call-back may ring (as they were
+    before a change), the country an IBAN should match, and the contact fields whose
+    change beside the account's is a warning."""
+
+    account_field: str
+    callback_phone_fields: tuple[str, ...] = ()
+    country_field: str = ""
+    contact_fields: tuple[str, ...] = ()
+    # The export's column of the verified status; an import ignores it.
+    status_column: str = "bank_account_status"
+
+
+@dataclass(frozen=True)
 class GovernedModel:
     model: type[models.Model]
     governable_field_names: tuple[str, ...]
@@ -47,6 +62,7 @@ class GovernedModel:
     # and workflows under: their permissions are the ones that allow changing them.
     parameters_proxy: type[models.Model] | None = None
     workflows_proxy: type[models.Model] | None = None
+    bank: BankDetails | None = None
 
     @property
     def label(self) -> str:
@@ -103,6 +119,7 @@ def register(
     import_required_columns: Iterable[str] = (),
     parameters_proxy: type[models.Model] | None = None,
     workflows_proxy: type[models.Model] | None = None,
+    bank: BankDetails | None = None,
 ) -> GovernedModel:
     """Put `model` under the engine. By default every editable field may be governed."""
     excluded = set(exclude)
@@ -115,6 +132,7 @@ def register(
         import_required_columns=tuple(import_required_columns),
         parameters_proxy=parameters_proxy,
         workflows_proxy=workflows_proxy,
+        bank=bank,
     )
     _registry[model._meta.label_lower] = governed
     return governed

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from . import selectors
 from .importing.values import escape_formula
 from .models import AuditEntry
+from .selectors_bank import WarningRow
 from .selectors_reports import (
     AccessRow,
     ChangeLogRow,
@@ -279,6 +280,37 @@ def access_table(rows: Iterable[AccessRow], labels: dict[str, str]) -> Table:
             "\n".join(row.steps),
             clock(row.last_login),
             clock(row.date_joined),
+        ]
+        for row in rows
+    )
+
+
+def bank_warnings_table(rows: Iterable[WarningRow]) -> Table:
+    clock = Clock()
+    header = [
+        _("Proposal"),
+        _("Submitted at"),
+        _("Submitted by"),
+        _("Model"),
+        _("Record"),
+        _("Old value"),
+        _("New value"),
+        _("Status"),
+        _("Warnings"),
+        _("Call-backs"),
+    ]
+    return header, (
+        [
+            row.proposal.pk,
+            clock(row.submitted_at),
+            row.submitted_by,
+            row.model,
+            row.record,
+            row.old,
+            row.new,
+            row.state,
+            "\n".join(row.warnings),
+            "\n".join(row.callbacks),
         ]
         for row in rows
     )

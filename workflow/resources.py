@@ -8,7 +8,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
-from . import registry, selectors, services
+from . import registry, selectors, selectors_bank, services
 from .exceptions import BEHAVIOUR_NOT_PERMITTED, WorkflowError
 from .importing.values import escape_formula
 from .models import ChangeProposal, DataEntityBehavior, Source
@@ -215,3 +215,9 @@ class ChangeProposalResource(FormulaSafeResource):
             .select_related("created_by", "submitted_by", "content_type")
             .prefetch_related("changes")
         )
+
+
+def bank_statuses(model: type) -> dict:
+    """The verified status of every record's bank account whose account changed, by
+    record id, for an export's column."""
+    return selectors_bank.bank_statuses_all(model)

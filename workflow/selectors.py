@@ -165,10 +165,16 @@ class Applicability:
 
 
 def applicability_of(
-    record: models.Model, changes: list[ProposedChange]
+    record: models.Model,
+    changes: list[ProposedChange],
+    *,
+    references_resolved: Iterable[str] = (),
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now: the
-    services before they write, the pages before an approver decides."""
+    services before they write, the pages before an approver decides.
+
+    `references_resolved` names the references whose values the caller looked up
+    for a whole batch (an import), so that they are not fetched again per record."""
     model = type(record)
     fields = {
         c.field_name: registry.concrete_field(model, c.field_name) for c in changes
@@ -195,7 +201,9 @@ def applicability_of(
             for c in changes
         },
     )
-    problems = applicability.record_problems(candidate, fields)
+    problems = applicability.record_problems(
+        candidate, fields, references_resolved=references_resolved
+    )
     if problems:
         messages = " ".join(m for found in problems.values() for m in found)
         return Applicability(

@@ -3,16 +3,21 @@ time, whether for one proposal or for ten thousand."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import registry
+from .core.bank import BankFacts, CallbackFacts
 from .core.facts import ActorFacts, ItemFacts, Part, Participation, ProposalFacts
 from .core.permissions import DECIDE_PERMISSION
 from .core.separation import Exclusion, ExclusionReason
@@ -170,3 +175,137 @@ def exclusion_texts(
         else:
             texts.append(_("decided step %(step)s") % {"step": reason.step_sequence})
     return list(dict.fromkeys(texts))
+
+
+# --- Bank-detail controls ------------------------------------------------------------
+
+
+def _record_of(proposal: ChangeProposal) -> models.Model | None:
+    model = registry.model_of(proposal.content_type)
+    return model._default_manager.filter(pk=proposal.object_id).first()
+
+
+def callback_numbers(proposal: ChangeProposal) -> tuple[str, ...]:
+    """The phone numbers the record had *before* the proposed change: a number the
+    proposal changes counts with its original value, never the proposed one; a number
+    changed another way since the proposal was made counts as it was then."""
+    governed = registry.governed_of(proposal.content_type)
+    if governed.bank is None:
+        return ()
+    record = _record_of(proposal)
+    originals = {c.field_name: c.original_value for c in proposal.changes.all()}
+    # The first value written after the proposal was made, per field: what it replaced.
+    replaced: dict[str, object] = {}
+    for name, old in (
+        AuditEntry.objects.filter(
+            content_type_id=proposal.content_type_id,
+            object_id=proposal.object_id,
+            action=AuditAction.FIELD_CHANGED,
+            field_name__in=governed.bank.callback_phone_fields,
+            created_at__gte=proposal.created_at,
+        )
+        .order_by("created_at", "id")
+        .values_list("field_name", "old_value")
+    ):
+        replaced.setdefault(name, old)
+    numbers: list[str] = []
+    for name in governed.bank.callback_phone_fields:
+        if name in originals:
+            value = originals[name]
+        elif name in replaced:
+            value = replaced[name]
+        elif record is not None:
+            value = getattr(record, name, "")
+        else:
+            value = ""
+        if value and str(value) not in numbers:
+            numbers.append(str(value))
+    return tuple(numbers)
+
+
+def callback_facts(proposal: ChangeProposal) -> CallbackFacts:
+    step = proposal.current_step
+    return CallbackFacts(
+        step_kind=step.kind if step is not None else "",
+        numbers_on_file=callback_numbers(proposal),
+    )
+
+
+def bank_facts(proposal: ChangeProposal) -> BankFacts | None:
+    """What the bank-detail warnings read of `proposal`, or None when it does not
+    change a bank account."""
+    governed = registry.governed_of(proposal.content_type)
+    bank = governed.bank
+    if bank is None:
+        return None
+    changes = {c.field_name: c for c in proposal.changes.all()}
+    account_change = changes.get(bank.account_field)
+    if account_change is None or not account_change.proposed_value:
+        return None
+    proposed = str(account_change.proposed_value)
+    model = governed.model
+    holders = (
+        model._default_manager.filter(**{bank.account_field: proposed})
+        .exclude(pk=proposal.object_id)
+        .order_by("pk")
+    )
+    keys = tuple(
+        str(key)
+        for key in holders.values_list(
+            governed.business_key if governed.business_key != "pk" else "pk",
+            flat=True,
+        )[:10]
+    )
+    country = ""
+    if bank.country_field:
+        if bank.country_field in changes:
+            country = str(changes[bank.country_field].proposed_value or "")
+        else:
+            record = _record_of(proposal)
+            country = str(getattr(record, bank.country_field, "") or "")
+    window = settings.BANK_CHANGE_WINDOW_DAYS
+    # As of the proposal's end (or now while it is open), its own change left out, so a
+    # report reads an old proposal as its approver did.
+    until = proposal.closed_at or timezone.now()
+    since = until - datetime.timedelta(days=window)
+    recent = tuple(
+        AuditEntry.objects.exclude(proposal_id=proposal.pk)
+        .filter(
+            content_type_id=proposal.content_type_id,
+            object_id=proposal.object_id,
+            action=AuditAction.FIELD_CHANGED,
+            field_name=bank.account_field,
+            created_at__gte=since,
+            created_at__lte=until,
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    contacts = tuple(
+        governed.field_label(name) for name in bank.contact_fields if name in changes
+    )
+    # Contact details changed another way shortly before (or while) the bank account
+    # is proposed: a fraudster's number would then be "on file" for the call-back.
+    contact_since = proposal.created_at - datetime.timedelta(days=window)
+    recent_contacts = tuple(
+        governed.field_label(name)
+        for name in bank.contact_fields
+        if name not in changes
+        and AuditEntry.objects.filter(
+            content_type_id=proposal.content_type_id,
+            object_id=proposal.object_id,
+            action=AuditAction.FIELD_CHANGED,
+            field_name=name,
+            created_at__gte=contact_since,
+            created_at__lte=until,
+        ).exists()
+    )
+    return BankFacts(
+        proposed_account=proposed,
+        other_holders=keys,
+        country=country,
+        recent_changes=recent,
+        window_days=window,
+        contact_changes=contacts,
+        recent_contact_changes=recent_contacts,
+    )

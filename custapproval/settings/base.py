@@ -330,3 +330,7 @@ LOGGING = {
 # The address people open the site at; the links in e-mails are built from it. Local
 # settings derive it from HOST and PORT when it is not set; production needs it.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+
+# Bank-detail warnings: a bank account changed within this many days before a new
+# proposal to change it is "changed recently" (twice or more: "several times").
+BANK_CHANGE_WINDOW_DAYS = int(os.environ.get("BANK_CHANGE_WINDOW_DAYS", "90"))

@@ -69,3 +69,119 @@ def test_proposals_from_an_import_cost_queries_per_batch(
     five = import_queries(tmp_path, clerk, 5, "propose", existing=True, start=0)
     ten = import_queries(tmp_path, clerk, 10, "propose", existing=True, start=10)
     assert five == ten
+
+
+# --- Batches with automatic approvals in the mix (issue 17) ---------------------------
+
+MIXED_BATCH = 20
+
+
+def mixed_file(tmp_path, rows: int, proposing_percent: int, name: str) -> str:
+    """Every row renames its customer; of every 10 rows, `proposing_percent` / 10 touch
+    the credit limit, alternately raising it (for approval) and lowering it (approved
+    at once by the workflow's rule)."""
+    proposing = proposing_percent // 10
+    lines = []
+    touched = 0
+    for n in range(rows):
+        limit = 1000
+        if n % 10 < proposing:
+            limit += 500 if touched % 2 == 0 else -500
+            touched += 1
+        lines.append(f"Q{n:05d};Query customer {n} renamed;10;{limit}\n")
+    path = tmp_path / name
+    path.write_text("account;name;customer_group;credit_limit\n" + "".join(lines))
+    return str(path)
+
+
+def mixed_import_queries(tmp_path, actor, rows: int, proposing_percent: int) -> int:
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    path = mixed_file(tmp_path, rows, proposing_percent, f"m{rows}-{proposing_percent}")
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            report = governed_records_import(
+                model=Customer,
+                path=path,
+                file_name="mixed.csv",
+                options=ImportOptions(behaviour="propose"),
+                actor=actor,
+                dry_run=False,
+            )
+        assert report.ok, report.as_dict()
+        # The mix did what it says: the decreases applied, the increases waiting.
+        from workflow.models import ChangeProposal, ProposalState
+
+        states = sorted(
+            ChangeProposal.objects.filter(created_by=actor).values_list(
+                "state", flat=True
+            )
+        )
+        expected = rows // 10 * (proposing_percent // 10)
+        assert len(states) == expected
+        assert states.count(ProposalState.APPLIED) == expected // 2
+        lowered = Customer.objects.filter(
+            account__startswith="Q", credit_limit=Decimal("500")
+        ).count()
+        assert lowered == expected // 2
+        transaction.set_rollback(True)
+    return len([q for q in captured if "SAVEPOINT" not in q["sql"]])
+
+
+@pytest.fixture
+def mixed_batches(monkeypatch, clerk, approver, approvals_on, approval_admin):
+    """Customers Q00000–Q00059, batches of 20 rows, and a workflow whose rule lets a
+    credit limit decrease through without approval (as the demo's does)."""
+    from tests.conftest import make_workflow
+    from tests.factories import CustomerFactory
+    from workflow import services
+    from workflow.core.conditions import ConditionKind
+    from workflow.models import AutoApprovalRule
+
+    monkeypatch.setattr(plan, "BATCH_SIZE", MIXED_BATCH)
+    workflow = make_workflow(approval_admin, {"users": [approver]})
+    workflow = services.workflow_copy(
+        workflow=workflow, actor=approval_admin, as_new_version=True
+    )
+    services.auto_approval_rule_save(
+        rule=AutoApprovalRule(
+            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
+        ),
+        actor=approval_admin,
+    )
+    services.workflow_activate(workflow=workflow, actor=approval_admin)
+    for n in range(3 * MIXED_BATCH):
+        CustomerFactory(
+            account=f"Q{n:05d}", name=f"Query customer {n}", credit_limit=1000
+        )
+
+
+@pytest.mark.django_db
+def test_a_batch_costs_the_same_queries_whatever_share_of_rows_proposes(
+    tmp_path, clerk, mixed_batches
+):
+    """A batch with automatic approvals in it costs the same queries with 10% of its
+    rows proposing as with 30%: the approvals are applied with the batch, not one at
+    a time. A batch proposing nothing costs fewer: it writes no proposals."""
+    mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 10)  # warms the caches
+    none = mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 0)
+    some = mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 10)
+    many = mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 30)
+    assert none < some == many
+
+
+@pytest.mark.django_db
+def test_each_further_batch_with_automatic_approvals_costs_the_same_queries(
+    tmp_path, clerk, mixed_batches
+):
+    mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 10)  # warms the caches
+    one = mixed_import_queries(tmp_path, clerk, MIXED_BATCH, 30)
+    two = mixed_import_queries(tmp_path, clerk, 2 * MIXED_BATCH, 30)
+    three = mixed_import_queries(tmp_path, clerk, 3 * MIXED_BATCH, 30)
+    assert three - two == two - one
+    assert three == mixed_import_queries(tmp_path, clerk, 3 * MIXED_BATCH, 10)
+    # What the import does once (permissions, the workflow, its rules and who may
+    # decide, the e-mails) is not paid again per batch.
+    assert three < 3 * one

@@ -22,6 +22,7 @@ REPORTS = {
     "reconciliation": "admin:workflow_auditreport_reconciliation",
     "duties": "admin:workflow_auditreport_duties",
     "access": "admin:workflow_auditreport_access",
+    "bank": "admin:workflow_auditreport_bank",
 }
 
 

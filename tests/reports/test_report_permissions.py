@@ -45,7 +45,7 @@ def test_clerks_and_approvers_see_no_report_and_export_nothing(
 
 
 @pytest.mark.django_db
-def test_the_index_offers_the_four_reports_under_the_approval_workflow(client, auditor):
+def test_the_index_offers_the_five_reports_under_the_approval_workflow(client, auditor):
     client.force_login(auditor)
 
     home = client.get(reverse("admin:index")).content.decode()

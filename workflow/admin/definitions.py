@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from .. import registry, selectors, services
 from ..exceptions import WorkflowError
-from ..models import AutoApprovalRule, Workflow, WorkflowStep
+from ..models import AutoApprovalRule, StepKindChoices, Workflow, WorkflowStep
 
 NO_ASSIGNEE = gettext_lazy(
     "Assign this step to a group, to at least one user, or to a user field of the record."
@@ -76,6 +76,7 @@ class WorkflowStepForm(GovernedFieldChoicesMixin, forms.ModelForm):
         fields = [
             "sequence",
             "name",
+            "kind",
             "assigned_group",
             "assigned_users",
             "assignee_field",
@@ -94,6 +95,11 @@ class WorkflowStepForm(GovernedFieldChoicesMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_choices()
+        # A step sent without its kind (a form of an older page) is an approval.
+        self.fields["kind"].required = False
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or StepKindChoices.APPROVAL
 
 
 class AutoApprovalRuleForm(GovernedFieldChoicesMixin, forms.ModelForm):
@@ -228,7 +234,7 @@ class WorkflowStepInline(WorkflowPartInline):
     min_num = 1
     filter_horizontal = ["assigned_users"]
     fieldsets = [
-        (None, {"fields": ["sequence", "name"]}),
+        (None, {"fields": ["sequence", "name", "kind"]}),
         (
             gettext_lazy("Assignment"),
             {"fields": ["assigned_group", "assigned_users", "assignee_field"]},

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .. import registry, selectors_status
+from .. import registry, selectors_bank, selectors_status
 from ..selectors_status import RecordStatus
 
 
@@ -65,4 +65,22 @@ class GovernedModelFilter(admin.SimpleListFilter):
         allowed = {value for value, _label in self.lookup_choices}
         if self.value() in allowed:
             return queryset.filter(content_type_id=int(self.value()))
+        return queryset
+
+
+class BankVerifiedFilter(admin.SimpleListFilter):
+    """Records by whether their bank account was verified by a call-back."""
+
+    title = _("bank account")
+    parameter_name = "bank_verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Verified")), ("no", _("Unverified"))]
+
+    def queryset(self, request, queryset):
+        verified = selectors_bank.verified_record_ids(queryset.model)
+        if self.value() == "yes":
+            return queryset.filter(pk__in=verified)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=verified)
         return queryset

@@ -23,7 +23,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import registry, selectors, services
+from .. import registry, selectors, selectors_bank, services
 from ..core.permissions import Action
 from ..core.refusals import RefusalKind
 from ..exceptions import (
@@ -495,6 +495,9 @@ class GovernedModelAdmin(
                 "exclusions": selectors.decision_exclusions(proposal)
                 if pending
                 else [],
+                "bank_warnings": selectors_bank.proposal_bank_warnings(proposal)
+                if proposal.is_open
+                else [],
                 "sent_back": selectors.latest_send_back(proposal)
                 if proposal.state == ProposalState.CHANGES_REQUESTED
                 else None,
@@ -527,6 +530,12 @@ class GovernedModelAdmin(
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
             extra_context.update(self._workflow_context(request, obj))
+            bank = registry.get(self.model).bank
+            if bank is not None and getattr(obj, bank.account_field, ""):
+                status = selectors_bank.bank_status_of(obj)
+                extra_context["bank_status_text"] = (
+                    status.status_text() if status is not None else _("Unverified")
+                )
             # A form sent back (invalid) keeps the version and values it was first
             # loaded with, or a stale form would pass for fresh once its errors are
             # fixed.
@@ -654,6 +663,15 @@ class GovernedModelAdmin(
             )
         if action == "discard":
             return services.proposal_discard(proposal=proposal, actor=actor)
+        if action == "approve" and selectors_bank.is_callback_step(proposal):
+            return services.proposal_callback(
+                proposal=proposal,
+                actor=actor,
+                phone=request.POST.get("phone", ""),
+                person=request.POST.get("person", ""),
+                outcome=request.POST.get("outcome", ""),
+                comment=comment,
+            )
         if action == "approve":
             return services.proposal_approve(
                 proposal=proposal, actor=actor, comment=comment
@@ -731,6 +749,16 @@ class GovernedModelAdmin(
             )
         if action in {"reject", "request_change"}:
             context["comment_required"] = True
+        if action == "approve" and selectors_bank.is_callback_step(proposal):
+            context.update(
+                callback_step=True,
+                callback_numbers=selectors_bank.callback_choices(proposal),
+                phone=request.POST.get("phone", ""),
+                person=request.POST.get("person", ""),
+                outcome=request.POST.get("outcome", ""),
+                action_label=_("Record the call-back"),
+                title=_("Call-back verification"),
+            )
         if error is not None:
             context["error"] = (
                 error.message if isinstance(error, WorkflowError) else error

@@ -29,6 +29,7 @@ from .. import (
     selectors,
     selectors_access,
     selectors_audit_chain,
+    selectors_bank,
     selectors_reports,
 )
 from ..models import AuditReport
@@ -149,6 +150,7 @@ class AuditReportAdmin(admin.ModelAdmin):
         ("reconciliation", "workflow_auditreport_reconciliation"),
         ("duties", "workflow_auditreport_duties"),
         ("access", "workflow_auditreport_access"),
+        ("bank", "workflow_auditreport_bank"),
     )
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -183,6 +185,11 @@ class AuditReportAdmin(admin.ModelAdmin):
                 "access/",
                 wrap(self.access_review_view),
                 name="workflow_auditreport_access",
+            ),
+            path(
+                "bank-warnings/",
+                wrap(self.bank_warnings_view),
+                name="workflow_auditreport_bank",
             ),
         ]
 
@@ -385,4 +392,38 @@ class AuditReportAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(
             request, "admin/workflow/reports/access_review.html", context
+        )
+
+    def bank_warnings_view(self, request):
+        """Every proposal submitted in the period whose new bank account shows a sign
+        of fraud, with its warnings and call-backs."""
+        context = self._context(request, _("Bank-detail warnings"))
+        form = self._filter(request)
+        context.update(form=form, exports=self._exports(request))
+        if form.is_valid():
+            flt = form.report_filter()
+            fmt = self._export_format(request)
+            if fmt:
+                return report_exports.export_response(
+                    fmt,
+                    "bank-detail-warnings",
+                    lambda: report_exports.bank_warnings_table(
+                        selectors_bank.bank_warning_rows(flt)
+                    ),
+                )
+            paginator = Paginator(
+                selectors_bank.bank_warning_rows(flt), selectors_reports.PAGE_SIZE
+            )
+            page = paginator.get_page(request.GET.get("page"))
+            context.update(
+                page=page,
+                previous_url=_url(request, page=page.previous_page_number())
+                if page.has_previous()
+                else "",
+                next_url=_url(request, page=page.next_page_number())
+                if page.has_next()
+                else "",
+            )
+        return TemplateResponse(
+            request, "admin/workflow/reports/bank_warnings.html", context
         )

@@ -22,12 +22,13 @@ from django.contrib.admin.views.main import (
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .. import selectors_status
+from .. import registry, selectors_bank, selectors_status
 from ..selectors_status import STATUS_ANNOTATION, RecordStatus
-from .filters import RecordStatusFilter
+from .filters import BankVerifiedFilter, RecordStatusFilter
 from .pagination import EstimatedCountPaginator
 
 STATUS_COLUMN = "approval_status"
+BANK_COLUMN = "bank_account_status"
 # Parameters of a list's address that page, sort or show it without leaving rows out.
 _NOT_NARROWING = {
     ALL_VAR,
@@ -46,6 +47,12 @@ class StatusChangeList(ChangeList):
         compute it."""
         super().get_results(request)
         self.result_list = selectors_status.with_record_status(self.result_list)
+        if registry.get(self.model).bank is not None:
+            statuses = selectors_bank.bank_statuses(
+                self.model, [r.pk for r in self.result_list]
+            )
+            for row in self.result_list:
+                row.bank_status = statuses.get(row.pk)
 
 
 class ApprovalStatusListMixin:
@@ -60,13 +67,29 @@ class ApprovalStatusListMixin:
 
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))  # type: ignore[misc]
+        if self._has_bank() and BANK_COLUMN not in columns:
+            columns.append(BANK_COLUMN)
         return columns if STATUS_COLUMN in columns else [*columns, STATUS_COLUMN]
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))  # type: ignore[misc]
+        if self._has_bank() and BankVerifiedFilter not in filters:
+            filters.append(BankVerifiedFilter)
         return (
             filters if RecordStatusFilter in filters else [RecordStatusFilter, *filters]
         )
+
+    def _has_bank(self) -> bool:
+        return registry.get(self.model).bank is not None  # type: ignore[attr-defined]
+
+    @admin.display(description=_("Bank account verified"))
+    def bank_account_status(self, obj) -> str:
+        status = getattr(obj, "bank_status", None)
+        if status is not None and status.verified:
+            return format_html(
+                '<span class="bank-verified">{}</span>', status.status_text()
+            )
+        return format_html('<span class="bank-unverified">{}</span>', _("Unverified"))
 
     @admin.display(description=_("Approval status"))
     def approval_status(self, obj) -> str:

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from import_export.formats.base_formats import CSV, XLSX
 
-from .. import selectors, services
+from .. import selectors, selectors_bank, services
 from ..core.permissions import DECIDE_PERMISSION, Action
 from ..exceptions import PermissionRefused, WorkflowError
 from ..models import AuditEntry, ChangeProposal, ProposalState, WorkItem
@@ -391,6 +391,8 @@ class ChangeProposalAdmin(LabelledExportMixin, ReadOnlyAdmin):
             if proposal.state == ProposalState.PENDING
             else [],
             "entries": selectors.proposal_audit_entries(proposal),
+            "bank_warnings": selectors_bank.proposal_bank_warnings(proposal),
+            "callbacks": selectors_bank.proposal_callbacks(proposal),
             "may_reassign": may_reassign,
             "candidates": selectors.handover_candidates(proposal)
             if may_reassign

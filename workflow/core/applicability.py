@@ -4,6 +4,7 @@ record with them passes the model's validation."""
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterable, Mapping
 
 from django.core.exceptions import ValidationError
@@ -75,15 +76,33 @@ def record_problems(
 
 
 def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:
-    unique_sets = [set(fields) for fields in model._meta.unique_together]
+    return any(concrete_field(model, n).unique for n in changed) or any(
+        s & changed for s in _unique_sets(model)
+    )
+
+
+def _unique_sets(model: type[models.Model]) -> tuple[frozenset[str], ...]:
+    """The sets of fields that are unique together, by `unique_together` and unique
+    constraints: a model's declaration, so worked out once per model class (an import
+    asks for every row); a stand-in that is no class is worked out each time."""
+    if isinstance(model, type):
+        return _unique_sets_of_class(model)
+    return _unique_sets_uncached(model)
+
+
+@functools.cache
+def _unique_sets_of_class(model: type[models.Model]) -> tuple[frozenset[str], ...]:
+    return _unique_sets_uncached(model)
+
+
+def _unique_sets_uncached(model: type[models.Model]) -> tuple[frozenset[str], ...]:
+    unique_sets = [frozenset(fields) for fields in model._meta.unique_together]
     unique_sets += [
-        _constraint_fields(model, c)
+        frozenset(_constraint_fields(model, c))
         for c in model._meta.constraints
         if isinstance(c, models.UniqueConstraint)
     ]
-    return any(concrete_field(model, n).unique for n in changed) or any(
-        s & changed for s in unique_sets
-    )
+    return tuple(unique_sets)
 
 
 def _constraint_fields(

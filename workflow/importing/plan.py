@@ -249,7 +249,14 @@ class ImportPlanner:
                 _("The column %(columns)s appears twice.")
                 % {"columns": _listed(doubled)}
             )
-        unknown = [c for c in header if c and c not in self.fields]
+        # A column the engine's own export writes (the bank account's verified
+        # status) is read by nobody: an exported file imports unchanged.
+        bank = registry.get(self.model).bank
+        exported_only = {bank.status_column} if bank is not None else set()
+        self.ignored_columns += [c for c in header if c in exported_only]
+        unknown = [
+            c for c in header if c and c not in self.fields and c not in exported_only
+        ]
         if unknown and not self.options.ignore_unknown_columns:
             raise FileRefused(
                 _(

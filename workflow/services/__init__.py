@@ -5,6 +5,7 @@ from __future__ import annotations
 from .bulk import BulkApproval, proposals_approve_bulk
 from .decisions import (
     proposal_approve,
+    proposal_callback,
     proposal_recall,
     proposal_reject,
     proposal_request_change,
@@ -71,6 +72,7 @@ __all__ = [
     "outbox_deliver",
     "outbox_messages_send_again",
     "proposal_approve",
+    "proposal_callback",
     "proposals_approve_bulk",
     "proposal_discard",
     "proposal_discard_field",

@@ -25,6 +25,7 @@ from ..audit import Translated, audit_for_proposal, audit_write, in_every_langua
 from ..bulk_sql import rows_update
 from ..core import completion, lifecycle, routing
 from ..core.actions import action_refusal
+from ..core.bank import decision_kind_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
 from ..enforcement import engine_writes
@@ -90,6 +91,11 @@ def proposals_approve_bulk(
                 model_name=proposal.content_type.model,
                 state_label=state_labels[proposal.state],
             )
+            if refusal is None and proposal.current_step is not None:
+                # A call-back step is approved one by one, with its call recorded.
+                refusal = decision_kind_refusal(
+                    proposal.current_step.kind, with_call=False
+                )
             if refusal is not None:
                 outcome.refused[pid] = str(refusal)
         items = _open_items(proposals, actor, exclude=set(outcome.refused))

@@ -26,6 +26,12 @@ from ..audit import (
 )
 from ..core import completion, lifecycle, routing
 from ..core.actions import eligible, handover_refusal, justification_refusal
+from ..core.bank import (
+    CallbackEvidence,
+    CallbackOutcome,
+    callback_refusal,
+    decision_kind_refusal,
+)
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
 from ..exceptions import (
@@ -45,6 +51,7 @@ from ..exceptions import (
 from ..models import (
     AuditAction,
     AuditEntry,
+    CallbackVerification,
     ChangeProposal,
     EscalationAction,
     ProposalState,
@@ -56,7 +63,7 @@ from ..models import (
     WorkItemState,
 )
 from ..selectors import Conflict, applicability_of
-from ..selectors_facts import candidate_facts, proposal_facts
+from ..selectors_facts import callback_facts, candidate_facts, proposal_facts
 from ..text import clean_comment
 from .common import (
     field_audit,
@@ -375,17 +382,88 @@ def _vote(
     """Record `actor`'s decision on their work item, if the core lets them; returns the
     locked proposal and the decision's audit row."""
     proposal, work_item = _lock_for_decision(proposal, actor, action)
+    if action == Action.APPROVE and proposal.current_step is not None:
+        refusal = decision_kind_refusal(proposal.current_step.kind, with_call=False)
+        if refusal is not None:
+            raise refusal.error()
+    return proposal, _record_vote(proposal, work_item, actor, action, comment, source)
+
+
+def _record_vote(
+    proposal: ChangeProposal,
+    work_item: WorkItem,
+    actor: User,
+    action: Action,
+    comment: str | Translated,
+    source: Source,
+) -> AuditEntry:
     transition, audit_action = _VOTES[action]
-    getattr(work_item, transition)(comment=comment)
+    text = comment.text if isinstance(comment, Translated) else comment
+    getattr(work_item, transition)(comment=text)
     work_item.save(update_fields=["state", "comment", "decided_at"])
-    entry = audit_for_proposal(
+    return audit_for_proposal(
         proposal=proposal,
         action=audit_action,
         actor=actor,
         comment=comment,
         source=source,
     )
-    return proposal, entry
+
+
+def proposal_callback(
+    *,
+    proposal: ChangeProposal,
+    actor: User,
+    phone: str,
+    person: str,
+    outcome: str,
+    comment: str = "",
+    source: Source = Source.BROWSER,
+) -> ChangeProposal:
+    """Record the call-back of a call-back verification step as `actor`: the number
+    called (one the record had before the change), the person reached and the
+    outcome. A confirmed call approves the step, a failed one rejects the proposal;
+    the evidence is kept with the decision and in the audit trail."""
+    comment = clean_comment(comment)
+    evidence = CallbackEvidence(
+        phone=(phone or "").strip(),
+        person=clean_comment(person or "")[:200],
+        outcome=(outcome or "").strip(),
+    )
+    action = (
+        Action.APPROVE
+        if evidence.outcome == CallbackOutcome.CONFIRMED
+        else Action.REJECT
+    )
+    with transaction.atomic():
+        proposal, work_item = _lock_for_decision(proposal, actor, action)
+        refusal = callback_refusal(callback_facts(proposal), evidence)
+        if refusal is not None:
+            raise refusal.error()
+        CallbackVerification.objects.create(
+            proposal=proposal,
+            work_item=work_item,
+            submission_round=proposal.submission_round,
+            verifier=actor,
+            phone_called=evidence.phone,
+            person_reached=evidence.person,
+            outcome=evidence.outcome,
+        )
+        text = in_every_language(partial(callback_text, evidence, comment))
+        entry = _record_vote(proposal, work_item, actor, action, text, source)
+        audit_write([entry, *_after_decision(proposal, actor, comment=text.text)])
+    return proposal
+
+
+def callback_text(evidence: CallbackEvidence, comment: str) -> str:
+    """The evidence of a call-back as the History, the reports and their exports
+    show it, with the verifier's own comment."""
+    if evidence.outcome == CallbackOutcome.CONFIRMED:
+        text = _("Call-back to %(phone)s, reached %(person)s: confirmed.")
+    else:
+        text = _("Call-back to %(phone)s, reached %(person)s: failed.")
+    text = text % {"phone": evidence.phone, "person": evidence.person}
+    return f"{text} {comment}" if comment else text
 
 
 def _after_decision(

@@ -8,8 +8,8 @@ what a change to a field under approval does: write it, fail the row, or propose
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,17 +18,19 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
-from ..core import routing
+from ..core import applicability, routing
 from ..core.actions import eligible, justification_refusal
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
 from ..core.permissions import Action, required_permissions
+from ..core.routing import Route
 from ..enforcement import engine_writes
 from ..exceptions import (
     BEHAVIOUR_NOT_PERMITTED,
@@ -61,6 +63,7 @@ from ..models import (
     WorkflowStep,
     WorkItem,
 )
+from ..selectors import applicability_of
 from ..selectors_facts import actor_facts, candidate_facts
 from ..text import clean_comment
 from .common import require_model_permission, work_items_build
@@ -173,7 +176,12 @@ def governed_records_import(
             return report
         with transaction.atomic():
             writer = _ImportWriter(
-                model, actor, justification, source=source, file_name=file_name
+                model,
+                actor,
+                justification,
+                source=source,
+                file_name=file_name,
+                references_resolved=planner.lookup_fields,
             )
             for batch in planner.batches(table):
                 plans = planner.plan_batch(batch, columns, lock=True)
@@ -240,6 +248,7 @@ class _ImportWriter:
         *,
         source: Source = Source.IMPORT,
         file_name: str = "",
+        references_resolved: Iterable[str] = (),
     ) -> None:
         self.model = model
         self.actor = actor
@@ -267,6 +276,11 @@ class _ImportWriter:
         self._submission: _Submission | None = None
         # Proposals assigned to each approver, for one e-mail each when the import ends.
         self.assigned: dict[int, tuple[User, list[int]]] = {}
+        # Proposals applied without approval, for one e-mail to the importer.
+        self.applied: list[int] = []
+        # References the planner looked up for each batch: not fetched again when
+        # proposed values are checked before they are applied.
+        self.references_resolved = tuple(references_resolved)
 
     # --- reading values ---------------------------------------------------------
 
@@ -479,7 +493,13 @@ class _ImportWriter:
                     )
             instances_insert(ProposedChange, changes, keys=False)
             changes_tallied(added=changes)
-            slow = self._submit(proposals, rows)
+            slow = self._submit(
+                [
+                    (proposal, _instance(plan))
+                    for plan, proposal in zip(proposing, proposals, strict=True)
+                ],
+                rows,
+            )
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
         for proposal in slow:
@@ -488,13 +508,19 @@ class _ImportWriter:
             )
 
     def finish(self) -> None:
-        """After the last batch: one e-mail per approver about all their new items."""
+        """After the last batch: one e-mail per approver about all their new items,
+        and one to the importer about every proposal applied without approval."""
         for assignee, proposal_ids in self.assigned.values():
             notifications.notify_many(
                 event=notifications.ASSIGNED,
                 proposal_ids=proposal_ids,
                 recipients=[assignee],
             )
+        notifications.notify_many(
+            event=notifications.APPLIED,
+            proposal_ids=self.applied,
+            recipients=[self.actor],
+        )
 
     # --- submitting the batch's proposals ---------------------------------------
 
@@ -506,29 +532,49 @@ class _ImportWriter:
         return self._submission
 
     def _submit(
-        self, proposals: list[ChangeProposal], rows: list[tuple]
+        self,
+        submitted: list[tuple[ChangeProposal, models.Model]],
+        rows: list[tuple],
     ) -> list[ChangeProposal]:
         """Submit imported proposals with a few queries in all instead of many each.
 
-        The same rules as `proposal_submit`: the active workflow, automatic approval,
-        step conditions with skips recorded, and assignees who may decide. Returns the
-        proposals the fast path cannot decide alone (automatic approval, an assignee
-        taken from the record): they go through `proposal_submit` itself.
+        The same rules as `proposal_submit`, asked once per proposal: automatic
+        approval, step conditions with skips recorded, assignees who may decide,
+        and whether the values still apply. A proposal the rules approve at once
+        (or whose every step is skipped) is applied here with the batch: its record
+        in one UPDATE per batch, its audit rows with the batch's. Returns the
+        proposals the batch cannot decide alone (an assignee taken from the record,
+        values that no longer apply, an empty workflow): they go through
+        `proposal_submit` itself.
         """
         context = self._submission_context()
         workflow, actor = context.workflow, self.actor
-        fast, slow = [], []
-        for proposal in proposals:
+        fast, applying, slow = [], [], []
+        for proposal, record in submitted:
+            # Kept on the instance by write(): not a model field, so django-stubs
+            # does not know it.
+            changes = proposal.prefetched_changes  # type: ignore[attr-defined]
             proposed = {
-                c.field_name: (c.original_value, c.proposed_value)
-                # Kept on the instance by write(): not a model field, so django-stubs
-                # does not know it.
-                for c in proposal.prefetched_changes  # type: ignore[attr-defined]
+                c.field_name: (c.original_value, c.proposed_value) for c in changes
             }
-            route = routing.next_step(context.steps, 0, proposed)
-            first = route.step
+            if not context.steps:
+                # proposal_submit refuses it, saying why.
+                slow.append(proposal)
+                continue
             automatic = routing.automatic_approval(context.auto_rules, proposed)
-            if automatic or first is None or first.assignee_field:
+            route = routing.next_step(context.steps, 0, proposed)
+            if automatic or route.step is None:
+                found = applicability_of(
+                    record, changes, references_resolved=self.references_resolved
+                )
+                if not found.applies:
+                    # Ends in Conflict, with its reasons: the single path says so.
+                    slow.append(proposal)
+                    continue
+                applying.append((proposal, record, found.values, automatic, route))
+                continue
+            first = route.step
+            if first.assignee_field:
                 slow.append(proposal)
                 continue
             if not context.assignees_by_step[first.pk]:
@@ -544,25 +590,8 @@ class _ImportWriter:
             items += work_items_build(
                 proposal, first, context.assignees_by_step[first.pk], now=self.now
             )
-            rows.append(
-                self._proposal_row(
-                    proposal,
-                    AuditAction.SUBMITTED,
-                    context.sent_text,
-                    actor=actor,
-                    source=proposal.source,
-                )
-            )
-            rows += [
-                self._proposal_row(
-                    proposal,
-                    AuditAction.STEP_SKIPPED,
-                    context.skip_texts[step.pk],
-                    actor=None,
-                    source=Source.SYSTEM,
-                )
-                for step in skipped
-            ]
+            rows.append(self._submitted_row(proposal, context))
+            rows += self._skipped_rows(proposal, skipped, context)
             rows.append(
                 self._proposal_row(
                     proposal,
@@ -572,10 +601,12 @@ class _ImportWriter:
                     source=Source.SYSTEM,
                 )
             )
-        if fast:
+        applied = self._apply_all(applying, rows, context)
+        submitted_now = [p for p, _first, _skipped in fast] + applied
+        if submitted_now:
             rows_update(
                 ChangeProposal,
-                [p for p, _first, _skipped in fast],
+                submitted_now,
                 [
                     "state",
                     "submitted_by",
@@ -583,9 +614,11 @@ class _ImportWriter:
                     "workflow",
                     "current_step",
                     "submission_round",
+                    "closed_at",
                 ],
             )
-            proposals_tallied([p for p, _first, _skipped in fast])
+            proposals_tallied(submitted_now)
+        if items:
             instances_insert(WorkItem, items, keys=False)
             for item in items:
                 self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[
@@ -593,11 +626,122 @@ class _ImportWriter:
                 ].append(item.proposal.pk)
         return slow
 
+    def _apply_all(
+        self,
+        applying: list[tuple[ChangeProposal, models.Model, dict, tuple, Route]],
+        rows: list[tuple],
+        context: _Submission,
+    ) -> list[ChangeProposal]:
+        """Submit and apply at once the proposals that need no approval, as
+        `proposal_submit` would: approved by their rules (or with every step
+        skipped), their values written to the records in one UPDATE per set of
+        fields, with the same audit rows; the importer hears of them in one e-mail
+        when the import ends. Returns the proposals, applied."""
+        by_fields: dict[tuple[str, ...], list[models.Model]] = {}
+        applied = []
+        for proposal, record, values, automatic, route in applying:
+            proposal.submit(
+                by=self.actor,
+                workflow=context.workflow,
+                justification=self.justification,
+            )
+            rows.append(self._submitted_row(proposal, context))
+            if automatic:
+                rows.append(
+                    self._proposal_row(
+                        proposal,
+                        AuditAction.AUTO_APPROVED,
+                        context.auto_approved_text(automatic),
+                        actor=None,
+                        source=Source.SYSTEM,
+                    )
+                )
+                # Applied by the system: no person approved it.
+                writer = None
+            else:
+                rows += self._skipped_rows(proposal, route.skipped, context)
+                # Every step skipped: applied as the submitter's own change.
+                writer = self.actor
+            comment = context.applied_text(proposal.pk)
+            for name, value in values.items():
+                model_field = self.fields[name]
+                old_raw = registry.current_value(record, model_field)
+                new_raw = registry.serialize_value(model_field, value)
+                setattr(
+                    record,
+                    model_field.attname,
+                    applicability.attvalue(model_field, value),
+                )
+                rows.append(
+                    audit_row(
+                        action=AuditAction.FIELD_CHANGED,
+                        actor=writer,
+                        source=proposal.source,
+                        content_type_id=self.content_type.pk,
+                        object_id=record.pk,
+                        object_repr=str(record),
+                        proposal_id=proposal.pk,
+                        field_name=name,
+                        field_label=capfirst(str(model_field.verbose_name)),
+                        old_value=old_raw,
+                        new_value=new_raw,
+                        old_display=self._display(name, old_raw),
+                        new_display=self._display(name, new_raw),
+                        comment=comment,
+                        created_at=self.now,
+                    )
+                )
+            if "updated_at" in self.fields:
+                # django-stubs cannot know that this model has the field.
+                record.updated_at = self.now  # type: ignore[attr-defined]
+            by_fields.setdefault(tuple(sorted(values)), []).append(record)
+            proposal.apply()
+            rows.append(
+                self._proposal_row(
+                    proposal, AuditAction.APPLIED, "", actor=None, source=Source.SYSTEM
+                )
+            )
+            applied.append(proposal)
+            self.applied.append(proposal.pk)
+        stamp = ["updated_at"] if "updated_at" in self.fields else []
+        with engine_writes():
+            for names, records in by_fields.items():
+                rows_update(self.model, records, [*names, *stamp])
+        return applied
+
+    def _submitted_row(
+        self, proposal: ChangeProposal, context: _Submission
+    ) -> tuple[object, ...]:
+        return self._proposal_row(
+            proposal,
+            AuditAction.SUBMITTED,
+            context.sent_text,
+            actor=self.actor,
+            source=proposal.source,
+        )
+
+    def _skipped_rows(
+        self,
+        proposal: ChangeProposal,
+        skipped: tuple[WorkflowStep, ...],
+        context: _Submission,
+    ) -> list[tuple[object, ...]]:
+        return [
+            self._proposal_row(
+                proposal,
+                AuditAction.STEP_SKIPPED,
+                context.skip_texts[step.pk],
+                actor=None,
+                source=Source.SYSTEM,
+            )
+            for step in skipped
+        ]
+
     def _proposal_row(
         self,
         proposal: ChangeProposal,
         action: AuditAction,
-        comment: Translated,
+        comment: Translated | str,
         *,
         actor: User | None,
         source: Source | str,
@@ -627,6 +771,30 @@ class _Submission:
     sent_text: Translated
     skip_texts: dict[int, Translated]
     assigned_texts: dict[int, Translated]
+    # "Applied from proposal %(id)s." in every language, filled in per proposal.
+    applied_template: Translated
+    # The automatic approval's sentence by the rules that matched, built once each.
+    auto_texts: dict[tuple[int, ...], Translated] = field(default_factory=dict)
+
+    def applied_text(self, proposal_id: int) -> Translated:
+        """The comment of the values applied from a proposal, in every language,
+        without translating anything again."""
+        values = {"id": proposal_id}
+        text, translations = self.applied_template
+        return Translated(
+            text % values, {code: t % values for code, t in translations.items()}
+        )
+
+    def auto_approved_text(self, rules: tuple[AutoApprovalRule, ...]) -> Translated:
+        """The audit comment of an automatic approval by `rules`, as
+        `proposal_submit` writes it."""
+        key = tuple(rule.pk for rule in rules)
+        if key not in self.auto_texts:
+            text = selectors.auto_approval_text(self.workflow, rules)
+            self.auto_texts[key] = in_every_language(
+                lambda: _("No approval needed: %(rule)s.") % {"rule": text}
+            )
+        return self.auto_texts[key]
 
     @classmethod
     def load(
@@ -689,6 +857,9 @@ class _Submission:
             ),
             skip_texts=skip_texts,
             assigned_texts=assigned_texts,
+            applied_template=in_every_language(
+                lambda: _("Applied from proposal %(id)s.")
+            ),
         )
 
 

@@ -45,6 +45,7 @@ from workflow.models import (
     DataEntityBehavior,
     EscalationAction,
     Source,
+    StepKindChoices,
     TimeUnit,
     Workflow,
     WorkflowStep,
@@ -508,7 +509,10 @@ class Command(BaseCommand):
             step=WorkflowStep(
                 workflow=second,
                 sequence=2,
-                name="Finance manager approval of bank account changes",
+                name="Call-back verification of bank account changes",
+                # The finance manager calls the customer back on the phone number
+                # it had before the change, and records the call.
+                kind=StepKindChoices.CALLBACK,
                 assigned_group=groups[FINANCE_MANAGERS],
                 condition_kind=ConditionKind.CHANGES,
                 condition_field="bank_account",

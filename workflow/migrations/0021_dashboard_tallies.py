@@ -62,7 +62,7 @@ def count_existing_proposals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflow", "0019_reports"),
+        ("workflow", "0020_bank_details"),
     ]
 
     operations = [
