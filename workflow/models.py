@@ -1276,9 +1276,9 @@ class DashboardTally(models.Model):
     """How many proposals (or proposed changes) of a kind fall in one hour (UTC).
 
     The dashboard reads these instead of counting the proposal tables, so it costs the
-    same whatever the history. The services keep them in the transaction that changes
-    a proposal (workflow/services/tallies.py); `dashboard_tallies_recount` rebuilds
-    them from the tables.
+    same whatever the history. The services add rows in the transaction that changes
+    a proposal (workflow/services/tallies.py); `dashboard_tallies_compact` folds them
+    into one per key, `dashboard_tallies_recount` rebuilds them from the tables.
     """
 
     kind = models.CharField(_("kind"), max_length=10)
@@ -1290,12 +1290,11 @@ class DashboardTally(models.Model):
     class Meta:
         verbose_name = _("dashboard tally")
         verbose_name_plural = _("dashboard tallies")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "label", "hour"], name="dashboardtally_one_per_hour"
-            ),
+        # Several rows may count one key (rows are only inserted, then folded now and
+        # then by dashboard_tallies_compact): no unique constraint, so no row lock.
+        indexes = [
+            models.Index(fields=["kind", "hour"], name="dashboardtally_kind_hour")
         ]
-        indexes = [models.Index(fields=["hour"], name="dashboardtally_hour_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label} {self.hour:%Y-%m-%d %H:00}: {self.count}"

@@ -306,3 +306,22 @@ def test_the_dashboard_is_counted_on_every_visit_by_default(
     assert 'id="dashboard-open"><a href="/admin/workflow/changeproposal/">2<' in again
     assert "Figures as of" in again
     assert "counted again every minute" not in again
+
+
+@pytest.mark.django_db
+def test_folding_the_tallies_keeps_the_dashboard_and_leaves_a_row_per_key(
+    clerk, approver, approvals_on, active_workflow
+):
+    for n in range(4):
+        submit(CustomerFactory(), clerk, credit_limit=Decimal(n + 500))
+    before = tallies_stored()
+    rows_before = DashboardTally.objects.count()
+    figures_before = selectors_dashboard.open_proposals(now=timezone.now())
+
+    folded = services.dashboard_tallies_compact()
+
+    assert tallies_stored() == before
+    assert DashboardTally.objects.count() == len(before)
+    assert folded == rows_before - len(before) > 0
+    assert selectors_dashboard.open_proposals(now=timezone.now()) == figures_before
+    assert_tallies_match_a_recount()

@@ -90,12 +90,8 @@ class Migration(migrations.Migration):
                 "verbose_name": "dashboard tally",
                 "verbose_name_plural": "dashboard tallies",
                 "indexes": [
-                    models.Index(fields=["hour"], name="dashboardtally_hour_idx")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("kind", "label", "hour"),
-                        name="dashboardtally_one_per_hour",
+                    models.Index(
+                        fields=["kind", "hour"], name="dashboardtally_kind_hour"
                     )
                 ],
             },

@@ -16,9 +16,6 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Iterable
-from functools import reduce
-from operator import or_
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
@@ -110,30 +107,50 @@ def changes_tallied(
 
 
 def tallies_add(deltas: Counter[Key]) -> None:
-    """Add each delta to its tally in one statement, in key order (so that concurrent
-    transactions lock the rows in the same order), and drop tallies left at zero."""
-    changed = sorted((key, n) for key, n in deltas.items() if n)
-    if not changed:
-        return
-    table = connection.ops.quote_name(DashboardTally._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(changed))
-    params: list[Any] = []
-    for (kind, label, hour), n in changed:
-        params += [kind, label, connection.ops.adapt_datetimefield_value(hour), n]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (kind, label, hour, count) VALUES {values} "
-            f"ON CONFLICT (kind, label, hour) DO UPDATE "
-            f"SET count = {table}.count + excluded.count",
-            params,
-        )
-    dropped = [
-        Q(kind=kind, label=label, hour=hour)
-        for (kind, label, hour), n in changed
-        if n < 0
+    """Write each non-zero delta as a row of its own.
+
+    Rows are only ever inserted, never updated: a transaction that moves a count
+    (a long import, say) locks no row that another one needs, so a clerk's submit
+    never waits for an import to commit. The readers add the rows of a key up;
+    `dashboard_tallies_compact` folds them into one row per key now and then.
+    """
+    rows = [
+        DashboardTally(kind=kind, label=label, hour=hour, count=n)
+        for (kind, label, hour), n in sorted(deltas.items())
+        if n
     ]
-    if dropped:
-        DashboardTally.objects.filter(reduce(or_, dropped), count=0).delete()
+    if rows:
+        DashboardTally.objects.bulk_create(rows)
+
+
+def dashboard_tallies_compact() -> int:
+    """Fold the tallies into one row per key (dropping keys that add up to zero), so
+    that the dashboard reads a few rows per hour whatever the traffic; returns the
+    rows folded away. Safe beside writers and other compactors: it deletes the rows
+    it read and inserts their sums in one transaction, and rows written meanwhile
+    are left for the next time."""
+    table = connection.ops.quote_name(DashboardTally._meta.db_table)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {table} RETURNING kind, label, hour, count"
+                )
+                read = cursor.fetchall()
+        else:
+            read = list(
+                DashboardTally.objects.values_list("kind", "label", "hour", "count")
+            )
+            DashboardTally.objects.all().delete()
+        sums: Counter[Key] = Counter()
+        for kind, label, hour, n in read:
+            sums[(kind, label, hour)] += n
+        DashboardTally.objects.bulk_create(
+            DashboardTally(kind=kind, label=label, hour=hour, count=n)
+            for (kind, label, hour), n in sorted(sums.items())
+            if n
+        )
+    return len(read) - sum(1 for n in sums.values() if n)
 
 
 def tallies_counted_from_tables() -> dict[Key, int]:
@@ -175,12 +192,13 @@ def tallies_counted_from_tables() -> dict[Key, int]:
 
 
 def tallies_stored() -> dict[Key, int]:
-    return {
-        (kind, label, hour): n
-        for kind, label, hour, n in DashboardTally.objects.exclude(count=0).values_list(
-            "kind", "label", "hour", "count"
-        )
-    }
+    """The tallies as the dashboard adds them up, one count per key."""
+    sums: Counter[Key] = Counter()
+    for kind, label, hour, n in DashboardTally.objects.values_list(
+        "kind", "label", "hour", "count"
+    ):
+        sums[(kind, label, hour)] += n
+    return {key: n for key, n in sums.items() if n}
 
 
 def dashboard_tallies_recount() -> int:
