@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR
 from django.utils.translation import gettext_lazy as _
 from import_export.formats.base_formats import CSV, XLSX
 
@@ -113,13 +114,33 @@ class CustomerAdmin(LabelledExportMixin, GovernedModelAdmin):
         return customer.payment_terms.code if customer.payment_terms else ""
 
     def get_search_results(self, request, queryset, search_term):
-        """An IBAN in groups is searched compact, a phone number by its digits."""
+        """An IBAN in groups is searched compact, a phone number by its digits; the
+        start of an account finds the accounts that start with it.
+
+        Unless a column was chosen to sort by, the results keep the account order, by
+        the means that costs the same at any size of the table (customers.selectors).
+        """
+        sorted_by_column = ORDER_VAR in request.GET
+        by_account = selectors.customers_by_account_start(queryset, search_term)
+        if by_account is not None:
+            if not sorted_by_column:
+                by_account = by_account.order_by(selectors.account_order(queryset))
+            return by_account, False
         search = selectors.customer_search(search_term)
         results, may_have_duplicates = super().get_search_results(
             request, queryset, search.text
         )
         if search.phone:
             results = results | queryset.filter(selectors.phone_matches(search.phone))
+        if search_term.strip() and not sorted_by_column:
+            # A search that finds few customers sorts them (cheap, whatever the size
+            # of the table); by the account index, PostgreSQL may walk the whole index
+            # to find them when they come late in the order.
+            found = results.order_by()[: selectors.FEW_MATCHES + 1].count()
+            if found <= selectors.FEW_MATCHES:
+                results = results.order_by(
+                    selectors.account_order_without_index(), "pk"
+                )
         return results, may_have_duplicates
 
     def get_readonly_fields(self, request, obj=None):

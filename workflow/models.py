@@ -6,8 +6,10 @@ through the content type framework, so vendors fit beside customers unchanged.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -418,6 +420,17 @@ OPEN_PROPOSAL_STATES = tuple(ProposalState(s) for s in lifecycle.OPEN)
 EDITABLE_PROPOSAL_STATES = tuple(ProposalState(s) for s in lifecycle.EDITABLE)
 
 
+# What the dashboard's tallies count a proposal by (workflow/services/tallies.py).
+TALLY_FIELDS = ("state", "created_at", "submitted_at", "closed_at")
+
+
+class TallyFacts(NamedTuple):
+    state: str
+    created_at: datetime.datetime
+    submitted_at: datetime.datetime | None
+    closed_at: datetime.datetime | None
+
+
 class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     content_type = models.ForeignKey(
         ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("model")
@@ -517,6 +530,31 @@ class ChangeProposal(ConcurrentTransitionMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_PROPOSAL_STATES
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Keep what the dashboard's tallies count this proposal as, so that the
+        services can move its count when they save a transition."""
+        instance = super().from_db(db, field_names, values)
+        instance._tallied = instance.tally_facts()
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        """A proposal read again is counted as it now stands (see `from_db`)."""
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._tallied = self.tally_facts()
+
+    def tally_facts(self) -> TallyFacts | None:
+        """The fields the dashboard's tallies count by; None when some were not read."""
+        loaded = self.__dict__
+        if any(name not in loaded for name in TALLY_FIELDS):
+            return None
+        return TallyFacts(
+            state=self.state,
+            created_at=self.created_at,
+            submitted_at=self.submitted_at,
+            closed_at=self.closed_at,
+        )
 
     @transition(
         field=state,
@@ -1296,6 +1334,43 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class TallyKind:
+    """What a dashboard tally counts (never shown: the dashboard labels its figures)."""
+
+    OPEN = "open"  # open proposals, by status and the hour they started
+    CONFLICT = "conflict"  # proposals ended in conflict, by the hour
+    APPLIED = "applied"  # proposals applied, by the hour
+    FIELD = "field"  # proposed changes, by field and the hour proposed
+
+
+class DashboardTally(models.Model):
+    """How many proposals (or proposed changes) of a kind fall in one hour (UTC).
+
+    The dashboard reads these instead of counting the proposal tables, so it costs the
+    same whatever the history. The services add rows in the transaction that changes
+    a proposal (workflow/services/tallies.py); `dashboard_tallies_compact` folds them
+    into one per key, `dashboard_tallies_recount` rebuilds them from the tables.
+    """
+
+    kind = models.CharField(_("kind"), max_length=10)
+    # The status of an open proposal; "app_label.model.field" of a proposed change.
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    hour = models.DateTimeField(_("hour"))
+    count = models.BigIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("dashboard tally")
+        verbose_name_plural = _("dashboard tallies")
+        # Several rows may count one key (rows are only inserted, then folded now and
+        # then by dashboard_tallies_compact): no unique constraint, so no row lock.
+        indexes = [
+            models.Index(fields=["kind", "hour"], name="dashboardtally_kind_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label} {self.hour:%Y-%m-%d %H:00}: {self.count}"
 
 
 class CallbackOutcomeChoices(models.TextChoices):

@@ -7,7 +7,6 @@ costs the same at 100 proposals as at 100,000. Days are days in the current time
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,17 +15,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .models import (
-    OPEN_PROPOSAL_STATES,
     ChangeProposal,
+    DashboardTally,
     ProposalState,
-    ProposedChange,
+    TallyKind,
     WorkItem,
     WorkItemState,
 )
@@ -125,52 +123,50 @@ def recent_window(
     return dates, _local_midnight(dates[0]), _local_midnight(today + timedelta(days=1))
 
 
+def _tallies(kind: str, **lookups: Any) -> QuerySet[DashboardTally]:
+    return DashboardTally.objects.filter(kind=kind, **lookups).exclude(count=0)
+
+
 def open_proposals(*, now: datetime.datetime, days: int = RECENT_DAYS) -> OpenProposals:
     """Open proposals by state and by age, and the conflicts of the last `days` days.
 
-    One query: one row per state, with a count per age bucket.
+    One query on the dashboard's tallies (an hour's count per state and kind), so it
+    costs the same whatever the number of proposals. Ages are counted to the hour: a
+    proposal counts by the start of the hour (UTC) it started in.
     """
     _dates, since, _until = recent_window(now, days)
-    buckets = {}
-    for key, _label, younger, older in AGE_BUCKETS:
-        # The youngest bucket has no lower bound, so every open proposal is counted
-        # once even if a clock ran ahead.
-        condition = Q(started__lte=now - younger) if younger else Q()
-        if older is not None:
-            condition &= Q(started__gt=now - older)
-        buckets[key] = Count("pk", filter=condition or None)
-    rows = (
-        ChangeProposal.objects.filter(
-            Q(state__in=OPEN_PROPOSAL_STATES)
-            | Q(state=ProposalState.CONFLICT, closed_at__gte=since)
-        )
-        .alias(started=Coalesce("submitted_at", "created_at"))
-        .values("state")
-        .annotate(total=Count("pk"), **buckets)
-        .order_by()
-    )
-    # A row has a count per age bucket as well, which django-stubs cannot know from
-    # annotate(**buckets).
-    by_state: dict[str, Mapping[str, Any]] = {row["state"]: row for row in rows}
-    conflicts = by_state.pop(ProposalState.CONFLICT, None)
+    rows = DashboardTally.objects.filter(
+        Q(kind=TallyKind.OPEN) | Q(kind=TallyKind.CONFLICT, hour__gte=since)
+    ).values_list("kind", "label", "hour", "count")
+    totals: dict[str, int] = {}
+    ages = dict.fromkeys((key for key, *_rest in AGE_BUCKETS), 0)
+    conflicts = 0
+    for kind, state, hour, count in rows:
+        if kind == TallyKind.CONFLICT:
+            conflicts += count
+            continue
+        totals[state] = totals.get(state, 0) + count
+        age = now - hour
+        for key, _label, younger, older in AGE_BUCKETS:
+            # The youngest bucket has no lower bound, so every open proposal is
+            # counted once even if a clock ran ahead.
+            if (not younger or age >= younger) and (older is None or age < older):
+                ages[key] += count
+                break
     return OpenProposals(
         by_state=[
             StateCount(
                 state=state,
                 label=str(ProposalState(state).label),
-                count=by_state.get(state, {}).get("total", 0),
+                count=totals.get(state, 0),
             )
             for state in STATE_ORDER
         ],
         by_age=[
-            LabelCount(
-                key=key,
-                label=str(label),
-                count=sum(row[key] for row in by_state.values()),
-            )
+            LabelCount(key=key, label=str(label), count=ages[key])
             for key, label, _younger, _older in AGE_BUCKETS
         ],
-        recent_conflicts=conflicts["total"] if conflicts else 0,
+        recent_conflicts=conflicts,
     )
 
 
@@ -188,16 +184,17 @@ def _recently_applied(
 def approvals_per_day(
     *, now: datetime.datetime, days: int = RECENT_DAYS
 ) -> list[tuple[datetime.date, int]]:
-    """Proposals applied on each of the last `days` local days, oldest day first."""
+    """Proposals applied on each of the last `days` local days, oldest day first.
+
+    Read from the hourly tallies of applied proposals: at most 24 rows a day.
+    """
     dates, since, until = recent_window(now, days)
-    counts = dict(
-        _recently_applied(since, until)
-        .annotate(day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
-        .values("day")
-        .annotate(count=Count("pk"))
-        .order_by()
-        .values_list("day", "count")
-    )
+    counts: dict[datetime.date, int] = {}
+    for hour, count in _tallies(
+        TallyKind.APPLIED, hour__gte=since, hour__lt=until
+    ).values_list("hour", "count"):
+        day = timezone.localdate(hour)
+        counts[day] = counts.get(day, 0) + count
     return [(day, counts.get(day, 0)) for day in dates]
 
 
@@ -256,42 +253,29 @@ def top_changed_fields(
     governed model's label ("Credit limit"); the model's name is added when proposals
     of more than one model are among them."""
     _dates, since, _until = recent_window(now, days)
-    rows = list(
-        ProposedChange.objects.filter(proposed_at__gte=since)
-        .values(
-            "proposal__content_type__app_label",
-            "proposal__content_type__model",
-            "field_name",
-        )
-        .annotate(count=Count("pk"))
-        .order_by("-count", "field_name")[:limit]
-    )
-    keyed = [
-        (
-            ".".join(
-                (
-                    row["proposal__content_type__app_label"],
-                    row["proposal__content_type__model"],
-                )
-            ),
-            row,
-        )
-        for row in rows
-    ]
-    several_models = len({model for model, _row in keyed}) > 1
+    totals: dict[str, int] = {}
+    for label, count in _tallies(TallyKind.FIELD, hour__gte=since).values_list(
+        "label", "count"
+    ):
+        totals[label] = totals.get(label, 0) + count
+    # label is "app_label.model.field".
+    top = sorted(
+        totals.items(), key=lambda item: (-item[1], item[0].rsplit(".", 1)[1])
+    )[:limit]
+    keyed: list[tuple[str, str, int]] = []
+    for label, count in top:
+        model, field_name = label.rsplit(".", 1)
+        keyed.append((model, field_name, count))
+    several_models = len({model for model, _field, _count in keyed}) > 1
     fields = []
-    for model, row in keyed:
-        label = _field_label(model, row["field_name"])
+    for model, field_name, count in keyed:
+        label = _field_label(model, field_name)
         if several_models:
             try:
                 label = f"{label} ({registry.get(model).model._meta.verbose_name})"
             except registry.NotGoverned:
                 label = f"{label} ({model})"
-        fields.append(
-            LabelCount(
-                key=f"{model}.{row['field_name']}", label=label, count=row["count"]
-            )
-        )
+        fields.append(LabelCount(key=f"{model}.{field_name}", label=label, count=count))
     return fields
 
 

@@ -144,7 +144,8 @@ def test_searches_read_their_trigram_index(client, clerk, large_book, term, inde
 
     queries = list_queries(client, {"q": term})
 
-    assert len(queries) == 2  # the count and the page
+    # Whether it finds few (up to FEW_MATCHES, sorted then), the count and the page.
+    assert len(queries) == 3
     for sql in queries:
         nodes = plan_nodes(sql, off=("seqscan", "indexscan"))
         scans = table_scans(nodes, "customers_customer")
@@ -198,3 +199,27 @@ def test_no_proposed_changes_is_counted_by_estimate_less_the_others(
     # 12,000 customers, 120 of them with a proposal (4 of those in conflict).
     page = client.get(CUSTOMERS, {"approval_status": "none"}).content.decode()
     assert "11880 customers" in page
+
+
+def test_the_start_of_an_account_is_read_as_a_range_of_the_account_index(
+    client, clerk, large_book
+):
+    """The last hundred accounts: walking the account index in order to find them
+    would read the whole table first."""
+    client.force_login(clerk)
+    client.get(CUSTOMERS)
+
+    queries = list_queries(client, {"q": "L0119"})
+
+    assert len(queries) == 3  # the first account found, the count and the page
+    for sql in queries:
+        nodes = plan_nodes(sql)
+        scans = table_scans(nodes, "customers_customer")
+        assert all(index == "customers_customer_account_c" for _type, index in scans), (
+            sql,
+            scans,
+        )
+        assert rows_read(nodes, "customers_customer") <= 100, (sql, scans)
+    page = client.get(CUSTOMERS, {"q": "l0119"}).content.decode()
+    assert "L011900" in page
+    assert "L011899" not in page

@@ -71,6 +71,10 @@ STALE_FIELDS_KEPT = gettext_lazy(
 # The values a change form was loaded with travel signed, so that a form cannot claim
 # to have been loaded with values nobody stored.
 RECORD_LOADED_SALT = "workflow.record_loaded"
+BOUNDED_PAGES = gettext_lazy(
+    "The list shows its first %(pages)s pages (%(rows)s rows). Search or filter to "
+    "find the others."
+)
 
 
 def _outcome_message(proposal: ChangeProposal, action: str) -> str:
@@ -552,7 +556,17 @@ class GovernedModelAdmin(
             **(extra_context or {}),
             "has_import_permission": self.has_import_permission(request),
         }
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        paginator = getattr(changelist, "paginator", None)
+        if getattr(paginator, "bounded", False):
+            # Added before the page is rendered, so it shows on this page.
+            messages.info(
+                request,
+                BOUNDED_PAGES
+                % {"pages": paginator.num_pages, "rows": paginator.max_rows},
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import ceil
 
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
 from .. import selectors
 
 EXACT_BELOW = 10_000
+# A list pages this deep at most: a page further on is read by skipping the rows before
+# it, which costs more the deeper it is; the search and the filters find the others.
+MAX_PAGES = 100
 
 
 class EstimatedCountPaginator(Paginator):
@@ -23,6 +27,37 @@ class EstimatedCountPaginator(Paginator):
     """
 
     left_out: Callable[[], int] | None = None
+    max_pages = MAX_PAGES
+
+    @cached_property
+    def all_pages(self) -> int:
+        """How many pages the whole list would take."""
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        return ceil(max(1, self.count - self.orphans) / self.per_page)
+
+    @cached_property
+    def num_pages(self) -> int:
+        """The pages one may open: at most `max_pages`, so that the deepest page costs
+        the same in a list of 100,000 rows as in one of 1,000,000."""
+        return min(self.all_pages, self.max_pages)
+
+    @property
+    def bounded(self) -> bool:
+        return self.all_pages > self.max_pages
+
+    @property
+    def max_rows(self) -> int:
+        return self.max_pages * self.per_page
+
+    def validate_number(self, number):
+        """A page past the last one that may be opened shows that last one."""
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if self.bounded and int(number) > self.num_pages:
+                return self.num_pages
+            raise
 
     @cached_property
     def count(self) -> int:
@@ -54,6 +89,7 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         cap = selectors.WORK_ITEM_COUNT_CAP
-        counted = self.object_list[: cap + 1].count()
+        # Without the list's order: which rows are counted does not matter.
+        counted = self.object_list.order_by()[: cap + 1].count()
         self.capped = counted > cap
         return min(counted, cap)

@@ -49,6 +49,7 @@ from .records import (
     proposal_discard,
     proposal_discard_field,
 )
+from .tallies import dashboard_tallies_compact, dashboard_tallies_recount
 
 __all__ = [
     "user_language_remember",
@@ -85,6 +86,8 @@ __all__ = [
     "work_item_delegate",
     "work_item_reassign",
     "work_items_escalate_overdue",
+    "dashboard_tallies_compact",
+    "dashboard_tallies_recount",
     "workflow_activate",
     "workflow_copy",
     "workflow_save",

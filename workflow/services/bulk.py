@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import notifications, registry
-from ..audit import audit_for_proposal, audit_write
+from ..audit import Translated, audit_for_proposal, audit_write, in_every_language
 from ..bulk_sql import rows_update
 from ..core import completion, creation, lifecycle, routing
 from ..core.actions import action_refusal
@@ -46,6 +46,7 @@ from ..selectors_facts import actor_facts, proposal_facts_many
 from ..text import clean_comment
 from .common import field_change_entries
 from .decisions import activated_entry, conflict_entries, proposal_approve
+from .tallies import proposals_tallied
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -77,14 +78,18 @@ def proposals_approve_bulk(
             outcome.refused[missing] = str(NOT_ASSIGNED)
         facts = proposal_facts_many(proposals.values())
         me = actor_facts(actor)
+        # Each status is named once, not once per proposal.
+        state_labels: dict[str, str] = {}
         for pid, proposal in proposals.items():
+            if proposal.state not in state_labels:
+                state_labels[proposal.state] = proposal.get_state_display()
             refusal = action_refusal(
                 Action.APPROVE,
                 facts[pid],
                 me,
                 app_label=proposal.content_type.app_label,
                 model_name=proposal.content_type.model,
-                state_label=proposal.get_state_display(),
+                state_label=state_labels[proposal.state],
             )
             if refusal is None and proposal.current_step is not None:
                 # A call-back step is approved one by one, with its call recorded.
@@ -95,6 +100,7 @@ def proposals_approve_bulk(
                 outcome.refused[pid] = str(refusal)
         items = _open_items(proposals, actor, exclude=set(outcome.refused))
         finishing, going_on, skipped = [], [], []
+        skip_texts: dict[tuple[int, int], Translated] = {}
         for pid in list(items):
             proposal = proposals[pid]
             step = proposal.current_step
@@ -130,7 +136,7 @@ def proposals_approve_bulk(
                 del items[pid]
                 continue
             finishing.append(proposal)
-            skipped += _skipped_entries(proposal, route.skipped)
+            skipped += _skipped_entries(proposal, route.skipped, skip_texts)
         for item in items.values():
             item.approve(comment=comment)
         rows_update(WorkItem, list(items.values()), ["state", "comment", "decided_at"])
@@ -164,19 +170,38 @@ def proposals_approve_bulk(
 
 
 def _skipped_entries(
-    proposal: ChangeProposal, steps: Iterable[WorkflowStep]
+    proposal: ChangeProposal,
+    steps: Iterable[WorkflowStep],
+    texts: dict[tuple[int, int], Translated],
 ) -> list[AuditEntry]:
+    """The rows of the steps skipped; each step's sentence is put in every language
+    once per bulk approval (`texts`), not once per proposal."""
     governed = registry.governed_of(proposal.content_type)
-    return [
-        audit_for_proposal(
-            proposal=proposal,
-            action=AuditAction.STEP_SKIPPED,
-            actor=None,
-            source=Source.SYSTEM,
-            comment=partial(skipped_step_text, step, governed),
+    entries = []
+    for step in steps:
+        key = (step.pk, proposal.content_type_id)
+        if key not in texts:
+            texts[key] = in_every_language(partial(skipped_step_text, step, governed))
+        entries.append(
+            audit_for_proposal(
+                proposal=proposal,
+                action=AuditAction.STEP_SKIPPED,
+                actor=None,
+                source=Source.SYSTEM,
+                comment=texts[key],
+            )
         )
-        for step in steps
-    ]
+    return entries
+
+
+def _applied_comment(template: Translated, proposal: ChangeProposal) -> Translated:
+    """ "Applied from proposal N." in every language, from the sentence put in every
+    language once per bulk approval."""
+    values = {"id": proposal.pk}
+    return Translated(
+        template.text % values,
+        {code: text % values for code, text in template.translations.items()},
+    )
 
 
 def _lock(proposal_ids: list[int]) -> dict[int, ChangeProposal]:
@@ -244,6 +269,7 @@ def _apply_all(
 ) -> list[AuditEntry]:
     """Write the proposals whose last step is now approved: each all or nothing."""
     entries: list[AuditEntry] = []
+    applied_template = in_every_language(lambda: _("Applied from proposal %(id)s."))
     by_model: dict[type[models.Model], list[ChangeProposal]] = defaultdict(list)
     for proposal in proposals:
         by_model[registry.model_of(proposal.content_type)].append(proposal)
@@ -264,16 +290,13 @@ def _apply_all(
                 )
                 continue
 
-            def applied_comment(proposal: ChangeProposal = proposal) -> str:
-                return _("Applied from proposal %(id)s.") % {"id": proposal.pk}
-
             entries += field_change_entries(
                 instance=record,
                 values=found.values,
                 actor=actor,
                 source=proposal.source,
                 proposal=proposal,
-                comment=applied_comment,
+                comment=_applied_comment(applied_template, proposal),
                 created=proposal.creates_record,
             )
             written = tuple(sorted(found.values))
@@ -309,6 +332,7 @@ def _apply_all(
                         row.updated_at = now  # type: ignore[attr-defined]
                 rows_update(model, rows, list(field_names) + stamp)
         rows_update(ChangeProposal, group, ["state", "closed_at"])
+        proposals_tallied(group)
         outcome.applied += [p.pk for p in applied]
         by_submitter: dict[User | None, list[ChangeProposal]] = defaultdict(list)
         for proposal in applied:

@@ -75,6 +75,7 @@ from .common import (
     work_items_build,
     write_fields,
 )
+from .tallies import proposals_tallied
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -166,6 +167,7 @@ def proposal_submit(
                 "justification",
             ]
         )
+        proposals_tallied([proposal])
         # Written at once: who submitted is a fact the assignment below reads.
         audit_write(
             [
@@ -511,6 +513,7 @@ def _after_decision(
         _close_open_items(proposal)
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
+        proposals_tallied([proposal])
         notifications.notify_submitter(
             event=notifications.REJECTED, proposal=proposal, comment=comment
         )
@@ -567,6 +570,7 @@ def proposal_request_change(
         _close_open_items(proposal)
         proposal.request_change()
         proposal.save(update_fields=["state", "current_step"])
+        proposals_tallied([proposal])
         audit_write([entry])
         notifications.notify_submitter(
             event=notifications.SENT_BACK, proposal=proposal, comment=comment
@@ -592,6 +596,7 @@ def proposal_recall(
         holders = _close_open_items(proposal)
         proposal.recall()
         proposal.save(update_fields=["state", "current_step"])
+        proposals_tallied([proposal])
         audit_write(
             [
                 audit_for_proposal(
@@ -817,6 +822,7 @@ def _escalate_proposal(proposal: ChangeProposal, now: datetime.datetime) -> bool
     else:
         proposal.reject()
         proposal.save(update_fields=["state", "closed_at"])
+        proposals_tallied([proposal])
         reason = in_every_language(
             lambda: (
                 _("The time limit of %(limit)s passed; rejected by the system.")
@@ -855,6 +861,7 @@ def _apply(proposal: ChangeProposal, actor: User | None) -> list[AuditEntry]:
     )
     proposal.apply()
     proposal.save(update_fields=["state", "closed_at"])
+    proposals_tallied([proposal])
     notifications.notify_submitter(event=notifications.APPLIED, proposal=proposal)
     entries = [_system_audit(proposal, AuditAction.APPLIED, "")]
     if proposal.creates_record:
@@ -902,6 +909,7 @@ def _conflict(
 ) -> list[AuditEntry]:
     proposal.mark_conflict()
     proposal.save(update_fields=["state", "closed_at"])
+    proposals_tallied([proposal])
     notifications.notify_submitter(event=notifications.CONFLICT, proposal=proposal)
     return conflict_entries(proposal, actor, conflicts, reason)
 

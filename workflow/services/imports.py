@@ -69,6 +69,7 @@ from ..text import clean_comment
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
+from .tallies import changes_tallied, proposals_tallied
 
 logger = logging.getLogger(__name__)
 
@@ -484,6 +485,7 @@ class _ImportWriter:
                 for p in proposing
             ]
             instances_insert(ChangeProposal, proposals)
+            proposals_tallied(proposals)
             changes = []
             for plan, proposal in zip(proposing, proposals, strict=True):
                 if plan.creates_proposal:
@@ -524,6 +526,7 @@ class _ImportWriter:
                         )
                     )
             instances_insert(ProposedChange, changes, keys=False)
+            changes_tallied(added=changes)
             slow = self._submit(
                 [
                     (proposal, _instance(plan))
@@ -651,6 +654,7 @@ class _ImportWriter:
                     "closed_at",
                 ],
             )
+            proposals_tallied(submitted_now)
         if items:
             instances_insert(WorkItem, items, keys=False)
             for item in items:

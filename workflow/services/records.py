@@ -44,6 +44,7 @@ from .common import (
     require_model_permission,
     write_fields,
 )
+from .tallies import changes_tallied, proposals_tallied
 
 if TYPE_CHECKING:
     # django-stubs reads AUTH_USER_MODEL into this alias.
@@ -433,6 +434,7 @@ def _draft_merge(
                 # A change is only ever found in a proposal.
                 assert proposal is not None
                 change.delete()
+                changes_tallied(removed=[change])
                 del existing[name]
                 outcome.withdrawn_fields.append(name)
                 entries.append(
@@ -458,6 +460,7 @@ def _draft_merge(
                 source=source,
                 created_by=actor,
             )
+            proposals_tallied([proposal])
         if change is None:
             change = ProposedChange.objects.create(
                 proposal=proposal,
@@ -466,6 +469,7 @@ def _draft_merge(
                 proposed_value=new_raw,
                 proposed_by=actor,
             )
+            changes_tallied(added=[change])
             existing[name] = change
         else:
             change.proposed_value = new_raw
@@ -495,6 +499,7 @@ def _discard_emptied(
     """A draft whose last change was withdrawn is discarded, and the history says so."""
     proposal.discard()
     proposal.save(update_fields=["state", "closed_at"])
+    proposals_tallied([proposal])
     return audit_for_proposal(
         proposal=proposal,
         action=AuditAction.PROPOSAL_DISCARDED,
@@ -524,6 +529,7 @@ def proposal_discard_field(
             raise NotSubmittable(STALE_DRAFT_FIELD % {"field": field_name})
         model_field = registry.concrete_field(governed.model, field_name)
         change.delete()
+        changes_tallied(removed=[change])
         entries = [
             field_audit(
                 proposal,
@@ -550,6 +556,7 @@ def proposal_discard(
         require_action(Action.EDIT_DRAFT, proposal, actor)
         proposal.discard()
         proposal.save(update_fields=["state", "closed_at"])
+        proposals_tallied([proposal])
         audit_write(
             [
                 audit_for_proposal(

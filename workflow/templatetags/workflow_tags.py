@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import date_format, number_format
 from django.utils.http import urlencode
@@ -90,6 +91,7 @@ def approvals_dashboard(context) -> dict[str, object]:
     median = dashboard.median_time_to_apply
     return {
         "dashboard": dashboard,
+        "cached": bool(settings.DASHBOARD_CACHE_SECONDS),
         "changelist_url": changelist,
         "median_text": timesince(now - median, now, depth=2)
         if median is not None

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from workflow.services import work_items_escalate_overdue
+from workflow.services import dashboard_tallies_compact, work_items_escalate_overdue
 
 from ..outages import keep_running
 
 
 class Command(BaseCommand):
     help = (
-        "Escalate every open work item whose step's time limit has passed. With "
+        "Escalate every open work item whose step's time limit has passed, and fold "
+        "the dashboard's tallies. With "
         "--every it keeps running through database outages, and may run on several "
         "hosts at once: each overdue step is escalated once."
     )
@@ -29,6 +30,16 @@ class Command(BaseCommand):
         keep_running(
             process="escalations",
             every=every,
-            step=lambda: f"Escalated {work_items_escalate_overdue()} overdue step(s).",
+            step=self.step,
             write=self.stdout.write,
+        )
+
+    @staticmethod
+    def step() -> str:
+        escalated = work_items_escalate_overdue()
+        # The dashboard's tallies are folded here, by the loop that runs anyway.
+        folded = dashboard_tallies_compact()
+        return (
+            f"Escalated {escalated} overdue step(s); "
+            f"folded {folded} dashboard tally row(s)."
         )
