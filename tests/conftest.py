@@ -212,3 +212,21 @@ def mail_server(settings):
     FlakyMailServer.refusals = 0
     yield FlakyMailServer
     FlakyMailServer.refusals = 0
+
+
+# The folders whose paths write proposals in ways of their own (creation proposals, the
+# call-back, the API): after each of their tests the dashboard's tallies must equal a
+# full count of the proposal tables.
+TALLIES_CHECKED_IN = {"creation", "bank", "api"}
+
+
+@pytest.fixture(autouse=True)
+def dashboard_tallies_stay_true(request):
+    if TALLIES_CHECKED_IN.isdisjoint(request.node.path.parent.parts[-1:]):
+        yield
+        return
+    request.getfixturevalue("db")
+    from workflow.services.tallies import tallies_counted_from_tables, tallies_stored
+
+    yield
+    assert tallies_stored() == tallies_counted_from_tables()

@@ -188,6 +188,7 @@ def _creation_proposals_create(
             for instance in instances
         ]
     )
+    proposals_tallied(proposals)
     fields = governed.governable_fields()
     changes_rows: list[ProposedChange] = []
     entries: list[AuditEntry] = []
@@ -218,6 +219,7 @@ def _creation_proposals_create(
                 )
             )
     ProposedChange.objects.bulk_create(changes_rows)
+    changes_tallied(added=changes_rows)
     audit_write(entries)
     return proposals
 
