@@ -15,11 +15,13 @@ databases and reuses them on the next run (building 1M customers takes some minu
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -46,7 +48,19 @@ def pages(size: int, group: int) -> dict[str, str]:
         "customer list, name search": f"{customers}?q=Bench+customer+12345",
         "customer list, by group": f"{customers}?customer_group__id__exact={group}",
         "customer list, pending approval": f"{customers}?approval_status=pending",
+        # The REST API's list: cursor pages in account order, never a count.
+        "API customer list, first page": "/api/v1/customers/",
+        "API customer list, a page near the end": (
+            "/api/v1/customers/?cursor=" + _cursor(f"B{size - 1000:07d}")
+        ),
+        "API customer list, by group": "/api/v1/customers/?group=10",
+        "API customer list, pending approval": "/api/v1/customers/?status=pending",
     }
+
+
+def _cursor(position: str) -> str:
+    """A cursor of DRF's CursorPagination that starts after `position` (an account)."""
+    return base64.b64encode(urlencode({"p": position}).encode()).decode()
 
 
 # The goal: a page at 10x the data takes at most this much longer.
@@ -133,7 +147,7 @@ def time_pages(names: dict[int, str], runs: int) -> list[tuple[str, str]]:
     timings: dict[tuple[str, int], list[dict]] = {}
     sizes = sorted(names)
     for page in urls[sizes[0]]:
-        role = "clerk" if page.startswith("customer") else "approver"
+        role = "clerk" if page.startswith(("customer", "API")) else "approver"
         # One untimed request at each size first (caches, the plan, the connection).
         for size in sizes:
             use_database(names[size])
