@@ -159,7 +159,10 @@ def photograph(base: str) -> list[Path]:
 
     from customers.models import AccountsReceivableWorkflow, Customer
 
-    pk = {a: Customer.objects.get(account=a).pk for a in ("C00041", "C00045", "C00037")}
+    pk = {
+        a: Customer.objects.get(account=a).pk
+        for a in ("C00041", "C00045", "C00037", "C00043")
+    }
     workflow = AccountsReceivableWorkflow.objects.order_by("-version").first()
     small_file = (
         "account;name;customer_group;credit_limit;phone\n"
@@ -220,6 +223,16 @@ def photograph(base: str) -> list[Path]:
         ),
         ("18-segregation-of-duties", "auditor", "/admin/workflow/auditreport/duties/"),
         ("19-access-review", "auditor", "/admin/workflow/auditreport/access/"),
+        (
+            "20-bank-detail-warnings",
+            "auditor",
+            "/admin/workflow/auditreport/bank-warnings/",
+        ),
+        (
+            "21-call-back",
+            "manager",
+            f"/admin/customers/customer/{pk['C00043']}/workflow/approve/",
+        ),
     ]
     written = []
     with sync_playwright() as playwright:
