@@ -107,6 +107,17 @@ class ProposalViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         proposal = self.get_queryset().model.objects.get(pk=proposal.pk)
         return Response(self.get_serializer(proposal).data, status=status.HTTP_200_OK)
 
+    def _commented(self, request, decide) -> Response:
+        """Do `decide` (a service taking a comment) to the proposal as the caller."""
+        data = _decision(CommentSerializer, request)
+        proposal = decide(
+            proposal=self.get_object(),
+            actor=request.user,
+            comment=data["comment"],
+            source=Source.API,
+        )
+        return self._done(proposal)
+
     @extend_schema(request=SubmitSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -124,53 +135,25 @@ class ProposalViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def recall(self, request, pk=None):
         """The submitter takes a pending proposal back as a draft."""
-        data = _decision(CommentSerializer, request)
-        proposal = services.proposal_recall(
-            proposal=self.get_object(),
-            actor=request.user,
-            comment=data["comment"],
-            source=Source.API,
-        )
-        return self._done(proposal)
+        return self._commented(request, services.proposal_recall)
 
     @extend_schema(request=CommentSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Approve the current step as the caller (who must hold its work item)."""
-        data = _decision(CommentSerializer, request)
-        proposal = services.proposal_approve(
-            proposal=self.get_object(),
-            actor=request.user,
-            comment=data["comment"],
-            source=Source.API,
-        )
-        return self._done(proposal)
+        return self._commented(request, services.proposal_approve)
 
     @extend_schema(request=CommentSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Reject, with a comment that says why."""
-        data = _decision(CommentSerializer, request)
-        proposal = services.proposal_reject(
-            proposal=self.get_object(),
-            actor=request.user,
-            comment=data["comment"],
-            source=Source.API,
-        )
-        return self._done(proposal)
+        return self._commented(request, services.proposal_reject)
 
     @extend_schema(request=CommentSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"], url_path="request-change")
     def request_change(self, request, pk=None):
         """Send back to the submitter, with a comment that says what to change."""
-        data = _decision(CommentSerializer, request)
-        proposal = services.proposal_request_change(
-            proposal=self.get_object(),
-            actor=request.user,
-            comment=data["comment"],
-            source=Source.API,
-        )
-        return self._done(proposal)
+        return self._commented(request, services.proposal_request_change)
 
     @extend_schema(request=DelegateSerializer, **ACTION_SCHEMA)
     @action(detail=True, methods=["post"])
