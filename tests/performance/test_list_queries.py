@@ -122,6 +122,15 @@ def test_a_large_unfiltered_customer_list_is_not_counted_row_by_row(client, cler
     filtered = EstimatedCountPaginator(
         Customer.objects.filter(customer_group=group).order_by("pk"), 100
     )
+    # A filtered list counts exactly, but no further than its pages reach: 12,000
+    # matches read as "more than 10,000".
     with CaptureQueriesContext(connection) as captured:
-        assert filtered.count == 12_000
+        assert filtered.count == 10_000
+    assert filtered.capped
     assert captured[0]["sql"].startswith("SELECT COUNT(*)")
+    assert "LIMIT 10001" in captured[0]["sql"]
+    few = EstimatedCountPaginator(
+        Customer.objects.filter(account__lt="L000050").order_by("pk"), 100
+    )
+    assert few.count == 50
+    assert not few.capped

@@ -28,6 +28,10 @@ class EstimatedCountPaginator(Paginator):
 
     left_out: Callable[[], int] | None = None
     max_pages = MAX_PAGES
+    # A list counted exactly stops counting past the rows its pages can show: a filter
+    # that matches 100,000 records costs what one matching 10,000 does, and the list
+    # says "more than 10,000".
+    capped = False
 
     @cached_property
     def all_pages(self) -> int:
@@ -44,7 +48,8 @@ class EstimatedCountPaginator(Paginator):
 
     @property
     def bounded(self) -> bool:
-        return self.all_pages > self.max_pages
+        # `count` first: counting is what finds a capped list.
+        return self.all_pages > self.max_pages or self.capped
 
     @property
     def max_rows(self) -> int:
@@ -76,7 +81,11 @@ class EstimatedCountPaginator(Paginator):
                 if self.left_out is None:
                     return int(row[0])
                 return max(int(row[0]) - self.left_out(), 0)
-        return super().count
+        cap = self.max_rows
+        # Without the list's order: which rows are counted does not matter.
+        counted = queryset.order_by()[: cap + 1].count()
+        self.capped = counted > cap
+        return min(counted, cap)
 
 
 class CappedCountPaginator(Paginator):
