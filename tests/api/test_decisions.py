@@ -103,7 +103,7 @@ def test_a_clerk_may_not_approve(pending, clerk2):
         action_url(pending, "approve"), {}, format="json"
     )
 
-    assert response.status_code in (403, 404)
+    assert response.status_code == 403
     pending.refresh_from_db()
     assert pending.state == ProposalState.PENDING
 
@@ -142,7 +142,7 @@ def test_recall_is_for_the_submitter(pending, clerk, clerk2):
         action_url(pending, "recall"), {"comment": "Wrong amount"}, format="json"
     )
 
-    assert refused.status_code in (403, 404)
+    assert refused.status_code == 403
     assert recalled.status_code == 200
     assert recalled.json()["state"] == ProposalState.DRAFT
 
@@ -161,7 +161,7 @@ def test_delegate_hands_the_work_item_on(pending, approver, approver2, clerk):
     )
     unknown = api.post(action_url(pending, "delegate"), {"to": "nobody"}, format="json")
 
-    assert to_submitter.status_code in (403, 409)
+    assert to_submitter.status_code == 403
     assert delegated.status_code == 200
     assert WorkItem.objects.get(assignee=approver2).state == WorkItemState.OPEN
     assert unknown.status_code == 422
