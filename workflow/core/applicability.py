@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.db.models.expressions import BaseExpression
+from django.db.models.expressions import BaseExpression, DatabaseDefault
 
 from ..registry import concrete_field
 
@@ -33,6 +34,7 @@ def record_problems(
     *,
     references_resolved: Iterable[str] = (),
     uniqueness_checked: bool = False,
+    checks: FieldChecks | None = None,
 ) -> dict[str, list[str]]:
     """What is wrong with `candidate` (a record with the changed values set), checked as
     a whole: a stored value that no longer passes fails the change, whichever path
@@ -42,30 +44,37 @@ def record_problems(
     `references_resolved` were looked up by the caller for a whole batch: neither is
     fetched again, but a required one that is empty still fails. Uniqueness is checked
     only when a change touches a unique field, and not when the caller checked it
-    (`uniqueness_checked`: an import knows which keys are new).
+    (`uniqueness_checked`: an import knows which keys are new). `checks` remembers
+    each field's verdict on a value for a caller that checks many records (an import):
+    the messages are the same, only not worked out again.
     """
     model = type(candidate)
     changed = set(changed)
+    resolved = set(references_resolved)
     skipped = {
-        f.name
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.ForeignKey)
-        and (f.name not in changed or f.name in set(references_resolved))
+        name for name in _foreign_keys(model) if name not in changed or name in resolved
     }
-    errors: dict[str, list[str]] = {}
     check_unique = not uniqueness_checked and touches_uniqueness(model, changed)
+    # A unique constraint costs a query, like a unique field: checked when a change
+    # touches it; other constraints (checks) always.
+    check_constraints = check_unique or any(
+        not isinstance(c, models.UniqueConstraint) for c in model._meta.constraints
+    )
     try:
-        candidate.full_clean(
-            exclude=skipped,
-            validate_unique=check_unique,
-            # A unique constraint costs a query, like a unique field: checked when a
-            # change touches it; other constraints (checks) always.
-            validate_constraints=check_unique
-            or any(
-                not isinstance(c, models.UniqueConstraint)
-                for c in model._meta.constraints
-            ),
-        )
+        if checks is None or not checks.applies_to(model):
+            candidate.full_clean(
+                exclude=skipped,
+                validate_unique=check_unique,
+                validate_constraints=check_constraints,
+            )
+        else:
+            checks.full_clean(
+                candidate,
+                exclude=skipped,
+                validate_unique=check_unique,
+                validate_constraints=check_constraints,
+            )
+        errors: dict[str, list[str]] = {}
     except ValidationError as error:
         errors = {name: list(messages) for name, messages in error.message_dict.items()}
     for name in sorted(skipped):
@@ -73,6 +82,148 @@ def record_problems(
         if not model_field.null and getattr(candidate, model_field.attname) is None:
             errors.setdefault(name, []).append(str(model_field.error_messages["null"]))
     return errors
+
+
+class FieldChecks:
+    """Django's `full_clean`, step for step, with each field's verdict on a value
+    remembered: an import checks the same currency, country, terms and credit limits
+    on row after row, and a field's `clean` is a function of the value alone (the
+    fields whose check looks at the record or the database are asked every time).
+
+    At most `max_values` values are remembered per field, so a column of values that
+    never repeat (names, accounts, IBANs) costs a bounded dictionary, not a growing one.
+    """
+
+    def __init__(self, model: type[models.Model], *, max_values: int = 4096) -> None:
+        self.model = model
+        self.max_values = max_values
+        self.remembered: dict[str, dict[tuple[type, object], tuple[bool, object]]] = {
+            f.attname: {} for f in model._meta.fields if _verdict_depends_on_value(f)
+        }
+
+    def applies_to(self, model: type[models.Model]) -> bool:
+        """Only a model that validates the way Django's Model does: one that changed
+        `full_clean` or `clean_fields` is asked itself."""
+        return (
+            model is self.model
+            and model.full_clean is models.Model.full_clean
+            and model.clean_fields is models.Model.clean_fields
+        )
+
+    def full_clean(
+        self,
+        candidate: models.Model,
+        *,
+        exclude: set[str],
+        validate_unique: bool,
+        validate_constraints: bool,
+    ) -> None:
+        """As `Model.full_clean` (Django 5.2), with `clean_fields` remembering."""
+        exclude = set(exclude)
+        errors: dict = {}
+        try:
+            self.clean_fields(candidate, exclude)
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        try:
+            candidate.clean()
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        if validate_unique:
+            exclude |= {name for name in errors if name != NON_FIELD_ERRORS}
+            try:
+                candidate.validate_unique(exclude=exclude)
+            except ValidationError as e:
+                errors = e.update_error_dict(errors)
+        if validate_constraints:
+            exclude |= {name for name in errors if name != NON_FIELD_ERRORS}
+            try:
+                candidate.validate_constraints(exclude=exclude)
+            except ValidationError as e:
+                errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_fields(self, candidate: models.Model, exclude: set[str]) -> None:
+        errors = {}
+        for f in candidate._meta.fields:
+            if f.name in exclude or f.generated:
+                continue
+            raw_value = getattr(candidate, f.attname)
+            if f.blank and raw_value in f.empty_values:
+                continue
+            if isinstance(raw_value, DatabaseDefault):
+                continue
+            passed, outcome = self._verdict(f, raw_value, candidate)
+            if passed:
+                setattr(candidate, f.attname, outcome)
+            else:
+                errors[f.name] = outcome
+        if errors:
+            raise ValidationError(errors)
+
+    def _verdict(
+        self, f: models.Field, raw_value: object, candidate: models.Model
+    ) -> tuple[bool, object]:
+        remembered = self.remembered.get(f.attname)
+        key = _value_key(raw_value) if remembered is not None else None
+        if key is not None:
+            verdict = remembered.get(key)  # type: ignore[union-attr]
+            if verdict is not None:
+                return verdict
+        try:
+            verdict = (True, f.clean(raw_value, candidate))
+        except ValidationError as e:
+            verdict = (False, e.error_list)
+        if key is not None and len(remembered) < self.max_values:  # type: ignore[arg-type]
+            remembered[key] = verdict  # type: ignore[index]
+        return verdict
+
+
+def _verdict_depends_on_value(f: models.Field) -> bool:
+    """Whether a field's `clean` looks at nothing but the value: not a relation (it
+    asks the database), and no `clean` or `validate` of its own that may look at the
+    record."""
+    return (
+        not f.is_relation
+        and type(f).clean is models.Field.clean
+        and type(f).validate in _VALUE_ONLY_VALIDATES
+    )
+
+
+_VALUE_ONLY_VALIDATES = {
+    models.Field.validate,
+    models.AutoField.validate,
+    models.BigAutoField.validate,
+}
+
+
+def _value_key(value: object) -> tuple[type, object] | None:
+    """Values told apart by their type and spelling: Decimal("1.0") == Decimal("1.000"),
+    but only one of them fits two decimal places; 1 == True, but not as a value."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return (kind, value)
+    if kind is Decimal:
+        return (kind, str(value))
+    return None
+
+
+def _foreign_keys(model: type[models.Model]) -> tuple[str, ...]:
+    if isinstance(model, type):
+        return _foreign_keys_of_class(model)
+    return _foreign_keys_uncached(model)
+
+
+@functools.cache
+def _foreign_keys_of_class(model: type[models.Model]) -> tuple[str, ...]:
+    return _foreign_keys_uncached(model)
+
+
+def _foreign_keys_uncached(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(
+        f.name for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)
+    )
 
 
 def touches_uniqueness(model: type[models.Model], changed: set[str]) -> bool:

@@ -216,6 +216,8 @@ class ImportPlanner:
             if isinstance(f, models.ForeignKey)
         }
         self.ignores_case = key_ignores_case(model, self.key)
+        self.checks = applicability.FieldChecks(model)
+        self.new_instance = NewInstances(model)
         self.seen = SeenKeys(fold=self._fold)
         # Codes of referenced rows (customer groups, terms …) found so far: a reference
         # table is small and each code is looked up once per import, not once per batch.
@@ -669,13 +671,16 @@ class ImportPlanner:
     def _plan_new(self, plan: RowPlan, values: dict[str, object]) -> None:
         links = {n: v for n, v in values.items() if isinstance(v, NewRecord)}
         values = {n: v for n, v in values.items() if n not in links}
-        candidate = self.model(**{self.fields[n].attname: v for n, v in values.items()})
+        candidate = self.new_instance(
+            {self.fields[n].attname: v for n, v in values.items()}
+        )
         # The key is new and once in the file: the planner checked that already.
         problems = applicability.record_problems(
             candidate,
             values,
             references_resolved=self.lookup_fields,
             uniqueness_checked=True,
+            checks=self.checks,
         )
         if problems:
             self._add_problems(plan, problems, candidate, values)
@@ -746,7 +751,10 @@ class ImportPlanner:
             return
         candidate = applicability.with_values(instance, changed)
         problems = applicability.record_problems(
-            candidate, changed, references_resolved=self.lookup_fields
+            candidate,
+            changed,
+            references_resolved=self.lookup_fields,
+            checks=self.checks,
         )
         if problems:
             self._add_problems(plan, problems, candidate, changed)
@@ -917,6 +925,31 @@ class ImportPlanner:
     def close(self) -> None:
         """Lets go of the keys seen (a temporary file)."""
         self.seen.close()
+
+
+class NewInstances:
+    """Model(**values) for row after row, built the way Django builds a fetched row
+    (every field by position, a third of the time): the values given, and each other
+    field's default (a callable default called for each instance, as Model() does)."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.slots: list[tuple[str, bool, object]] = []
+        for f in model._meta.concrete_fields:
+            if f.has_default() and callable(f.default):
+                self.slots.append((f.attname, True, f.default))
+            else:
+                self.slots.append((f.attname, False, f.get_default()))
+
+    def __call__(self, values: dict[str, object]) -> models.Model:
+        return self.model(
+            *[
+                values[attname]
+                if attname in values
+                else (default() if called else default)  # type: ignore[operator]
+                for attname, called, default in self.slots
+            ]
+        )
 
 
 def key_ignores_case(model: type[models.Model], key: str) -> bool:

@@ -78,6 +78,8 @@ def escape_formula(value: str) -> str:
 
 def unescape_formula(value: str) -> str:
     """The inverse of `escape_formula`: exactly the ' it added come off."""
+    if "'" not in value:
+        return value  # Nothing was added: most cells, and no regular expression.
     return _UNESCAPE.sub(r"\1", value)
 
 
