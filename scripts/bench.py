@@ -31,12 +31,19 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 # The home page is timed computing its dashboard, not reading it from the cache.
 os.environ["DASHBOARD_CACHE_SECONDS"] = "0"
 
-IBANS = [
-    "NL91ABNA0417164300",
-    "DE89370400440532013000",
-    "NL20INGB0001234567",
-    "BE68539007547034",
-]
+
+
+def iban_of(n: int, bank: str = "ABNA") -> str:
+    """A valid Dutch IBAN of its own for customer n (another bank: a new account).
+
+    Each customer has its own, as in a real file: a file that repeats a few IBANs
+    would let an import's remembered verdicts skip the IBAN check, which a real one
+    does not."""
+    bban = f"{bank}{n:010d}"
+    digits = "".join(str(int(c, 36)) for c in bban + "NL00")
+    return f"NL{98 - int(digits) % 97:02d}{bban}"
+
+
 COLUMNS = [
     "account",
     "name",
@@ -94,11 +101,11 @@ def write_csv(path: Path, count: int, *, changed: bool) -> None:
         writer.writerow(COLUMNS)
         for n in range(count):
             limit = 10000 + (n % 50) * 1000
-            iban = IBANS[n % len(IBANS)]
+            iban = iban_of(n)
             if changed and n % 100 in MIX["credit limit up"]:
                 limit += 500
             elif changed and n % 100 in MIX["new IBAN"]:
-                iban = IBANS[(n + 1) % len(IBANS)]
+                iban = iban_of(n, bank="INGB")
             elif changed and n % 100 in MIX["credit limit down"]:
                 limit -= 500
             writer.writerow(
@@ -276,7 +283,7 @@ def copy_customers(count: int, *, offset: int = 0) -> None:
     for n in range(offset, offset + count):
         limit = 10000 + (n % 50) * 1000
         buffer.write(
-            f"B{n:07d}\tBench customer {n}\t{group}\tEUR\t{limit}.00\tf\t\t\t\t{IBANS[n % len(IBANS)]}\tf\tf\t\t"
+            f"B{n:07d}\tBench customer {n}\t{group}\tEUR\t{limit}.00\tf\t\t\t\t{iban_of(n)}\tf\tf\t\t"
             f"+31 20 {n:07d}\t\t\tUtrecht\tNL\tnow\tnow\t{terms}\n"
         )
     buffer.seek(0)
