@@ -32,7 +32,6 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ["DASHBOARD_CACHE_SECONDS"] = "0"
 
 
-
 def iban_of(n: int, bank: str = "ABNA") -> str:
     """A valid Dutch IBAN of its own for customer n (another bank: a new account).
 
