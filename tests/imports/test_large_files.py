@@ -44,7 +44,9 @@ def upload(client, text: str, **extra):
 
 
 def confirm(client, job: ImportJob):
-    return client.post(reverse("admin:customers_customer_import_confirm", args=[job.pk]))
+    return client.post(
+        reverse("admin:customers_customer_import_confirm", args=[job.pk])
+    )
 
 
 @pytest.fixture
