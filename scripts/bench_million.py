@@ -17,9 +17,9 @@ every row with the realistic mix, MIX) and times, in the scratch database of
   `import_job_create`, `import_job_preview`, `import_job_confirm`, `import_job_run`.
 
 Each is run once (a million rows take minutes). Reported: wall seconds, rows/s, the
-ratio to COPY (the goal: within 3x of COPY) and the peak memory of the process
-(its VmHWM, the peak resident set, read when it ends), beside the same process on a
-1,000-row file: memory flat in the file size means the two are close.
+ratio to COPY (the goal: within 3x of COPY) and the peak memory of the process (its
+VmHWM, the peak resident set, read by the process as it ends), beside the same process
+on a 1,000-row file: memory flat in the file size means the two are close.
 IMPORT_FULL_PREVIEW_ROWS from the environment reaches the processes (the page's
 preview checks that many first rows of a larger file).
 """
@@ -31,7 +31,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -58,50 +57,52 @@ def scratch_environment(work: Path) -> dict[str, str]:
     }
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB. Read by the process itself:
+    Linux counts into a child's ru_maxrss what its parent held when it was forked."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def run_process(command: list[str], env: dict[str, str]) -> dict:
-    """Runs `command` to its end: wall seconds, the peak resident memory of its process
-    (MB: wait4's ru_maxrss, its VmHWM), and what it printed last as JSON, if any."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        printed, errors = out.read().decode(), err.read().decode()
-    if process.returncode:
+    """Runs `command` (this script in one of its modes) to its end: wall seconds and
+    what it printed last as JSON (its peak memory and, for the page, its steps)."""
+    started = time.perf_counter()
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True)
+    seconds = time.perf_counter() - started
+    printed = finished.stdout.decode()
+    if finished.returncode:
         raise SystemExit(
-            f"{' '.join(command[1:4])} … failed ({process.returncode}):\n"
-            f"{printed[-2000:]}\n{errors[-2000:]}"
+            f"{' '.join(command[1:5])} … failed ({finished.returncode}):\n"
+            f"{printed[-2000:]}\n{finished.stderr.decode()[-2000:]}"
         )
-    result = {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
-    lines = printed.strip().splitlines()
-    if lines and lines[-1].startswith("{"):
-        result.update(json.loads(lines[-1]))
-    return result
+    return {"seconds": seconds, **json.loads(printed.strip().splitlines()[-1])}
 
 
 def command_run(path: Path, behaviour: str, env: dict[str, str]) -> dict:
     return run_process(
-        [
-            sys.executable,
-            "manage.py",
-            "import_customers",
-            str(path),
-            "--user",
-            "clerk",
-            "--behaviour",
-            behaviour,
-        ],
-        env,
+        [sys.executable, __file__, "command", str(path), "--behaviour", behaviour], env
     )
 
 
 def page_run(path: Path, behaviour: str, env: dict[str, str]) -> dict:
     return run_process(
-        [sys.executable, __file__, "--page", str(path), "--behaviour", behaviour], env
+        [sys.executable, __file__, "page", str(path), "--behaviour", behaviour], env
     )
+
+
+def command_path(path: Path, behaviour: str) -> None:
+    """In a process of its own: `manage.py import_customers` as a shell runs it;
+    prints the process's peak memory as JSON after the command's own output."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(
+        ["manage.py", "import_customers", str(path), "--user", "clerk"]
+        + ["--behaviour", behaviour]
+    )
+    print(json.dumps({"peak_mb": peak_memory_mb()}))
 
 
 def page_path(path: Path, behaviour: str) -> None:
@@ -159,6 +160,7 @@ def page_path(path: Path, behaviour: str) -> None:
                 "steps": times,
                 "preview_rows": preview_rows,
                 "imported_rows": job.result["total_rows"],
+                "peak_mb": peak_memory_mb(),
             }
         )
     )
@@ -260,7 +262,9 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--page", required=True, type=Path)
+    parser.add_argument("path", choices=["command", "page"])
+    parser.add_argument("file", type=Path)
     parser.add_argument("--behaviour", required=True)
     arguments = parser.parse_args()
-    page_path(arguments.page, arguments.behaviour)
+    run = command_path if arguments.path == "command" else page_path
+    run(arguments.file, arguments.behaviour)
