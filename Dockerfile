@@ -11,4 +11,4 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
 RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "custapproval.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "custapproval.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600"]

@@ -45,6 +45,8 @@ loadtest: $(STAMP) $(MO_FILES)
 	$(BIN)/python scripts/loadtest.py --seconds $${LOADTEST_SECONDS:-60}
 
 # Not in CI: ratios against django-import-export's defaults and raw COPY (see BENCHMARKS.md).
+# BENCH_ARGS="--million" times a million rows end to end instead (section 9: the command
+# and the Import page's background path beside COPY; "--million-rows 50000" for a trial).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 

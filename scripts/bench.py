@@ -727,6 +727,20 @@ def main() -> int:
         action="store_true",
         help="only section 4, the customer list (its status filter and searches)",
     )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="only section 9: a million rows end to end (create, then the realistic "
+        "update) through import_customers and the Import page's background path, "
+        "beside COPY of the same rows; wall time, rows/s, ratio to COPY, peak memory "
+        "(scripts/bench_million.py; tens of minutes at a million rows)",
+    )
+    parser.add_argument(
+        "--million-rows",
+        type=int,
+        default=1_000_000,
+        help="rows for --million (smaller for a trial)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print(
@@ -764,6 +778,14 @@ def main() -> int:
             work / "update.csv",
             work / "update10k.csv",
         )
+        if args.million:
+            import bench_million
+
+            table = bench_million.million_section(
+                rows=args.million_rows, users=users, work=work, progress=progress
+            )
+            args.rows, args.runs = args.million_rows, 1
+            return report(table, args, started)
         if args.customer_list_only:
             progress("4. Customer list at the full size and at the large size")
             approvals(True, users["admin"])

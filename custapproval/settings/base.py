@@ -254,7 +254,15 @@ MEDIA_URL = "media/"
 
 # Imports: the largest file accepted, and from how many bytes of work on (a CSV's size,
 # what a workbook's sheet unpacks to) it is checked and imported in the background.
-IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+# 1 GB: a CSV of IMPORT_MAX_ROWS rows of customers (about 160 bytes a row) fits with room
+# to spare, as IMPORT_MAX_UNPACKED_BYTES lets a workbook's sheet unpack to 2 GB. An
+# upload never sits in memory: past FILE_UPLOAD_MAX_MEMORY_SIZE Django streams it to a
+# temporary file (FILE_UPLOAD_TEMP_DIR), which is moved, not read, into MEDIA_ROOT.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(1_000_000_000)))
+# A file of more rows than this (estimated from its first part) is previewed by its
+# first IMPORT_FULL_PREVIEW_ROWS rows only; the import then checks every row, and
+# writes nothing if any has an error. Smaller files are previewed whole.
+IMPORT_FULL_PREVIEW_ROWS = int(os.environ.get("IMPORT_FULL_PREVIEW_ROWS", "100000"))
 IMPORT_BACKGROUND_BYTES = int(os.environ.get("IMPORT_BACKGROUND_BYTES", "1000000"))
 # What one file may hold, so that no upload costs unbounded time or memory; every
 # refusal names its setting. Excel's own limits: 1,048,576 rows, 32,767 characters a cell.
@@ -267,7 +275,17 @@ IMPORT_MAX_UNPACKED_BYTES = int(
     os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(2_000_000_000))
 )
 IMPORT_MAX_ZIP_RATIO = int(os.environ.get("IMPORT_MAX_ZIP_RATIO", "200"))
+# The request's other fields (a file's bytes never count here: Django streams them).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads up to 2.5 MB are held in memory, larger ones streamed to a temporary file in
+# FILE_UPLOAD_TEMP_DIR (the system's temporary directory unless set): Django's default
+# upload handlers, said here because the Import page depends on them.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 # A check or import renews its job's lease while it works (every quarter of the lease);
 # a job with no sign of life for IMPORT_LEASE_SECONDS lost its worker. A check then
 # starts again and an import is offered for confirming again (it wrote nothing), until a

@@ -118,7 +118,10 @@ def test_a_file_over_the_size_limit_is_refused(
     settings.IMPORT_MAX_BYTES = 10
     client.force_login(clerk)
     page = upload(client, "account;name\nC00001;Renamed\n").content.decode()
-    assert "The file is 0.0 MB; files up to 0 MB can be imported." in page
+    assert (
+        "The file is 0.0 MB; an import reads files up to 0.0 MB "
+        "(setting IMPORT_MAX_BYTES)." in page
+    )
     assert not ImportJob.objects.exists()
 
 

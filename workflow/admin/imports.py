@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from .. import selectors, services, tasks
 from ..exceptions import WorkflowError
 from ..importing import profiles
+from ..importing.limits import count
 from ..importing.plan import ImportOptions
 from ..importing.reading import FileRefused, survey
 from ..models import DataEntityBehavior, ImportJob, ImportJobState
@@ -26,6 +27,15 @@ from ..text import COMMENT_MAX_LENGTH
 IMPORT_NOT_PERMITTED = gettext_lazy(
     "Importing %(models)s needs the permissions to add and to change %(models)s; "
     "you do not have them."
+)
+
+# A large file's preview checks its first rows only (IMPORT_FULL_PREVIEW_ROWS).
+SAMPLE_PREVIEW = gettext_lazy(
+    "This preview checked the first %(checked)s of about %(total)s rows of the file."
+)
+SAMPLE_PREVIEW_REST = gettext_lazy(
+    "The other rows are checked while the file is imported: if any row has an error, "
+    "nothing is imported and the errors are listed with their line, column and value."
 )
 
 
@@ -237,11 +247,33 @@ class GovernedImportMixin:
             ImportJobState.QUEUED,
             ImportJobState.APPLYING,
         )
+        # What the progress bar runs to: a large file's check reads its first rows.
+        progress_total = job.estimated_rows
+        if job.state == ImportJobState.PREVIEWING:
+            progress_total = (
+                services.import_job_preview_rows(job=job) or job.estimated_rows
+            )
+        sample = []
+        checked = job.preview.get("sample_rows", 0)
+        if checked and job.state in (ImportJobState.PREVIEWED, ImportJobState.INVALID):
+            sample.append(
+                str(SAMPLE_PREVIEW)
+                % {
+                    "checked": count(checked),
+                    # The estimate is of the whole file, which has more rows than
+                    # the preview checked.
+                    "total": count(max(job.estimated_rows, checked + 1)),
+                }
+            )
+            if job.state == ImportJobState.PREVIEWED:
+                sample.append(str(SAMPLE_PREVIEW_REST))
         context = self._import_context(
             request,
             job=job,
             report=report,
             running=running,
+            progress_total=progress_total,
+            sample=sample,
             changelist_url=reverse(
                 f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist"
             ),

@@ -48,6 +48,10 @@ ZIP_BOMB = _(
     "import accepts up to %(limit)s times (setting IMPORT_MAX_ZIP_RATIO). Excel does "
     "not write such parts: open the file in Excel, save it again and import the copy."
 )
+FILE_TOO_LARGE = _(
+    "The file is %(size)s MB; an import reads files up to %(limit)s MB "
+    "(setting IMPORT_MAX_BYTES)."
+)
 UNNAMED_COLUMN = _(
     "%(where)s has a value in column %(column)s, which has no name in the first row. "
     "Name the column in the first row, or remove its values."

@@ -37,6 +37,7 @@ from .imports import (
     import_job_confirm,
     import_job_create,
     import_job_preview,
+    import_job_preview_rows,
     import_job_run,
 )
 from .outbox import OutboxDelivery, outbox_deliver, outbox_messages_send_again
@@ -69,6 +70,7 @@ __all__ = [
     "import_job_confirm",
     "import_job_create",
     "import_job_preview",
+    "import_job_preview_rows",
     "import_job_recover",
     "import_job_run",
     "import_jobs_recover",

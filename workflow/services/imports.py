@@ -8,7 +8,7 @@ what a change to a field under approval does: write it, fail the row, or propose
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,6 +40,7 @@ from ..exceptions import (
     PermissionRefused,
     WorkflowError,
 )
+from ..importing.limits import FILE_TOO_LARGE, megabytes
 from ..importing.plan import (
     NEW,
     UPDATED,
@@ -50,7 +51,7 @@ from ..importing.plan import (
     RowPlan,
     report_add,
 )
-from ..importing.reading import FileRefused, TableFile, survey
+from ..importing.reading import FileRefused, SourceRow, TableFile, survey
 from ..models import (
     AuditAction,
     AutoApprovalRule,
@@ -92,6 +93,32 @@ class _Rollback(Exception):
     pass
 
 
+@dataclass
+class PreviewReport(ImportReport):
+    """A preview's report. `sample_rows` is 0 when it checked every row, else the
+    number of first rows it checked of a file that has more."""
+
+    sample_rows: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "sample_rows": self.sample_rows}
+
+
+def _cut(
+    batches: Iterator[list[SourceRow]], at: int
+) -> Generator[list[SourceRow], None, None]:
+    """The same rows in the same order, the batch that holds row `at` split after it:
+    the fingerprint of the first `at` rows can be read between two batches."""
+    done = 0
+    for batch in batches:
+        if done < at < done + len(batch):
+            yield batch[: at - done]
+            yield batch[at - done :]
+        else:
+            yield batch
+        done += len(batch)
+
+
 def _instance(plan: RowPlan) -> models.Model:
     """The record of a new or updated row, which the planner always sets."""
     assert plan.instance is not None
@@ -128,18 +155,24 @@ def governed_records_import(
     expected_fingerprint: str = "",
     progress: Progress | None = None,
     source: Source = Source.IMPORT,
+    sample_rows: int = 0,
 ) -> ImportReport:
     """Check a file (dry run) or import it: every row is written, or none.
 
     With `expected_fingerprint` (from the preview the user confirmed), the import is
     refused when the rows would now do anything else than the preview showed.
+    With `sample_rows`, a dry run checks the first `sample_rows` rows only (its
+    report says so when the file has more), and an import compares the fingerprint
+    of those first rows with `expected_fingerprint`: a large file is previewed in
+    bounded time and still imported only as previewed, its other rows checked
+    while it is imported (any error there writes nothing).
     `source` is where the import runs from: the Import page, or the command line.
     Its audit rows name the file, so that the change log can say where a value came
     from.
     """
     _require_import_permission(actor, model)
     governed = registry.get(model)
-    report = ImportReport()
+    report = PreviewReport() if dry_run else ImportReport()
     try:
         justification = clean_comment(options.justification)
     except WorkflowError as error:
@@ -165,9 +198,15 @@ def governed_records_import(
     except FileRefused as refused:
         report.refused = refused.message
         return report
+    batches = _cut(planner.batches(table), sample_rows)
     try:
         if dry_run:
-            for batch in planner.batches(table):
+            for batch in batches:
+                if sample_rows and report.total_rows >= sample_rows:
+                    # The file goes on: the rest is checked when it is imported.
+                    assert isinstance(report, PreviewReport)
+                    report.sample_rows = sample_rows
+                    break
                 report_add(report, planner.plan_batch(batch, columns), governed)
                 if progress:
                     progress(report)
@@ -183,18 +222,25 @@ def governed_records_import(
                 file_name=file_name,
                 references_resolved=planner.lookup_fields,
             )
-            for batch in planner.batches(table):
+            previewed = ""  # The fingerprint of the rows the preview checked.
+            for batch in batches:
                 plans = planner.plan_batch(batch, columns, lock=True)
                 report_add(report, plans, governed)
                 if not report.error_count:
                     writer.write(plans)
                 if progress:
                     progress(report)
+                if sample_rows and report.total_rows == sample_rows:
+                    previewed = planner.fingerprint()
+                    if expected_fingerprint and expected_fingerprint != previewed:
+                        report.refused = str(STALE_PREVIEW)
+                        raise _Rollback
             writer.finish()
             report.fingerprint = planner.fingerprint()
             if report.error_count:
                 raise _Rollback
-            if expected_fingerprint and expected_fingerprint != report.fingerprint:
+            previewed = previewed or report.fingerprint
+            if expected_fingerprint and expected_fingerprint != previewed:
                 report.refused = str(STALE_PREVIEW)
                 raise _Rollback
     except _Rollback:
@@ -204,6 +250,7 @@ def governed_records_import(
     except WorkflowError as error:
         report.refused = str(error.message)
     finally:
+        batches.close()
         planner.close()
     return report
 
@@ -941,10 +988,10 @@ def import_job_create(
     _require_import_permission(actor, model)
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise FileRefused(
-            _("The file is %(size)s MB; files up to %(limit)s MB can be imported.")
+            str(FILE_TOO_LARGE)
             % {
-                "size": round(upload.size / 1_000_000, 1),
-                "limit": settings.IMPORT_MAX_BYTES // 1_000_000,
+                "size": megabytes(upload.size),
+                "limit": megabytes(settings.IMPORT_MAX_BYTES),
             }
         )
     job = ImportJob(
@@ -964,8 +1011,19 @@ def import_job_create(
     return job
 
 
+def import_job_preview_rows(*, job: ImportJob) -> int:
+    """How many first rows the job's preview checks: 0 (every row) unless the file
+    has more than IMPORT_FULL_PREVIEW_ROWS by its estimate, so that the preview of a
+    large file costs a bounded part of a pass over it, not a second full pass."""
+    limit = settings.IMPORT_FULL_PREVIEW_ROWS
+    return limit if job.estimated_rows > limit else 0
+
+
 def import_job_preview(*, job: ImportJob) -> ImportJob:
     """Check the job's file against the data now; nothing is written to the records.
+
+    A file larger than IMPORT_FULL_PREVIEW_ROWS is checked by its first rows only
+    (`import_job_preview_rows`); its import checks every row.
 
     A preview that cannot be confirmed (a refused file, rows with errors) keeps no file.
     Does nothing to a job that waits for no check (checked already, or ended). The
@@ -986,6 +1044,7 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
                 actor=job.created_by,
                 dry_run=True,
                 progress=lease.progress,
+                sample_rows=import_job_preview_rows(job=job),
             )
     except LeaseLost:
         job.refresh_from_db()
@@ -1063,6 +1122,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                         dry_run=False,
                         expected_fingerprint=job.preview.get("fingerprint", ""),
                         progress=lease.progress,
+                        # The preview's fingerprint is of its rows only.
+                        sample_rows=job.preview.get("sample_rows", 0),
                     )
             except LeaseLost:
                 raise
