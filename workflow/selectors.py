@@ -221,6 +221,7 @@ def applicability_of(
     *,
     references_resolved: Iterable[str] = (),
     creating: bool = False,
+    checks: applicability.FieldChecks | None = None,
 ) -> Applicability:
     """Asks the core whether `changes` still apply to `record` as it is now: the
     services before they write, the pages before an approver decides.
@@ -262,7 +263,7 @@ def applicability_of(
         },
     )
     problems = applicability.record_problems(
-        candidate, fields, references_resolved=references_resolved
+        candidate, fields, references_resolved=references_resolved, checks=checks
     )
     if problems:
         messages = " ".join(m for found in problems.values() for m in found)

@@ -25,6 +25,7 @@ from ..audit import Translated, audit_for_proposal, audit_write, in_every_langua
 from ..bulk_sql import rows_update
 from ..core import completion, creation, lifecycle, routing
 from ..core.actions import action_refusal
+from ..core.applicability import FieldChecks
 from ..core.bank import decision_kind_refusal
 from ..core.conditions import skipped_step_text
 from ..core.permissions import Action
@@ -275,12 +276,16 @@ def _apply_all(
         by_model[registry.model_of(proposal.content_type)].append(proposal)
     for model, group in by_model.items():
         records = model._default_manager.in_bulk([p.object_id for p in group])
+        # Ten thousand records of one model: each field's verdict on a value once.
+        checks = FieldChecks(model)
         to_write: dict[tuple[str, ...], list[models.Model]] = defaultdict(list)
         applied = []
         for proposal in group:
             record = records[proposal.object_id]
             changes: list[ProposedChange] = list(proposal.changes.all())
-            found = applicability_of(record, changes, creating=proposal.creates_record)
+            found = applicability_of(
+                record, changes, creating=proposal.creates_record, checks=checks
+            )
             if not found.applies:
                 proposal.mark_conflict()
                 outcome.conflicts.append(proposal.pk)

@@ -27,6 +27,7 @@ from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import instances_insert, rows_update
 from ..core import applicability, creation, routing
 from ..core.actions import eligible, justification_refusal
+from ..core.applicability import FieldChecks
 from ..core.conditions import skipped_step_text
 from ..core.facts import Part, Participation, ProposalFacts
 from ..core.permissions import Action, required_permissions
@@ -328,6 +329,7 @@ class _ImportWriter:
         # References the planner looked up for each batch: not fetched again when
         # proposed values are checked before they are applied.
         self.references_resolved = tuple(references_resolved)
+        self.checks = FieldChecks(model)
 
     # --- reading values ---------------------------------------------------------
 
@@ -650,6 +652,7 @@ class _ImportWriter:
                     changes,
                     references_resolved=self.references_resolved,
                     creating=proposal.creates_record,
+                    checks=self.checks,
                 )
                 if not found.applies:
                     # Ends in Conflict, with its reasons: the single path says so.
