@@ -935,7 +935,7 @@ def main() -> int:
 
         progress("3. Peak memory of the update import at two file sizes")
         # Peak Python memory (tracemalloc, which slows Python down) at two file sizes.
-        memory_sizes = (min(2_000, args.rows), min(10_000, args.rows))
+        memory_sizes = (min(5_000, args.rows), min(20_000, args.rows))
         peaks = []
         for size in memory_sizes:
             write_csv(work / f"memory{size}.csv", size, changed=True)
