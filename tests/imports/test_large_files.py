@@ -213,7 +213,12 @@ def test_an_error_past_the_rows_previewed_imports_nothing_and_is_listed(
     assert job.result["errors"][0]["line"] == 101
     assert not Customer.objects.filter(account__startswith="L").exists()
     page = client.get(job_url).content.decode()
-    assert "Not imported" in page
+    assert '<span id="job-state">Not imported</span>' in page
+    # The counts say what the rows would have done, not what was written.
+    assert (
+        "<caption>Nothing was imported. What the rows would have done:</caption>"
+        in page
+    )
     assert "<tr><td>101</td><td>credit_limit</td><td>lots</td>" in page
 
 
