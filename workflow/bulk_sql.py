@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import io
 import json
 import uuid
 from collections.abc import Sequence
 
 from django.db import connection, models
-from django.db.backends.utils import CursorDebugWrapper
 from psycopg2.extras import Json
+
+from . import write_behind
 
 CHUNK_ROWS = 5000
 # Types whose values pass to the database as they are once the model has cleaned them:
@@ -81,18 +83,14 @@ def _copy(cursor, table: str, columns: list[str], rows) -> None:
     for row in rows:
         buffer.write("\t".join([(by_type(v.__class__) or _copy_text)(v) for v in row]))
         buffer.write("\n")
+    # The driver reads the rows in pieces of `size` characters: all at once.
+    size = max(8192, buffer.tell())
     buffer.seek(0)
     names = ", ".join(f'"{c}"' for c in columns)
     statement = f'COPY "{table}" ({names}) FROM STDIN'
-
-    def copy(sql, params, many, context):
-        return context["cursor"].cursor.copy_expert(sql, buffer)
-
-    if isinstance(cursor, CursorDebugWrapper):
-        with cursor.debug_sql(statement):
-            cursor._execute_with_wrappers(statement, None, False, copy)
-    else:
-        cursor._execute_with_wrappers(statement, None, False, copy)
+    write_behind.execute(
+        cursor, statement, lambda driver: driver.copy_expert(statement, buffer, size)
+    )
 
 
 def _db_value_getter(model_field: models.Field, *, adding: bool | None):
@@ -128,9 +126,13 @@ def _quoted_rows(cursor, rows: Sequence[Sequence[object]], width: int) -> str:
     return ", ".join(mogrify(placeholders, row).decode() for row in rows)
 
 
-def _execute_literal(cursor, statement: str) -> None:
+def _update_all(statement: str, table: str, count: int, driver_cursor) -> None:
     # No parameters: the values are already quoted by the driver, so no % is read twice.
-    cursor.execute(statement)
+    driver_cursor.execute(statement)
+    if driver_cursor.rowcount != count:
+        raise RuntimeError(
+            f"{table}: {driver_cursor.rowcount} of {count} rows were updated"
+        )
 
 
 def instances_insert(
@@ -149,11 +151,13 @@ def instances_insert(
     columns = [f.column for f in fields]
     with connection.cursor() as cursor:
         if keys:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                "FROM generate_series(1, %s)",
-                [opts.db_table, opts.pk.column, len(instances)],
-            )
+            # A sequence's next keys do not depend on the writes still queued.
+            with write_behind.reads_ahead():
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+                    "FROM generate_series(1, %s)",
+                    [opts.db_table, opts.pk.column, len(instances)],
+                )
             for obj, (pk,) in zip(instances, cursor.fetchall(), strict=True):
                 obj.pk = pk
             getters = [lambda obj: obj.pk, *getters]
@@ -229,14 +233,15 @@ def rows_update(
         for start in range(0, len(instances), CHUNK_ROWS):
             chunk = instances[start : start + CHUNK_ROWS]
             rows = [[obj.pk] + [get(obj) for get in getters] for obj in chunk]
-            _execute_literal(
-                cursor,
+            statement = (
                 f'UPDATE "{model._meta.db_table}" AS t SET {assignments} FROM '
                 f"(VALUES {_quoted_rows(cursor, rows, len(columns))}) AS v({names}) "
-                f'WHERE t."{pk.column}" = v."{pk.column}"::{pk.db_type(connection)}',
+                f'WHERE t."{pk.column}" = v."{pk.column}"::{pk.db_type(connection)}'
             )
-            if cursor.rowcount != len(rows):
-                raise RuntimeError(
-                    f"{model._meta.db_table}: {cursor.rowcount} of {len(rows)} rows "
-                    "were updated"
-                )
+            write_behind.execute(
+                cursor,
+                statement,
+                functools.partial(
+                    _update_all, statement, model._meta.db_table, len(rows)
+                ),
+            )

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from . import registry
+from . import registry, write_behind
 from .core import creation
 from .exceptions import WorkflowError
 
@@ -74,8 +74,12 @@ def engine_writes(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def _set_marker(connection: BaseDatabaseWrapper, value: str) -> None:
+    # In order with the writes it marks, also when they are queued (write_behind).
+    statement, params = "SELECT set_config(%s, %s, true)", [MARKER, value]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [MARKER, value])
+        write_behind.execute(
+            cursor, statement, lambda driver: driver.execute(statement, params), params
+        )
 
 
 def engine_is_writing() -> bool:

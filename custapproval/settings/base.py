@@ -263,6 +263,9 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(1_000_000_000)))
 # first IMPORT_FULL_PREVIEW_ROWS rows only; the import then checks every row, and
 # writes nothing if any has an error. Smaller files are previewed whole.
 IMPORT_FULL_PREVIEW_ROWS = int(os.environ.get("IMPORT_FULL_PREVIEW_ROWS", "100000"))
+# On PostgreSQL an import's bulk writes run in a second thread on its connection while
+# it plans the next batch (workflow/write_behind.py); false runs them in turn.
+IMPORT_WRITE_BEHIND = env_bool("IMPORT_WRITE_BEHIND", True)
 IMPORT_BACKGROUND_BYTES = int(os.environ.get("IMPORT_BACKGROUND_BYTES", "1000000"))
 # What one file may hold, so that no upload costs unbounded time or memory; every
 # refusal names its setting. Excel's own limits: 1,048,576 rows, 32,767 characters a cell.

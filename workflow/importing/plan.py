@@ -179,6 +179,16 @@ class ImportReport:
         }
 
 
+@dataclass
+class BatchRead:
+    """One batch as `ImportPlanner.read_batch` read it, for `plan_read`."""
+
+    parsed: list[tuple[RowPlan, dict[str, object]]]
+    references: dict[str, dict[str, object]]
+    existing: dict[str, models.Model]
+    open_proposals: dict[object, ChangeProposal]
+
+
 class ImportPlanner:
     """Plans the rows of one file for one governed model, batch by batch."""
 
@@ -351,6 +361,18 @@ class ImportPlanner:
     def plan_batch(
         self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
     ) -> list[RowPlan]:
+        return self.plan_read(self.read_batch(rows, columns, lock=lock))
+
+    def read_batch(
+        self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
+    ) -> BatchRead:
+        """The batch's rows parsed, and what they need from the database: the records
+        they name (locked, with `lock`), their open proposals and the references.
+
+        Nothing read here depends on what the import has written so far: a preview
+        reads and plans the same without writing (so an import's writes may still be
+        queued while it runs; see `workflow.write_behind`).
+        """
         parsed = [self._parse(row, columns) for row in rows]
         self._refuse_repeated_keys(parsed)
         references = self._resolve_references(parsed)
@@ -375,6 +397,12 @@ class ImportPlanner:
                 state__in=OPEN_PROPOSAL_STATES,
             )
         }
+        return BatchRead(parsed, references, existing, open_proposals)
+
+    def plan_read(self, read: BatchRead) -> list[RowPlan]:
+        """Each row's plan, from the batch as `read_batch` read it."""
+        parsed, references = read.parsed, read.references
+        existing, open_proposals = read.existing, read.open_proposals
         # Keys of the records this file creates, with their lines: in earlier batches,
         # then in this one as its rows are planned.
         created = self.seen.created_lines(self._self_reference_codes(parsed))

@@ -68,6 +68,7 @@ from ..models import (
 from ..selectors import applicability_of
 from ..selectors_facts import actor_facts, candidate_facts
 from ..text import clean_comment
+from ..write_behind import write_behind
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
@@ -224,19 +225,25 @@ def governed_records_import(
                 references_resolved=planner.lookup_fields,
             )
             previewed = ""  # The fingerprint of the rows the preview checked.
-            for batch in batches:
-                plans = planner.plan_batch(batch, columns, lock=True)
-                report_add(report, plans, governed)
-                if not report.error_count:
-                    writer.write(plans)
-                if progress:
-                    progress(report)
-                if sample_rows and report.total_rows == sample_rows:
-                    previewed = planner.fingerprint()
-                    if expected_fingerprint and expected_fingerprint != previewed:
-                        report.refused = str(STALE_PREVIEW)
-                        raise _Rollback
-            writer.finish()
+            with write_behind() as queue:
+                for batch in batches:
+                    # The batch's reads go before the last batch's queued writes,
+                    # which then run while this batch is planned.
+                    with queue.reads_ahead():
+                        read = planner.read_batch(batch, columns, lock=True)
+                    queue.start()
+                    plans = planner.plan_read(read)
+                    report_add(report, plans, governed)
+                    if not report.error_count:
+                        writer.write(plans)
+                    if progress:
+                        progress(report)
+                    if sample_rows and report.total_rows == sample_rows:
+                        previewed = planner.fingerprint()
+                        if expected_fingerprint and expected_fingerprint != previewed:
+                            report.refused = str(STALE_PREVIEW)
+                            raise _Rollback
+                writer.finish()
             report.fingerprint = planner.fingerprint()
             if report.error_count:
                 raise _Rollback

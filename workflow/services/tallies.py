@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, TruncHour
 
+from ..bulk_sql import rows_insert
 from ..core import lifecycle
 from ..models import (
     ChangeProposal,
@@ -114,13 +115,15 @@ def tallies_add(deltas: Counter[Key]) -> None:
     never waits for an import to commit. The readers add the rows of a key up;
     `dashboard_tallies_compact` folds them into one row per key now and then.
     """
-    rows = [
-        DashboardTally(kind=kind, label=label, hour=hour, count=n)
-        for (kind, label, hour), n in sorted(deltas.items())
-        if n
-    ]
-    if rows:
-        DashboardTally.objects.bulk_create(rows)
+    rows_insert(
+        DashboardTally,
+        ["kind", "label", "hour", "count"],
+        [
+            (kind, label, hour, n)
+            for (kind, label, hour), n in sorted(deltas.items())
+            if n
+        ],
+    )
 
 
 def dashboard_tallies_compact() -> int:
