@@ -4,9 +4,9 @@ the import plans its next batch.
 On two cores an import's Python and PostgreSQL's work on its writes (the COPY of new
 rows, the UPDATE … FROM of changed ones, their index upkeep) can each fill a core; run
 one after the other, each waits for the other. Inside `write_behind()` the statements
-given to `execute` (the bulk writes of `bulk_sql` and the engine's write marker) are
-queued in order and run by one worker thread on the same connection, in the same
-transaction, while the importing thread goes on in Python.
+given to `execute` (the bulk statements that write new and changed rows, and the
+engine's write marker) are queued in order and run by one worker thread on the same
+connection, in the same transaction, while the importing thread goes on in Python.
 
 The order of the statements stays the order of the code, with one declared exception:
 
