@@ -197,10 +197,20 @@ def rows_insert(
     ]
     if json_positions:
         rows = [list(row) for row in rows]
+        # Rows often share one value (an import's note in every language): dumped once.
+        # (Each value is kept with its text, so that its id cannot be reused meanwhile.)
+        dumped: dict[tuple[int, int], tuple[object, str]] = {}
         for row in rows:
             for i in json_positions:
-                if row[i] is not None:
-                    row[i] = json.dumps(row[i], cls=fields[i].encoder)
+                value = row[i]
+                if value is not None:
+                    seen = dumped.get((i, id(value)))
+                    if seen is None:
+                        seen = dumped[i, id(value)] = (
+                            value,
+                            json.dumps(value, cls=fields[i].encoder),
+                        )
+                    row[i] = seen[1]
     with connection.cursor() as cursor:
         _copy(cursor, model._meta.db_table, [f.column for f in fields], rows)
 
