@@ -16,6 +16,7 @@ import decimal
 import functools
 import io
 import json
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -43,8 +44,19 @@ _PLAIN_FIELDS = {
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\n\r\t]")
+
+
 def _copy_escaped(value: str) -> str:
+    # Most values have nothing to escape; finding that out is five times cheaper
+    # than translating them.
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
     return value.translate(_COPY_ESCAPES)
+
+
+class _CopyText(str):
+    """Text already in COPY's form (escaped once for the many rows that share it)."""
 
 
 def _copy_text(value) -> str:
@@ -68,6 +80,7 @@ def _copy_text(value) -> str:
 # chain of isinstance checks (a million values per 100k-row import).
 _COPY_BY_TYPE = {
     str: _copy_escaped,
+    _CopyText: str.__str__,
     type(None): lambda value: "\\N",
     bool: lambda value: "t" if value else "f",
     int: str,
@@ -208,7 +221,9 @@ def rows_insert(
                     if seen is None:
                         seen = dumped[i, id(value)] = (
                             value,
-                            json.dumps(value, cls=fields[i].encoder),
+                            _CopyText(
+                                _copy_escaped(json.dumps(value, cls=fields[i].encoder))
+                            ),
                         )
                     row[i] = seen[1]
     with connection.cursor() as cursor:

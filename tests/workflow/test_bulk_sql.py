@@ -8,11 +8,18 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
 from workflow.audit import audit_row, audit_rows_write
-from workflow.bulk_sql import instances_insert, rows_update
+from workflow.bulk_sql import (
+    _COPY_ESCAPES,
+    _copy_escaped,
+    instances_insert,
+    rows_update,
+)
 from workflow.models import AuditEntry
 
 AWKWARD = "Tab\there, new\nline, back\\slash, \\N, quote ' and \" and ü€"
@@ -55,6 +62,40 @@ def test_audit_rows_keep_awkward_text_and_json_values(clerk):
     assert first.new_value == AWKWARD
     assert first.actor == clerk and first.actor_name == clerk.username
     assert (second.actor, second.object_id, second.old_value) == (None, None, None)
+
+
+@given(st.text())
+def test_copy_text_is_escaped_exactly_when_it_has_to_be(value):
+    assert _copy_escaped(value) == value.translate(_COPY_ESCAPES)
+
+
+@pytest.mark.django_db
+def test_rows_sharing_one_json_value_each_keep_it(clerk):
+    """An import's note in every language is one object for all its rows: written once
+    in COPY's form, read back whole in every row."""
+    content_type = ContentType.objects.get_for_model(Customer)
+    shared = {"nested": [AWKWARD, "\\N", None]}
+    rows = [
+        audit_row(
+            action="field_changed",
+            actor=clerk,
+            source="import",
+            content_type_id=content_type.pk,
+            object_id=n,
+            field_name="name",
+            old_value=shared,
+            new_value=shared if n else {"own": AWKWARD},
+        )
+        for n in range(3)
+    ]
+    audit_rows_write(rows)
+
+    entries = AuditEntry.objects.order_by("object_id")
+    assert [(e.old_value, e.new_value) for e in entries] == [
+        (shared, {"own": AWKWARD}),
+        (shared, shared),
+        (shared, shared),
+    ]
 
 
 @pytest.mark.django_db
