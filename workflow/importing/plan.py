@@ -219,6 +219,8 @@ class ImportPlanner:
         # Referenced records that may not be used yet, by field and code: their status.
         self.inactive: dict[str, dict[str, str]] = {}
         self.labels = {name: self.governed.field_label(name) for name in self.fields}
+        # In the language the import runs in, translated once, not on every row.
+        self.model_name = str(model._meta.verbose_name)
         business_keys = {g.model: g.business_key for g in registry.all_governed()}
         self.lookup_fields = {
             name: lookup_field_of(f, business_keys)
@@ -811,7 +813,7 @@ class ImportPlanner:
             else "",
             labels=self.labels,
             record=str(instance),
-            model_name=str(self.model._meta.verbose_name),
+            model_name=self.model_name,
         )
         if routing.row_refusal is not None:
             refused = routing.refused or {
