@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import make_workflow
 from tests.factories import UserFactory
+from workflow import services
+from workflow.core.conditions import ConditionKind
+from workflow.models import AutoApprovalRule
 
 HEADER = "account;name;customer_group;credit_limit;bank_account;payment_terms;phone\n"
 
@@ -177,3 +181,19 @@ def lease_expired(settings):
     from django.utils import timezone
 
     return lambda: timezone.now() + timedelta(seconds=settings.IMPORT_LEASE_SECONDS + 1)
+
+
+@pytest.fixture
+def decreases_pass(approver, approvals_on, approval_admin):
+    """One step for the approver; a credit limit decrease needs no approval."""
+    workflow = make_workflow(approval_admin, {"users": [approver]})
+    workflow = services.workflow_copy(
+        workflow=workflow, actor=approval_admin, as_new_version=True
+    )
+    services.auto_approval_rule_save(
+        rule=AutoApprovalRule(
+            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
+        ),
+        actor=approval_admin,
+    )
+    return services.workflow_activate(workflow=workflow, actor=approval_admin)

@@ -8,38 +8,19 @@ from decimal import Decimal
 import pytest
 
 from customers.models import Customer
-from tests.conftest import make_workflow, submit
+from tests.conftest import submit
 from tests.factories import CustomerFactory
-from workflow import services
-from workflow.core.conditions import ConditionKind
 from workflow.importing import plan
 from workflow.importing.plan import ImportOptions
 from workflow.models import (
     AuditAction,
     AuditEntry,
-    AutoApprovalRule,
     ChangeProposal,
     OutboxEvent,
     OutboxMessage,
     ProposalState,
 )
 from workflow.services import governed_records_import
-
-
-@pytest.fixture
-def decreases_pass(approver, approvals_on, approval_admin):
-    """One step for the approver; a credit limit decrease needs no approval."""
-    workflow = make_workflow(approval_admin, {"users": [approver]})
-    workflow = services.workflow_copy(
-        workflow=workflow, actor=approval_admin, as_new_version=True
-    )
-    services.auto_approval_rule_save(
-        rule=AutoApprovalRule(
-            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
-        ),
-        actor=approval_admin,
-    )
-    return services.workflow_activate(workflow=workflow, actor=approval_admin)
 
 
 def history(proposal: ChangeProposal) -> list[tuple]:

@@ -13,16 +13,12 @@ from django.db import IntegrityError, connection, transaction
 from schwifty import IBAN
 
 from customers.models import Customer
-from tests.conftest import make_workflow
 from tests.factories import CustomerFactory
-from workflow import services
 from workflow.bulk_sql import rows_insert
-from workflow.core.conditions import ConditionKind
 from workflow.importing import plan
 from workflow.importing.plan import ImportOptions
 from workflow.models import (
     AuditEntry,
-    AutoApprovalRule,
     ChangeProposal,
     DashboardTally,
     OutboxMessage,
@@ -39,22 +35,6 @@ HEADER = "account;name;customer_group;credit_limit;payment_terms;bank_account;ci
 
 def iban(n: int, bank: str = "ABNA") -> str:
     return str(IBAN.generate("NL", bank_code=bank, account_code=f"{n:010d}"))
-
-
-@pytest.fixture
-def decreases_pass(approver, approvals_on, approval_admin):
-    """One step for the approver; a credit limit decrease needs no approval."""
-    workflow = make_workflow(approval_admin, {"users": [approver]})
-    workflow = services.workflow_copy(
-        workflow=workflow, actor=approval_admin, as_new_version=True
-    )
-    services.auto_approval_rule_save(
-        rule=AutoApprovalRule(
-            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
-        ),
-        actor=approval_admin,
-    )
-    return services.workflow_activate(workflow=workflow, actor=approval_admin)
 
 
 @pytest.fixture
