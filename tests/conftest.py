@@ -16,8 +16,9 @@ from customers.management.commands.seed_demo import (
 from customers.models import AccountsReceivableWorkflow, Customer
 from tests.factories import CustomerFactory, UserFactory
 from workflow import services
+from workflow.core.conditions import ConditionKind
 from workflow.enforcement import engine_writes
-from workflow.models import DataEntityBehavior, WorkflowStep
+from workflow.models import AutoApprovalRule, DataEntityBehavior, WorkflowStep
 
 GOVERNED_FIELDS = ["credit_limit", "bank_account", "payment_terms"]
 # Tables whose triggers refuse UPDATE, DELETE and TRUNCATE: the audit trail, its seals
@@ -148,6 +149,21 @@ def approvals_on(approval_admin):
         enabled_fields=GOVERNED_FIELDS,
         actor=approval_admin,
     )
+
+
+def let_decreases_pass(workflow, actor) -> AccountsReceivableWorkflow:
+    """A new version of `workflow` whose rule lets a credit limit decrease through
+    without approval (as the demo's does), activated."""
+    workflow = services.workflow_copy(
+        workflow=workflow, actor=actor, as_new_version=True
+    )
+    services.auto_approval_rule_save(
+        rule=AutoApprovalRule(
+            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
+        ),
+        actor=actor,
+    )
+    return services.workflow_activate(workflow=workflow, actor=actor)
 
 
 def make_workflow(actor, *steps: dict) -> AccountsReceivableWorkflow:

@@ -2,11 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_workflow
+from tests.conftest import let_decreases_pass, make_workflow
 from tests.factories import UserFactory
-from workflow import services
-from workflow.core.conditions import ConditionKind
-from workflow.models import AutoApprovalRule
 
 HEADER = "account;name;customer_group;credit_limit;bank_account;payment_terms;phone\n"
 
@@ -187,13 +184,4 @@ def lease_expired(settings):
 def decreases_pass(approver, approvals_on, approval_admin):
     """One step for the approver; a credit limit decrease needs no approval."""
     workflow = make_workflow(approval_admin, {"users": [approver]})
-    workflow = services.workflow_copy(
-        workflow=workflow, actor=approval_admin, as_new_version=True
-    )
-    services.auto_approval_rule_save(
-        rule=AutoApprovalRule(
-            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
-        ),
-        actor=approval_admin,
-    )
-    return services.workflow_activate(workflow=workflow, actor=approval_admin)
+    return let_decreases_pass(workflow, approval_admin)

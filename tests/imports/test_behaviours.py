@@ -13,7 +13,6 @@ from workflow.importing.plan import ImportOptions
 from workflow.models import (
     AuditAction,
     AuditEntry,
-    AutoApprovalRule,
     ChangeProposal,
     ProposalState,
 )
@@ -299,9 +298,8 @@ def test_escaped_cells_survive_a_round_trip(
 def test_imported_proposals_follow_conditions_and_automatic_approval(
     importer, approver, approver2, approvals_on, approval_admin, write_file, customer
 ):
-    from tests.conftest import make_workflow
+    from tests.conftest import let_decreases_pass, make_workflow
     from tests.factories import CustomerFactory
-    from workflow import services
     from workflow.core.conditions import ConditionKind
 
     CustomerFactory(account="C00002", name="Second")
@@ -314,16 +312,7 @@ def test_imported_proposals_follow_conditions_and_automatic_approval(
         },
         {"users": [approver2]},
     )
-    workflow = services.workflow_copy(
-        workflow=workflow, actor=approval_admin, as_new_version=True
-    )
-    services.auto_approval_rule_save(
-        rule=AutoApprovalRule(
-            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
-        ),
-        actor=approval_admin,
-    )
-    services.workflow_activate(workflow=workflow, actor=approval_admin)
+    let_decreases_pass(workflow, approval_admin)
 
     text = "account;name;credit_limit\nC00001;Contoso Retail;50000\nC00002;Second;5\n"
     report = run(write_file(text), importer, "propose")

@@ -134,24 +134,12 @@ def mixed_import_queries(tmp_path, actor, rows: int, proposing_percent: int) -> 
 def mixed_batches(monkeypatch, clerk, approver, approvals_on, approval_admin):
     """Customers Q00000–Q00059, batches of 20 rows, and a workflow whose rule lets a
     credit limit decrease through without approval (as the demo's does)."""
-    from tests.conftest import make_workflow
+    from tests.conftest import let_decreases_pass, make_workflow
     from tests.factories import CustomerFactory
-    from workflow import services
-    from workflow.core.conditions import ConditionKind
-    from workflow.models import AutoApprovalRule
 
     monkeypatch.setattr(plan, "BATCH_SIZE", MIXED_BATCH)
     workflow = make_workflow(approval_admin, {"users": [approver]})
-    workflow = services.workflow_copy(
-        workflow=workflow, actor=approval_admin, as_new_version=True
-    )
-    services.auto_approval_rule_save(
-        rule=AutoApprovalRule(
-            workflow=workflow, field_name="credit_limit", kind=ConditionKind.DECREASES
-        ),
-        actor=approval_admin,
-    )
-    services.workflow_activate(workflow=workflow, actor=approval_admin)
+    let_decreases_pass(workflow, approval_admin)
     for n in range(3 * MIXED_BATCH):
         CustomerFactory(
             account=f"Q{n:05d}", name=f"Query customer {n}", credit_limit=1000
