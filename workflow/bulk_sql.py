@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 
 from django.db import connection, models
+from django.utils import timezone
 from psycopg2.extras import Json
 
 from . import write_behind
@@ -128,6 +129,20 @@ def _db_value_getter(model_field: models.Field, *, adding: bool | None):
         return lambda obj: model_field.get_db_prep_save(
             getattr(obj, attname), connection
         )
+    if type(model_field) is models.DateTimeField and (
+        model_field.auto_now or (adding and model_field.auto_now_add)
+    ):
+        # One time for every row of the statement, as PostgreSQL's now() is one time
+        # for a transaction: read and converted once, not once per row.
+        attname = model_field.attname
+        now = timezone.now()
+        db_now = model_field.get_db_prep_save(now, connection)
+
+        def stamped(obj):
+            setattr(obj, attname, now)
+            return db_now
+
+        return stamped
     return lambda obj: model_field.get_db_prep_save(
         model_field.pre_save(obj, adding), connection
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -129,6 +131,36 @@ def test_new_instances_get_their_keys_and_read_back_as_written():
         assert stored.created_at is not None
     # The sequence moved on: the next ordinary save gets a fresh key.
     assert CustomerFactory().pk > max(c.pk for c in customers)
+
+
+@pytest.mark.django_db
+def test_new_instances_are_stamped_with_the_time_of_their_insert():
+    """updated_at (the record's version, which a form compares) is the insert's time on
+    the instances and in the rows, whatever they held, as a save would set it;
+    created_at keeps the value given, as a save would."""
+    template = CustomerFactory()
+    long_ago = timezone.now() - datetime.timedelta(days=400)
+    customers = []
+    for n in range(3):
+        customer = Customer(
+            **{
+                f.attname: getattr(template, f.attname)
+                for f in Customer._meta.concrete_fields
+                if not f.primary_key
+            }
+        )
+        customer.account = f"STAMP{n}"
+        customer.created_at = customer.updated_at = long_ago
+        customers.append(customer)
+    before = timezone.now()
+    instances_insert(Customer, customers)
+    after = timezone.now()
+
+    for customer in customers:
+        stored = Customer.objects.get(pk=customer.pk)
+        assert before <= stored.updated_at <= after
+        assert stored.updated_at == customer.updated_at
+        assert stored.created_at == customer.created_at == long_ago
 
 
 @pytest.mark.django_db

@@ -100,6 +100,7 @@ class FieldChecks:
         self.remembered: dict[str, dict[tuple[type, object], tuple[bool, object]]] = {
             f.attname: {} for f in model._meta.fields if _verdict_depends_on_value(f)
         }
+        self._steps_by_exclude: dict[frozenset[str], list] = {}
 
     def applies_to(self, model: type[models.Model]) -> bool:
         """Only a model that validates the way Django's Model does: one that changed
@@ -146,38 +147,45 @@ class FieldChecks:
 
     def clean_fields(self, candidate: models.Model, exclude: set[str]) -> None:
         errors = {}
-        for f in candidate._meta.fields:
-            if f.name in exclude or f.generated:
+        for f, attname, blank_values, remembered in self._steps(exclude):
+            raw_value = getattr(candidate, attname)
+            if raw_value in blank_values or isinstance(raw_value, DatabaseDefault):
                 continue
-            raw_value = getattr(candidate, f.attname)
-            if f.blank and raw_value in f.empty_values:
-                continue
-            if isinstance(raw_value, DatabaseDefault):
-                continue
-            passed, outcome = self._verdict(f, raw_value, candidate)
-            if passed:
-                setattr(candidate, f.attname, outcome)
+            key = _value_key(raw_value) if remembered is not None else None
+            verdict = remembered.get(key) if key is not None else None  # type: ignore[union-attr]
+            if verdict is None:
+                try:
+                    verdict = (True, f.clean(raw_value, candidate))
+                except ValidationError as e:
+                    verdict = (False, e.error_list)
+                if key is not None and len(remembered) < self.max_values:  # type: ignore[arg-type]
+                    remembered[key] = verdict  # type: ignore[index]
+            if verdict[0]:
+                setattr(candidate, attname, verdict[1])
             else:
-                errors[f.name] = outcome
+                errors[f.name] = verdict[1]
         if errors:
             raise ValidationError(errors)
 
-    def _verdict(
-        self, f: models.Field, raw_value: object, candidate: models.Model
-    ) -> tuple[bool, object]:
-        remembered = self.remembered.get(f.attname)
-        key = _value_key(raw_value) if remembered is not None else None
-        if key is not None:
-            verdict = remembered.get(key)  # type: ignore[union-attr]
-            if verdict is not None:
-                return verdict
-        try:
-            verdict = (True, f.clean(raw_value, candidate))
-        except ValidationError as e:
-            verdict = (False, e.error_list)
-        if key is not None and len(remembered) < self.max_values:  # type: ignore[arg-type]
-            remembered[key] = verdict  # type: ignore[index]
-        return verdict
+    def _steps(
+        self, exclude: set[str]
+    ) -> list[tuple[models.Field, str, object, dict | None]]:
+        """The fields `clean_fields` checks, with what it needs of each, worked out once
+        per set of excluded fields (an import excludes the same on every row)."""
+        key = frozenset(exclude)
+        steps = self._steps_by_exclude.get(key)
+        if steps is None:
+            steps = self._steps_by_exclude[key] = [
+                (
+                    f,
+                    f.attname,
+                    f.empty_values if f.blank else (),
+                    self.remembered.get(f.attname),
+                )
+                for f in self.model._meta.fields
+                if f.name not in exclude and not f.generated
+            ]
+        return steps
 
 
 def _verdict_depends_on_value(f: models.Field) -> bool:
