@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -169,7 +169,7 @@ class FieldChecks:
 
     def _steps(
         self, exclude: set[str]
-    ) -> list[tuple[models.Field, str, object, dict | None]]:
+    ) -> list[tuple[models.Field, str, Container[object], dict | None]]:
         """The fields `clean_fields` checks, with what it needs of each, worked out once
         per set of excluded fields (an import excludes the same on every row)."""
         key = frozenset(exclude)
