@@ -97,6 +97,16 @@ IMPORT_REJECTS = _(
     "%(field)s needs approval, and this import rejects changes to such fields "
     "(Reject changes)."
 )
+RECORD_CREATED_WHILE_IMPORTING = _(
+    "%(record)s (line %(line)s of the file) was created by someone else while the file "
+    "was being imported, so nothing was imported. Check the file again: it now changes "
+    "that record instead of creating it."
+)
+IMPORT_REFUSED_BY_DATABASE = _(
+    "The database refused the import, so nothing was imported. Most likely someone "
+    "else changed the same data while the file was being imported: check the file "
+    "again and import it once more. The database said: %(reason)s"
+)
 IMPORT_OPEN_PROPOSAL = _(
     "%(record)s already has open proposed changes (%(state)s); decide or withdraw them "
     "before importing new ones."

@@ -482,6 +482,11 @@ class ImportPlanner:
             )
         self.seen.add(new)
 
+    def row_of_key(self, key: str) -> tuple[str, int] | None:
+        """The key as the file writes it and its line, for a row read so far whose key
+        is `key` (in any case, where keys ignore case)."""
+        return self.seen.written(key)
+
     def _fold(self, key: str) -> str:
         """The key as the file's rows and the stored records are matched by."""
         return key.lower() if self.ignores_case else key
@@ -1031,6 +1036,13 @@ class SeenKeys:
             "INSERT INTO seen (key, folded, line) VALUES (?, ?, ?)",
             ((key, self._fold(key), line) for key, line in lines.items()),
         )
+
+    def written(self, key: str) -> tuple[str, int] | None:
+        """The key as met, and its line, of `key` folded."""
+        row = self._db.execute(
+            "SELECT key, line FROM seen WHERE folded = ?", (self._fold(key),)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def created_lines(self, keys: set[str]) -> dict[str, int]:
         """Of `keys`, those of records the file creates (so far), with their lines."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ from ..exceptions import (
     PermissionRefused,
     WorkflowError,
 )
+from ..importing.database_refusals import database_refusal
 from ..importing.limits import FILE_TOO_LARGE, megabytes
 from ..importing.plan import (
     NEW,
@@ -253,6 +254,8 @@ def governed_records_import(
                 raise _Rollback
     except _Rollback:
         pass
+    except IntegrityError as error:
+        report.refused = database_refusal(error, planner)
     except FileRefused as refused:
         report.refused = refused.message
     except WorkflowError as error:

@@ -1,0 +1,141 @@
+"""Someone else creates a record while a file that creates the same record is being
+imported: a row that does not exist yet cannot be locked, so the database refuses the
+import's insert. The importer is told which record and line, in plain words, and
+nothing of the file is written; the other person's record stays as they saved it."""
+
+from __future__ import annotations
+
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import close_old_connections, connection
+from schwifty import IBAN
+
+from customers.models import Customer
+from tests.factories import CustomerFactory
+from workflow.importing import plan
+from workflow.importing.plan import ImportOptions
+from workflow.models import AuditEntry
+from workflow.services import governed_records_import
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def new_customers_file(tmp_path):
+    group = CustomerFactory(account="M00000", name="Stored before").customer_group.code
+    rows = "".join(
+        f"M{n:05d};New {n};{group};{1000 + n};Net30;"
+        f"{IBAN.generate('NL', bank_code='ABNA', account_code=f'{n:010d}')}\n"
+        for n in range(1, 11)
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(
+        "account;name;customer_group;credit_limit;payment_terms;bank_account\n" + rows
+    )
+    return path
+
+
+@pytest.fixture
+def created_meanwhile(monkeypatch):
+    """While the batch that holds line 8 (account M00007) is planned, after its
+    records were read, another user's connection creates customer m00007."""
+    monkeypatch.setattr(plan, "BATCH_SIZE", 4)
+    original = plan.ImportPlanner.plan_read
+
+    def create_then_plan(planner, read):
+        if any(row_plan.key == "M00007" for row_plan, _values in read.parsed):
+            other = threading.Thread(target=create_elsewhere)
+            other.start()
+            other.join(timeout=30)
+        return original(planner, read)
+
+    def create_elsewhere():
+        close_old_connections()
+        try:
+            CustomerFactory(account="m00007", name="Created by someone else")
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(plan.ImportPlanner, "plan_read", create_then_plan)
+
+
+REFUSAL = (
+    "Customer M00007 (line 8 of the file) was created by someone else while the file "
+    "was being imported, so nothing was imported. Check the file again: it now "
+    "changes that record instead of creating it."
+)
+
+
+@pytest.mark.parametrize("write_behind", [True, False])
+def test_the_import_names_the_record_and_line_and_writes_nothing(
+    importer, new_customers_file, created_meanwhile, settings, write_behind
+):
+    settings.IMPORT_WRITE_BEHIND = write_behind
+    report = governed_records_import(
+        model=Customer,
+        path=new_customers_file,
+        file_name="new.csv",
+        options=ImportOptions(behaviour="allow"),
+        actor=importer,
+        dry_run=False,
+    )
+
+    assert report.refused == REFUSAL
+    assert not report.ok
+    assert dict(
+        Customer.objects.filter(account__istartswith="M").values_list("account", "name")
+    ) == {"M00000": "Stored before", "m00007": "Created by someone else"}
+    assert not [e for e in AuditEntry.objects.all() if "new.csv" in str(e.comment)]
+
+
+def test_the_command_says_the_same(importer, new_customers_file, created_meanwhile):
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_customers",
+            str(new_customers_file),
+            "--user",
+            importer.username,
+            "--behaviour",
+            "allow",
+            stdout=StringIO(),
+        )
+
+    assert str(refused.value) == REFUSAL
+    assert not Customer.objects.filter(account="M00001").exists()
+
+
+def test_a_rule_of_the_database_the_checks_do_not_know_is_told_in_plain_words(
+    importer, new_customers_file, monkeypatch
+):
+    monkeypatch.setattr(plan, "BATCH_SIZE", 4)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE customers_customer ADD CONSTRAINT test_no_new_9 "
+            "CHECK (name <> 'New 9')"
+        )
+    try:
+        report = governed_records_import(
+            model=Customer,
+            path=new_customers_file,
+            file_name="new.csv",
+            options=ImportOptions(behaviour="allow"),
+            actor=importer,
+            dry_run=False,
+        )
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE customers_customer DROP CONSTRAINT test_no_new_9"
+            )
+
+    assert report.refused.startswith(
+        "The database refused the import, so nothing was imported."
+    )
+    assert report.refused.endswith(
+        'The database said: new row for relation "customers_customer" violates '
+        'check constraint "test_no_new_9"'
+    )
+    assert not Customer.objects.filter(account="M00001").exists()
