@@ -234,6 +234,10 @@ class ImportPlanner:
         self.references: dict[str, dict[str, object]] = {}
         self.content_type = ContentType.objects.get_for_model(model)
         self.digest = hashlib.sha256()
+        # How many rows from the top the fingerprint covers (None: every row). An
+        # import hashes only the rows its preview's fingerprint covered, if any.
+        self.fingerprinted_rows: int | None = None
+        self._planned_rows = 0
         # Read through a profile: the file's column of each field, and its reader.
         self.profile: profiles.ImportProfile | None = None
         self.sources: dict[str, str] = {}
@@ -427,7 +431,12 @@ class ImportPlanner:
                 created[plan.key] = created_here[plan.key] = plan.line
             for error in plan.errors:
                 error.column = self.sources.get(error.column, error.column)
-            self._fingerprint(plan)
+            if (
+                self.fingerprinted_rows is None
+                or self._planned_rows < self.fingerprinted_rows
+            ):
+                self._fingerprint(plan)
+            self._planned_rows += 1
             plans.append(plan)
         self.seen.mark_created(created_here)
         self._describe_changes(plans)

@@ -187,6 +187,12 @@ def governed_records_import(
         )
         return report
     planner = ImportPlanner(model, options)
+    if not dry_run:
+        # What the preview's fingerprint covered (its first `sample_rows`, or every
+        # row), or nothing when no preview is to be matched (the command line).
+        planner.fingerprinted_rows = (
+            (sample_rows or None) if expected_fingerprint else 0
+        )
     try:
         table = TableFile(
             path,
@@ -245,7 +251,8 @@ def governed_records_import(
                             report.refused = str(STALE_PREVIEW)
                             raise _Rollback
                 writer.finish()
-            report.fingerprint = planner.fingerprint()
+            if planner.fingerprinted_rows != 0:
+                report.fingerprint = planner.fingerprint()
             if report.error_count:
                 raise _Rollback
             previewed = previewed or report.fingerprint
