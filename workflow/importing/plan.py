@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.functions import Lower
+from django.db.models.query_utils import DeferredAttribute
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,7 +31,7 @@ from ..models import OPEN_PROPOSAL_STATES, ChangeProposal, DataEntityBehavior
 from . import profiles
 from .limits import SHOWN_CHARS, shorten
 from .reading import FileRefused, SourceRow, TableFile
-from .values import CellError, is_blank, lookup_field_of, parse_cell
+from .values import CellError, cell_parser, is_blank, lookup_field_of, parse_cell
 
 BATCH_SIZE = 500
 MAX_REPORTED_ERRORS = 1000
@@ -234,6 +237,7 @@ class ImportPlanner:
         self.references: dict[str, dict[str, object]] = {}
         self.content_type = ContentType.objects.get_for_model(model)
         self.digest = hashlib.sha256()
+        self.parsers: dict[str, Callable[[object], object]] = {}
         # How many rows from the top the fingerprint covers (None: every row). An
         # import hashes only the rows its preview's fingerprint covered, if any.
         self.fingerprinted_rows: int | None = None
@@ -453,10 +457,13 @@ class ImportPlanner:
                 raw = self.readers[column].read(raw)
             if is_blank(raw):
                 continue  # A blank cell keeps the current value; it never blanks it.
-            try:
-                values[column] = parse_cell(
-                    self.fields[column], raw, decimal_format=self.options.decimal_format
+            parse = self.parsers.get(column)
+            if parse is None:
+                parse = self.parsers[column] = cell_parser(
+                    self.fields[column], decimal_format=self.options.decimal_format
                 )
+            try:
+                values[column] = parse(raw)
             except CellError as error:
                 plan.errors.append(RowError(row.line, column, str(raw), error.message))
         plan.key = str(values.get(self.key, "")).strip()
@@ -963,9 +970,12 @@ class ImportPlanner:
 
 
 class NewInstances:
-    """Model(**values) for row after row, built the way Django builds a fetched row
-    (every field by position, a third of the time): the values given, and each other
-    field's default (a callable default called for each instance, as Model() does)."""
+    """Model(**values) for row after row: the values given, and each other field's
+    default (a callable default called for each instance, as Model() does).
+
+    Where Model() would only store the values (no receiver of its init signals, and
+    no field with a descriptor of its own that a value passes through), they are put
+    in the new instance's __dict__ at once: a third of the cost, a million times."""
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -975,16 +985,31 @@ class NewInstances:
                 self.slots.append((f.attname, True, f.default))
             else:
                 self.slots.append((f.attname, False, f.get_default()))
+        self.attnames = [attname for attname, _called, _default in self.slots]
+        self.stored_as_given = not (
+            signals.pre_init.has_listeners(model)
+            or signals.post_init.has_listeners(model)
+        ) and all(
+            type(model.__dict__.get(f.attname)) in _PLAIN_DESCRIPTORS
+            for f in model._meta.concrete_fields
+        )
 
     def __call__(self, values: dict[str, object]) -> models.Model:
-        return self.model(
-            *[
-                values[attname]
-                if attname in values
-                else (default() if called else default)  # type: ignore[operator]
-                for attname, called, default in self.slots
-            ]
-        )
+        given = [
+            values[attname] if attname in values else (default() if called else default)  # type: ignore[operator]
+            for attname, called, default in self.slots
+        ]
+        if not self.stored_as_given:
+            return self.model(*given)
+        instance = self.model.__new__(self.model)
+        instance._state = ModelState()
+        instance.__dict__.update(zip(self.attnames, given, strict=True))
+        return instance
+
+
+# What Django puts on a model class for a plain field and a foreign key's column:
+# setting the attribute of a new instance only stores the value.
+_PLAIN_DESCRIPTORS = {DeferredAttribute, ForeignKeyDeferredAttribute}
 
 
 def key_ignores_case(model: type[models.Model], key: str) -> bool:
