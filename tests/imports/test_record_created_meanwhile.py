@@ -9,15 +9,18 @@ import threading
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import close_old_connections, connection
+from django.urls import reverse
+from django.utils.html import escape
 from schwifty import IBAN
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
 from workflow.importing import plan
 from workflow.importing.plan import ImportOptions
-from workflow.models import AuditEntry
+from workflow.models import AuditEntry, ImportJob, ImportJobState
 from workflow.services import governed_records_import
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,13 +43,20 @@ def new_customers_file(tmp_path):
 
 @pytest.fixture
 def created_meanwhile(monkeypatch):
-    """While the batch that holds line 8 (account M00007) is planned, after its
-    records were read, another user's connection creates customer m00007."""
+    """Once, while the batch that holds line 8 (account M00007) is planned after its
+    records were read, another user's connection creates customer m00007. Disarm it
+    (`.armed = False`) for a preview that must not set it off."""
     monkeypatch.setattr(plan, "BATCH_SIZE", 4)
     original = plan.ImportPlanner.plan_read
 
+    class Trigger:
+        armed = True
+
     def create_then_plan(planner, read):
-        if any(row_plan.key == "M00007" for row_plan, _values in read.parsed):
+        if Trigger.armed and any(
+            row_plan.key == "M00007" for row_plan, _values in read.parsed
+        ):
+            Trigger.armed = False
             other = threading.Thread(target=create_elsewhere)
             other.start()
             other.join(timeout=30)
@@ -60,6 +70,7 @@ def created_meanwhile(monkeypatch):
             connection.close()
 
     monkeypatch.setattr(plan.ImportPlanner, "plan_read", create_then_plan)
+    return Trigger
 
 
 REFUSAL = (
@@ -137,5 +148,38 @@ def test_a_rule_of_the_database_the_checks_do_not_know_is_told_in_plain_words(
     assert report.refused.endswith(
         'The database said: new row for relation "customers_customer" violates '
         'check constraint "test_no_new_9"'
+    )
+    assert not Customer.objects.filter(account="M00001").exists()
+
+
+def test_the_import_page_shows_it_on_the_job(
+    client, importer, new_customers_file, created_meanwhile, uploads
+):
+    client.force_login(importer)
+    created_meanwhile.armed = False  # The preview finds every row new.
+    client.post(
+        reverse("admin:customers_customer_import"),
+        {
+            "file": SimpleUploadedFile(
+                "new.csv", new_customers_file.read_bytes(), "text/csv"
+            ),
+            "behaviour": "allow",
+            "decimal_format": "point",
+            "encoding": "auto",
+            "delimiter": "auto",
+        },
+    )
+    job = ImportJob.objects.get()
+    assert job.state == ImportJobState.PREVIEWED
+    created_meanwhile.armed = True
+
+    client.post(reverse("admin:customers_customer_import_confirm", args=[job.pk]))
+
+    job.refresh_from_db()
+    assert job.state == ImportJobState.FAILED
+    page = client.get(reverse("admin:customers_customer_import_job", args=[job.pk]))
+    assert (
+        f'<p class="errornote" id="import-refused">{escape(REFUSAL)}</p>'
+        in page.content.decode()
     )
     assert not Customer.objects.filter(account="M00001").exists()
