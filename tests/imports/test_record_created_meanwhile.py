@@ -18,10 +18,9 @@ from schwifty import IBAN
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
+from tests.imports.test_write_behind import imported
 from workflow.importing import plan
-from workflow.importing.plan import ImportOptions
 from workflow.models import AuditEntry, ImportJob, ImportJobState
-from workflow.services import governed_records_import
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -85,14 +84,7 @@ def test_the_import_names_the_record_and_line_and_writes_nothing(
     importer, new_customers_file, created_meanwhile, settings, write_behind
 ):
     settings.IMPORT_WRITE_BEHIND = write_behind
-    report = governed_records_import(
-        model=Customer,
-        path=new_customers_file,
-        file_name="new.csv",
-        options=ImportOptions(behaviour="allow"),
-        actor=importer,
-        dry_run=False,
-    )
+    report = imported(new_customers_file, importer, "allow")
 
     assert report.refused == REFUSAL
     assert not report.ok
@@ -128,14 +120,7 @@ def test_a_rule_of_the_database_the_checks_do_not_know_is_told_in_plain_words(
             "CHECK (name <> 'New 9')"
         )
     try:
-        report = governed_records_import(
-            model=Customer,
-            path=new_customers_file,
-            file_name="new.csv",
-            options=ImportOptions(behaviour="allow"),
-            actor=importer,
-            dry_run=False,
-        )
+        report = imported(new_customers_file, importer, "allow")
     finally:
         with connection.cursor() as cursor:
             cursor.execute(

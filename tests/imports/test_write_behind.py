@@ -63,12 +63,13 @@ def mixed_file(tmp_path):
     return path
 
 
-def imported(path, actor) -> plan.ImportReport:
+def imported(path, actor, behaviour: str = "propose") -> plan.ImportReport:
+    """The file imported by `actor`, as the page and the command import it."""
     return governed_records_import(
         model=Customer,
         path=path,
         file_name=path.name,
-        options=ImportOptions(behaviour="propose"),
+        options=ImportOptions(behaviour=behaviour),
         actor=actor,
         dry_run=False,
     )
