@@ -27,18 +27,27 @@ from workflow.models import AuditEntry
 AWKWARD = "Tab\there, new\nline, back\\slash, \\N, quote ' and \" and ü€"
 
 
+def name_changed(actor, object_id, **values) -> tuple[object, ...]:
+    """The audit row of a customer's name changed by an import."""
+    return audit_row(
+        action="field_changed",
+        actor=actor,
+        source="import",
+        content_type_id=ContentType.objects.get_for_model(Customer).pk,
+        object_id=object_id,
+        field_name="name",
+        **values,
+    )
+
+
 @pytest.mark.django_db
 def test_audit_rows_keep_awkward_text_and_json_values(clerk):
     content_type = ContentType.objects.get_for_model(Customer)
     rows = [
-        audit_row(
-            action="field_changed",
-            actor=clerk,
-            source="import",
-            content_type_id=content_type.pk,
-            object_id=7,
+        name_changed(
+            clerk,
+            7,
             object_repr=AWKWARD,
-            field_name="name",
             field_label="Name",
             old_value={"nested": [AWKWARD, None, 1.5]},
             new_value=AWKWARD,
@@ -75,16 +84,11 @@ def test_copy_text_is_escaped_exactly_when_it_has_to_be(value):
 def test_rows_sharing_one_json_value_each_keep_it(clerk):
     """An import's note in every language is one object for all its rows: written once
     in COPY's form, read back whole in every row."""
-    content_type = ContentType.objects.get_for_model(Customer)
     shared = {"nested": [AWKWARD, "\\N", None]}
     rows = [
-        audit_row(
-            action="field_changed",
-            actor=clerk,
-            source="import",
-            content_type_id=content_type.pk,
-            object_id=n,
-            field_name="name",
+        name_changed(
+            clerk,
+            n,
             old_value=shared,
             new_value=shared if n else {"own": AWKWARD},
         )
