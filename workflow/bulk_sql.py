@@ -19,6 +19,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.db import connection, models
 from django.utils import timezone
@@ -27,6 +28,8 @@ from psycopg2.extras import Json
 from . import write_behind
 
 CHUNK_ROWS = 5000
+# Batches' worth of keys taken at once by an import, after its first batch.
+KEYS_AHEAD_BATCHES = 8
 # Types whose values pass to the database as they are once the model has cleaned them:
 # their own get_db_prep_save would only return the same value, slower.
 _PLAIN_FIELDS = {
@@ -179,14 +182,9 @@ def instances_insert(
     columns = [f.column for f in fields]
     with connection.cursor() as cursor:
         if keys:
-            # A sequence's next keys do not depend on the writes still queued.
-            with write_behind.reads_ahead():
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-                    "FROM generate_series(1, %s)",
-                    [opts.db_table, opts.pk.column, len(instances)],
-                )
-            for obj, (pk,) in zip(instances, cursor.fetchall(), strict=True):
+            for obj, pk in zip(
+                instances, _new_keys(cursor, opts, len(instances)), strict=True
+            ):
                 obj.pk = pk
             getters = [lambda obj: obj.pk, *getters]
             columns = [opts.pk.column, *columns]
@@ -200,6 +198,45 @@ def instances_insert(
         for obj in instances:
             obj._state.adding = False
             obj._state.db = connection.alias
+
+
+@dataclass
+class _KeysTaken:
+    """Keys taken from a table's sequence and not yet used, in a write-behind block."""
+
+    keys: list[int] = field(default_factory=list)
+    takes: int = 0
+
+
+def _new_keys(cursor, opts, count: int) -> list[int]:
+    """`count` new primary keys from the table's sequence.
+
+    In a write-behind block (an import), after the first batch the keys of several
+    batches are taken at once: taking keys is a statement on the import's connection,
+    which waits until the last batch's queued writes have run, so taking them once
+    every few batches lets the import plan on while PostgreSQL writes. A key taken and
+    not used is a gap in the numbering, as a rolled-back insert leaves one.
+    """
+    taken = write_behind.kept(("keys", opts.db_table), _KeysTaken)
+    if taken is None:
+        return _next_values(cursor, opts, count)
+    if len(taken.keys) < count:
+        ahead = count * KEYS_AHEAD_BATCHES if taken.takes else 0
+        taken.keys += _next_values(cursor, opts, count - len(taken.keys) + ahead)
+        taken.takes += 1
+    keys, taken.keys = taken.keys[:count], taken.keys[count:]
+    return keys
+
+
+def _next_values(cursor, opts, count: int) -> list[int]:
+    # A sequence's next keys do not depend on the writes still queued.
+    with write_behind.reads_ahead():
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
+            "FROM generate_series(1, %s)",
+            [opts.db_table, opts.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def rows_insert(

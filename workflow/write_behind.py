@@ -54,6 +54,8 @@ class WriteBehind:
         self._reading_ahead = False
         self._queuing = False
         self._failed = False
+        # What the block's writers keep from one batch to the next (see `kept`).
+        self.kept: dict[object, object] = {}
 
     def start(self) -> None:
         """Hand the queued statements to the worker."""
@@ -167,6 +169,17 @@ def reads_ahead() -> Iterator[None]:
         return
     with queue.reads_ahead():
         yield
+
+
+def kept(key: object, make: Callable[[], Any]) -> Any:
+    """What the writers of the block this runs in keep under `key` until it ends (made
+    by `make` at first); None outside a block."""
+    queue = _current.get()
+    if queue is None:
+        return None
+    if key not in queue.kept:
+        queue.kept[key] = make()
+    return queue.kept[key]
 
 
 def execute(cursor: Any, statement: str, work: Work, params: Any = None) -> None:

@@ -266,6 +266,12 @@ IMPORT_FULL_PREVIEW_ROWS = int(os.environ.get("IMPORT_FULL_PREVIEW_ROWS", "10000
 # On PostgreSQL an import's bulk writes run in a second thread on its connection while
 # it plans the next batch (workflow/write_behind.py); false runs them in turn.
 IMPORT_WRITE_BEHIND = env_bool("IMPORT_WRITE_BEHIND", True)
+# A file of at least this many bytes is read, parsed and its values checked in a second
+# process while the import plans and writes (workflow/importing/read_ahead.py).
+IMPORT_READ_AHEAD = env_bool("IMPORT_READ_AHEAD", True)
+IMPORT_READ_AHEAD_MIN_BYTES = int(
+    os.environ.get("IMPORT_READ_AHEAD_MIN_BYTES", "262144")
+)
 IMPORT_BACKGROUND_BYTES = int(os.environ.get("IMPORT_BACKGROUND_BYTES", "1000000"))
 # What one file may hold, so that no upload costs unbounded time or memory; every
 # refusal names its setting. Excel's own limits: 1,048,576 rows, 32,767 characters a cell.

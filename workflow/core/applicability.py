@@ -92,15 +92,61 @@ class FieldChecks:
 
     At most `max_values` values are remembered per field, so a column of values that
     never repeat (names, accounts, IBANs) costs a bounded dictionary, not a growing one.
+
+    The verdicts on a batch's values may also be worked out ahead, by a copy of the
+    checks in another process (`verdicts_ahead`, then `take_ahead` here): only the
+    values that pass come back, so every refusal is still worded where it is shown.
     """
 
     def __init__(self, model: type[models.Model], *, max_values: int = 4096) -> None:
         self.model = model
         self.max_values = max_values
+        value_fields = [f for f in model._meta.fields if _verdict_depends_on_value(f)]
         self.remembered: dict[str, dict[tuple[type, object], tuple[bool, object]]] = {
-            f.attname: {} for f in model._meta.fields if _verdict_depends_on_value(f)
+            f.attname: {} for f in value_fields
+        }
+        self.ahead: dict[str, dict[tuple[type, object], tuple[bool, object]]] = {
+            f.attname: {} for f in value_fields
+        }
+        self._value_fields = {f.name: f for f in value_fields}
+        # In the process that works verdicts out ahead: the values already sent.
+        self._sent: dict[str, set[tuple[type, object]]] = {
+            f.attname: set() for f in value_fields
         }
         self._steps_by_exclude: dict[frozenset[str], list] = {}
+
+    def verdicts_ahead(
+        self, rows: Iterable[dict[str, object]]
+    ) -> dict[str, dict[tuple[type, object], tuple[bool, object]]]:
+        """The passing verdicts on the values of `rows` (field name -> value), for
+        `take_ahead` in the process that checks the records. A value sent before is
+        not sent again while the other side may still remember it."""
+        found: dict[str, dict[tuple[type, object], tuple[bool, object]]] = {}
+        for values in rows:
+            for name, value in values.items():
+                f = self._value_fields.get(name)
+                key = _value_key(value) if f is not None else None
+                if key is None:
+                    continue
+                sent = self._sent[f.attname]  # type: ignore[union-attr]
+                if key in sent:
+                    continue
+                if len(sent) < self.max_values:
+                    sent.add(key)
+                try:
+                    cleaned = f.clean(value, None)  # type: ignore[union-attr]
+                except ValidationError:
+                    continue  # Worded by the side that shows it.
+                found.setdefault(f.attname, {})[key] = (True, cleaned)  # type: ignore[union-attr]
+        return found
+
+    def take_ahead(
+        self, verdicts: dict[str, dict[tuple[type, object], tuple[bool, object]]]
+    ) -> None:
+        """Use the verdicts worked out ahead for the next batch, instead of the last's."""
+        for attname, known in self.ahead.items():
+            known.clear()
+            known.update(verdicts.get(attname, ()))
 
     def applies_to(self, model: type[models.Model]) -> bool:
         """Only a model that validates the way Django's Model does: one that changed
@@ -147,17 +193,19 @@ class FieldChecks:
 
     def clean_fields(self, candidate: models.Model, exclude: set[str]) -> None:
         errors = {}
-        for f, attname, blank_values, remembered in self._steps(exclude):
+        for f, attname, blank_values, remembered, ahead in self._steps(exclude):
             raw_value = getattr(candidate, attname)
             if raw_value in blank_values or isinstance(raw_value, DatabaseDefault):
                 continue
             key = _value_key(raw_value) if remembered is not None else None
             verdict = remembered.get(key) if key is not None else None  # type: ignore[union-attr]
             if verdict is None:
-                try:
-                    verdict = (True, f.clean(raw_value, candidate))
-                except ValidationError as e:
-                    verdict = (False, e.error_list)
+                verdict = ahead.get(key) if key is not None else None  # type: ignore[union-attr]
+                if verdict is None:
+                    try:
+                        verdict = (True, f.clean(raw_value, candidate))
+                    except ValidationError as e:
+                        verdict = (False, e.error_list)
                 if key is not None and len(remembered) < self.max_values:  # type: ignore[arg-type]
                     remembered[key] = verdict  # type: ignore[index]
             if verdict[0]:
@@ -169,7 +217,7 @@ class FieldChecks:
 
     def _steps(
         self, exclude: set[str]
-    ) -> list[tuple[models.Field, str, Container[object], dict | None]]:
+    ) -> list[tuple[models.Field, str, Container[object], dict | None, dict | None]]:
         """The fields `clean_fields` checks, with what it needs of each, worked out once
         per set of excluded fields (an import excludes the same on every row)."""
         key = frozenset(exclude)
@@ -181,6 +229,7 @@ class FieldChecks:
                     f.attname,
                     f.empty_values if f.blank else (),
                     self.remembered.get(f.attname),
+                    self.ahead.get(f.attname),
                 )
                 for f in self.model._meta.fields
                 if f.name not in exclude and not f.generated

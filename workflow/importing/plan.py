@@ -145,6 +145,11 @@ class RowPlan:
         }
 
 
+# A row as the file gives it: its plan so far (line, key, errors in its cells) and the
+# values of its fields.
+Parsed = tuple[RowPlan, dict[str, object]]
+
+
 @dataclass
 class ImportReport:
     """The outcome of planning (preview) or of a real run."""
@@ -184,7 +189,7 @@ class ImportReport:
 class BatchRead:
     """One batch as `ImportPlanner.read_batch` read it, for `plan_read`."""
 
-    parsed: list[tuple[RowPlan, dict[str, object]]]
+    parsed: list[Parsed]
     references: dict[str, dict[str, object]]
     existing: dict[str, models.Model]
     open_proposals: dict[object, ChangeProposal]
@@ -353,10 +358,16 @@ class ImportPlanner:
             "profile_ignored_count": len(self.profile_ignored),
         }
 
-    def batches(self, table: TableFile) -> Iterator[list[SourceRow]]:
+    def open(self, table: TableFile) -> list[str]:
+        """The columns to read from `table` (its header checked); its rows are read
+        again only to find the line of a key that a reference names further down."""
         self._table = table
+        return self.check_header(table.header)
+
+    def batches(self) -> Iterator[list[SourceRow]]:
+        assert self._table is not None, "open() the file first"
         batch: list[SourceRow] = []
-        for row in table.rows():
+        for row in self._table.rows():
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
                 yield batch
@@ -366,22 +377,22 @@ class ImportPlanner:
 
     # --- one batch --------------------------------------------------------------
 
-    def plan_batch(
-        self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
-    ) -> list[RowPlan]:
-        return self.plan_read(self.read_batch(rows, columns, lock=lock))
+    def parse_batch(self, rows: list[SourceRow], columns: list[str]) -> list[Parsed]:
+        """Each row's cells read as the values of their fields. Looks at nothing but
+        the file, so it may run in another process (`read_ahead`)."""
+        return [self._parse(row, columns) for row in rows]
 
-    def read_batch(
-        self, rows: list[SourceRow], columns: list[str], *, lock: bool = False
-    ) -> BatchRead:
-        """The batch's rows parsed, and what they need from the database: the records
-        they name (locked, with `lock`), their open proposals and the references.
+    def plan_batch(self, parsed: list[Parsed], *, lock: bool = False) -> list[RowPlan]:
+        return self.plan_read(self.read_batch(parsed, lock=lock))
+
+    def read_batch(self, parsed: list[Parsed], *, lock: bool = False) -> BatchRead:
+        """What the batch's parsed rows need from the database: the records they name
+        (locked, with `lock`), their open proposals and the references.
 
         Nothing read here depends on what the import has written so far: a preview
         reads and plans the same without writing (so an import's writes may still be
         queued while it runs; see `workflow.write_behind`).
         """
-        parsed = [self._parse(row, columns) for row in rows]
         self._refuse_repeated_keys(parsed)
         references = self._resolve_references(parsed)
         keys = [plan.key for plan, _values in parsed if plan.key]
@@ -446,9 +457,7 @@ class ImportPlanner:
         self._describe_changes(plans)
         return plans
 
-    def _parse(
-        self, row: SourceRow, columns: list[str]
-    ) -> tuple[RowPlan, dict[str, object]]:
+    def _parse(self, row: SourceRow, columns: list[str]) -> Parsed:
         plan = RowPlan(line=row.line, key="")
         values: dict[str, object] = {}
         for column in columns:

@@ -42,6 +42,7 @@ from ..exceptions import (
     WorkflowError,
 )
 from ..importing.database_refusals import database_refusal
+from ..importing.garbage import fewer_collections
 from ..importing.limits import FILE_TOO_LARGE, megabytes
 from ..importing.plan import (
     NEW,
@@ -53,7 +54,8 @@ from ..importing.plan import (
     RowPlan,
     report_add,
 )
-from ..importing.reading import FileRefused, SourceRow, TableFile, survey
+from ..importing.read_ahead import ParsedBatch, ReadAhead, read_ahead_wanted
+from ..importing.reading import FileRefused, TableFile, survey
 from ..models import (
     AuditAction,
     AutoApprovalRule,
@@ -107,9 +109,7 @@ class PreviewReport(ImportReport):
         return {**super().as_dict(), "sample_rows": self.sample_rows}
 
 
-def _cut(
-    batches: Iterator[list[SourceRow]], at: int
-) -> Generator[list[SourceRow], None, None]:
+def _cut(batches: Iterator[ParsedBatch], at: int) -> Generator[ParsedBatch, None, None]:
     """The same rows in the same order, the batch that holds row `at` split after it:
     the fingerprint of the first `at` rows can be read between two batches."""
     done = 0
@@ -202,74 +202,85 @@ def governed_records_import(
             sheet=options.sheet,
         )
         report.sheet, report.sheets = table.sheet, table.sheets
-        columns = planner.check_header(table.header)
+        columns = planner.open(table)
         report.columns = planner.columns_note()
     except FileRefused as refused:
         report.refused = refused.message
         return report
-    batches = _cut(planner.batches(table), sample_rows)
-    try:
-        if dry_run:
-            for batch in batches:
-                if sample_rows and report.total_rows >= sample_rows:
-                    # The file goes on: the rest is checked when it is imported.
-                    assert isinstance(report, PreviewReport)
-                    report.sample_rows = sample_rows
-                    break
-                report_add(report, planner.plan_batch(batch, columns), governed)
-                if progress:
-                    progress(report)
-            report.fingerprint = planner.fingerprint()
-            report.refused = _submission_problem(model, actor, report, justification)
-            return report
-        with transaction.atomic():
-            writer = _ImportWriter(
-                model,
-                actor,
-                justification,
-                source=source,
-                file_name=file_name,
-                references_resolved=planner.lookup_fields,
-            )
-            previewed = ""  # The fingerprint of the rows the preview checked.
-            with write_behind() as queue:
+    with fewer_collections():
+        # Forked here, before the transaction and write-behind's thread start.
+        reader = ReadAhead(planner, columns, in_process=read_ahead_wanted(path))
+        batches = _cut(iter(reader), sample_rows)
+        try:
+            if dry_run:
                 for batch in batches:
-                    # The batch's reads go before the last batch's queued writes,
-                    # which then run while this batch is planned.
-                    with queue.reads_ahead():
-                        read = planner.read_batch(batch, columns, lock=True)
-                    queue.start()
-                    plans = planner.plan_read(read)
-                    report_add(report, plans, governed)
-                    if not report.error_count:
-                        writer.write(plans)
+                    if sample_rows and report.total_rows >= sample_rows:
+                        # The file goes on: the rest is checked when it is imported.
+                        assert isinstance(report, PreviewReport)
+                        report.sample_rows = sample_rows
+                        break
+                    planner.checks.take_ahead(batch.verdicts)
+                    report_add(report, planner.plan_batch(batch.parsed), governed)
                     if progress:
                         progress(report)
-                    if sample_rows and report.total_rows == sample_rows:
-                        previewed = planner.fingerprint()
-                        if expected_fingerprint and expected_fingerprint != previewed:
-                            report.refused = str(STALE_PREVIEW)
-                            raise _Rollback
-                writer.finish()
-            if planner.fingerprinted_rows != 0:
                 report.fingerprint = planner.fingerprint()
-            if report.error_count:
-                raise _Rollback
-            previewed = previewed or report.fingerprint
-            if expected_fingerprint and expected_fingerprint != previewed:
-                report.refused = str(STALE_PREVIEW)
-                raise _Rollback
-    except _Rollback:
-        pass
-    except IntegrityError as error:
-        report.refused = database_refusal(error, planner)
-    except FileRefused as refused:
-        report.refused = refused.message
-    except WorkflowError as error:
-        report.refused = str(error.message)
-    finally:
-        batches.close()
-        planner.close()
+                report.refused = _submission_problem(
+                    model, actor, report, justification
+                )
+                return report
+            with transaction.atomic():
+                writer = _ImportWriter(
+                    model,
+                    actor,
+                    justification,
+                    source=source,
+                    file_name=file_name,
+                    references_resolved=planner.lookup_fields,
+                )
+                previewed = ""  # The fingerprint of the rows the preview checked.
+                with write_behind() as queue:
+                    for batch in batches:
+                        # The batch's reads go before the last batch's queued writes,
+                        # which then run while this batch is planned.
+                        with queue.reads_ahead():
+                            read = planner.read_batch(batch.parsed, lock=True)
+                        queue.start()
+                        planner.checks.take_ahead(batch.verdicts)
+                        plans = planner.plan_read(read)
+                        report_add(report, plans, governed)
+                        if not report.error_count:
+                            writer.write(plans)
+                        if progress:
+                            progress(report)
+                        if sample_rows and report.total_rows == sample_rows:
+                            previewed = planner.fingerprint()
+                            if (
+                                expected_fingerprint
+                                and expected_fingerprint != previewed
+                            ):
+                                report.refused = str(STALE_PREVIEW)
+                                raise _Rollback
+                    writer.finish()
+                if planner.fingerprinted_rows != 0:
+                    report.fingerprint = planner.fingerprint()
+                if report.error_count:
+                    raise _Rollback
+                previewed = previewed or report.fingerprint
+                if expected_fingerprint and expected_fingerprint != previewed:
+                    report.refused = str(STALE_PREVIEW)
+                    raise _Rollback
+        except _Rollback:
+            pass
+        except IntegrityError as error:
+            report.refused = database_refusal(error, planner)
+        except FileRefused as refused:
+            report.refused = refused.message
+        except WorkflowError as error:
+            report.refused = str(error.message)
+        finally:
+            batches.close()
+            reader.close()
+            planner.close()
     return report
 
 
