@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import stat
 import time
 
 import pytest
@@ -225,6 +226,38 @@ def test_the_reader_stays_a_few_batches_ahead_not_the_whole_file(
     assert report["total_rows"] == 200, report
     assert ahead_when_planning[0] <= 1 + read_ahead.AHEAD_BATCHES + 1
     assert len(readers()) == 50
+
+
+@pytest.mark.postgres
+def test_the_reader_keeps_no_copy_of_the_database_connection(
+    importer, decreases_pass, mixed_file, small_batches, monkeypatch, tmp_path
+):
+    """A reading process that held a copy of the import's connection would keep its
+    session (transaction, row locks) open if the importing process were killed."""
+    noted = tmp_path / "sockets.txt"
+    parent = os.getpid()
+    parse_batch = plan.ImportPlanner.parse_batch
+
+    def noting_sockets(self, rows, columns):
+        if os.getpid() != parent:
+            sockets = [
+                fd
+                for fd in os.listdir("/proc/self/fd")
+                if os.path.exists(f"/proc/self/fd/{fd}")
+                and stat.S_ISSOCK(os.stat(f"/proc/self/fd/{fd}").st_mode)
+            ]
+            noted.write_text(f"{len(sockets)}\n")
+        return parse_batch(self, rows, columns)
+
+    monkeypatch.setattr(plan.ImportPlanner, "parse_batch", noting_sockets)
+    connection.ensure_connection()
+    own = os.fstat(connection.connection.fileno())
+
+    report = imported(mixed_file, importer)
+
+    assert report.ok, report.as_dict()
+    assert noted.read_text() == "0\n"
+    assert stat.S_ISSOCK(own.st_mode)
 
 
 @pytest.mark.postgres

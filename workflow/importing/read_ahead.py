@@ -24,9 +24,14 @@ closing them, which would end the importing process's sessions.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import queue
+import signal
+import stat
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,8 +47,10 @@ logger = logging.getLogger(__name__)
 
 # Batches the reading process may be ahead: the memory stays flat in the file's size.
 AHEAD_BATCHES = 4
-# How often the importing process looks whether a silent reading process still runs.
+# How often each process looks whether the other still runs, while it waits for it.
 POLL_SECONDS = 1.0
+# prctl(2): the signal a process gets when the thread that forked it ends.
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -102,7 +109,9 @@ class ReadAhead:
             context = multiprocessing.get_context("fork")
             self._queue = context.Queue(maxsize=AHEAD_BATCHES)
             self._process = context.Process(
-                target=_read, args=(planner, columns, self._queue), daemon=True
+                target=_read,
+                args=(planner, columns, self._queue, os.getpid()),
+                daemon=True,
             )
             self._process.start()
 
@@ -152,20 +161,54 @@ class ReadAhead:
 
 
 def _read(
-    planner: ImportPlanner, columns: list[str], out: multiprocessing.Queue
+    planner: ImportPlanner, columns: list[str], out: multiprocessing.Queue, parent: int
 ) -> None:
     """The reading process: every batch parsed and its values checked, then "end"; or
     why the file could not be read through."""
+    _detach(parent)
     try:
         for rows in planner.batches():
             parsed = planner.parse_batch(rows, columns)
             verdicts = planner.checks.verdicts_ahead(values for _plan, values in parsed)
-            out.put(("batch", ParsedBatch(parsed, verdicts)))
-        out.put(("end", None))
+            _put(out, ("batch", ParsedBatch(parsed, verdicts)), parent)
+        _put(out, ("end", None), parent)
     except FileRefused as refused:
-        out.put(("refused", refused.message))
+        _put(out, ("refused", refused.message), parent)
     except BaseException:  # noqa: BLE001 - reported in the importing process
-        out.put(("failed", traceback.format_exc()))
+        _put(out, ("failed", traceback.format_exc()), parent)
     # The queue's thread hands the last message over before the process exits.
     out.close()
     out.join_thread()
+
+
+def _detach(parent: int) -> None:
+    """The reading process never outlives the importing one, nor keeps its database
+    sessions open: a killed worker's import must end, and its row locks with it.
+
+    It closes its copies of every socket it inherited (the database connections among
+    them: closing a copy sends nothing, the importing process's own stays open), and
+    on Linux asks to be killed when the importing process dies.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)  # It died before the request above was made.
+    listed = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    for name in os.listdir(listed):
+        try:
+            if stat.S_ISSOCK(os.fstat(int(name)).st_mode):
+                os.close(int(name))
+        except OSError:
+            pass  # The descriptor of the listing itself, gone by now.
+
+
+def _put(out: multiprocessing.Queue, message: tuple[str, object], parent: int) -> None:
+    """Wait until the importing process takes a batch, as long as it lives."""
+    while True:
+        try:
+            out.put(message, timeout=POLL_SECONDS)
+            return
+        except queue.Full:
+            if os.getppid() != parent:
+                os._exit(1)
