@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from django.db.models.signals import post_init
 
 from customers.models import Customer, CustomerGroup
+from tests.factories import CustomerFactory
 from workflow.importing.plan import NewInstances
 
 
-def state_of(instance) -> dict[str, object]:
+def state_of(instance, stamped=("created_at",)) -> dict[str, object]:
     values = {k: v for k, v in instance.__dict__.items() if k != "_state"}
-    # created_at's default is the moment the instance is built.
-    values.pop("created_at")
+    # A time stamp's default is the moment the instance is built.
+    for name in stamped:
+        values.pop(name)
     return {
         **values,
         "adding": instance._state.adding,
@@ -63,3 +66,36 @@ def test_each_instance_has_its_own_values_and_state():
 
     assert (first.name, second.name) == ("one", "two")
     assert second._state.adding
+
+
+def test_a_model_with_an_init_of_its_own_is_built_by_it(monkeypatch):
+    """An __init__ of the model's own (a state machine noting each instance's first
+    state, say) runs for every instance, new or read."""
+    model_init = Customer.__init__
+
+    def noting_init(self, *args, **kwargs):
+        model_init(self, *args, **kwargs)
+        self.noted_by_init = True
+
+    monkeypatch.setattr(Customer, "__init__", noting_init)
+    build = NewInstances(Customer)
+
+    built = build({"account": "N00002", "name": "New"})
+    read = build.stored([None] * len(build.attnames), "default")
+
+    assert built.noted_by_init and built.name == "New"
+    assert read.noted_by_init and not read._state.adding
+
+
+@pytest.mark.django_db
+def test_a_stored_record_is_the_one_the_orm_reads():
+    stored = CustomerFactory(account="S00001", name="Stored", credit_limit=1200)
+    build = NewInstances(Customer)
+    (row,) = Customer.objects.filter(pk=stored.pk).values_list(*build.attnames)
+
+    read = build.stored(row, "default")
+
+    assert state_of(read, stamped=()) == state_of(
+        Customer.objects.get(pk=stored.pk), stamped=()
+    )
+    assert not read._state.adding and read.credit_limit == Decimal("1200")
