@@ -28,8 +28,6 @@ from psycopg2.extras import Json
 from . import write_behind
 
 CHUNK_ROWS = 5000
-# Batches' worth of keys taken at once by an import, after its first batch.
-KEYS_AHEAD_BATCHES = 8
 # Types whose values pass to the database as they are once the model has cleaned them:
 # their own get_db_prep_save would only return the same value, slower.
 _PLAIN_FIELDS = {
@@ -205,25 +203,28 @@ class _KeysTaken:
     """Keys taken from a table's sequence and not yet used, in a write-behind block."""
 
     keys: list[int] = field(default_factory=list)
-    takes: int = 0
+
+
+def keys_ahead(model: type[models.Model], count: int) -> None:
+    """In a write-behind block (an import), have `count` new keys of `model` at hand,
+    taken now: called where the import reads a batch, when no write of the batch
+    before waits to run, so that the insert that uses them does not wait for those
+    writes. A key taken and not used is a gap in the numbering, as a rolled-back
+    insert leaves one."""
+    taken = write_behind.kept(("keys", model._meta.db_table), _KeysTaken)
+    if taken is None or len(taken.keys) >= count or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        taken.keys += _next_values(cursor, model._meta, count - len(taken.keys))
 
 
 def _new_keys(cursor, opts, count: int) -> list[int]:
-    """`count` new primary keys from the table's sequence.
-
-    In a write-behind block (an import), after the first batch the keys of several
-    batches are taken at once: taking keys is a statement on the import's connection,
-    which waits until the last batch's queued writes have run, so taking them once
-    every few batches lets the import plan on while PostgreSQL writes. A key taken and
-    not used is a gap in the numbering, as a rolled-back insert leaves one.
-    """
+    """`count` new primary keys from the table's sequence, those taken ahead first."""
     taken = write_behind.kept(("keys", opts.db_table), _KeysTaken)
     if taken is None:
         return _next_values(cursor, opts, count)
     if len(taken.keys) < count:
-        ahead = count * KEYS_AHEAD_BATCHES if taken.takes else 0
-        taken.keys += _next_values(cursor, opts, count - len(taken.keys) + ahead)
-        taken.takes += 1
+        taken.keys += _next_values(cursor, opts, count - len(taken.keys))
     keys, taken.keys = taken.keys[:count], taken.keys[count:]
     return keys
 

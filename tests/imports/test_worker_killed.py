@@ -40,12 +40,13 @@ def imported() -> int:
     return Customer.objects.filter(account__startswith="K").count()
 
 
-def other_sessions() -> list[tuple]:
-    """Sessions on the test database but this test's own."""
+def other_transactions() -> list[tuple]:
+    """Sessions on the test database with a transaction open, but this test's own."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, state, query FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL"
         )
         return cursor.fetchall()
 
@@ -143,9 +144,9 @@ def test_a_worker_killed_mid_import_leaves_a_job_its_owner_imports_again(
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=30)
 
-    # The import's session ends with the worker (no process it started keeps it open,
-    # with its transaction and row locks), and all or nothing held.
-    wait_for(lambda: not other_sessions(), 10, "end of the worker's sessions")
+    # The import's transaction ends with the worker (no process it started keeps its
+    # session open, with the row locks), and all or nothing held.
+    wait_for(lambda: not other_transactions(), 10, "end of the worker's transaction")
     assert imported() == 0
     # Within the lease the worker might be slow only: the job is left alone.
     assert services.import_jobs_recover(recheck=recheck_import) == 0

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
-from ..bulk_sql import instances_insert, rows_update
+from ..bulk_sql import instances_insert, keys_ahead, rows_update
 from ..core import applicability, creation, routing
 from ..core.actions import eligible, justification_refusal
 from ..core.applicability import FieldChecks
@@ -244,6 +244,7 @@ def governed_records_import(
                         # which then run while this batch is planned.
                         with queue.reads_ahead():
                             read = planner.read_batch(batch.parsed, lock=True)
+                            keys_ahead(model, len(batch) - len(read.existing))
                         queue.start()
                         planner.checks.take_ahead(batch.verdicts)
                         plans = planner.plan_read(read)
