@@ -96,16 +96,16 @@ def read_ahead_wanted(path: Path | str) -> bool:
 
 class ReadAhead:
     """The batches of the file the planner opened, parsed: read in a second process
-    (`in_process=False`) or, for a small file, here. Iterate once; `close()` always."""
+    (`in_second_process`) or, for a small file, here. Iterate once; `close()` always."""
 
     def __init__(
-        self, planner: ImportPlanner, columns: list[str], *, in_process: bool
+        self, planner: ImportPlanner, columns: list[str], *, in_second_process: bool
     ) -> None:
         self.planner = planner
         self.columns = columns
         self._process: multiprocessing.process.BaseProcess | None = None
         self._queue: multiprocessing.queues.Queue | None = None
-        if in_process:
+        if in_second_process:
             context = multiprocessing.get_context("fork")
             self._queue = context.Queue(maxsize=AHEAD_BATCHES)
             self._process = context.Process(

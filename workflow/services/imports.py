@@ -209,7 +209,7 @@ def governed_records_import(
         return report
     with fewer_collections():
         # Forked here, before the transaction and write-behind's thread start.
-        reader = ReadAhead(planner, columns, in_process=read_ahead_wanted(path))
+        reader = ReadAhead(planner, columns, in_second_process=read_ahead_wanted(path))
         batches = _cut(iter(reader), sample_rows)
         try:
             if dry_run:
