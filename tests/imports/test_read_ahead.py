@@ -13,13 +13,17 @@ import stat
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import translation
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
 from tests.imports import test_write_behind
-from tests.imports.test_write_behind import _Undo, imported, what_was_written
+from tests.imports.test_write_behind import (
+    imported,
+    what_was_written,
+    written_and_undone,
+)
 from workflow.importing import plan, read_ahead
 from workflow.importing.plan import ImportOptions
 from workflow.services import governed_records_import
@@ -59,18 +63,8 @@ def readers(monkeypatch, tmp_path):
 
 
 def written(path, actor, *, ahead: bool, settings) -> dict:
-    """Import `path`, note what it wrote, and undo it."""
     settings.IMPORT_READ_AHEAD = ahead
-    result: dict[str, object] = {}
-    try:
-        with transaction.atomic():
-            report = imported(path, actor)
-            assert report.ok, report.as_dict()
-            result = what_was_written()
-            raise _Undo
-    except _Undo:
-        pass
-    return result
+    return written_and_undone(path, actor)
 
 
 def previewed(path, actor, *, ahead: bool, settings, sample_rows: int = 0) -> dict:

@@ -141,9 +141,13 @@ class _Undo(Exception):
 
 
 def written_by_an_import(path, actor, *, write_behind_on: bool, settings) -> dict:
+    settings.IMPORT_WRITE_BEHIND = write_behind_on
+    return written_and_undone(path, actor)
+
+
+def written_and_undone(path, actor) -> dict:
     """Import `path`, note what it wrote, and undo it, so that the next run starts
     from the same data."""
-    settings.IMPORT_WRITE_BEHIND = write_behind_on
     result: dict[str, object] = {}
     try:
         with transaction.atomic():
