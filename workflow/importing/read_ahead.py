@@ -18,8 +18,10 @@ is read in one process.
 The process is forked (it starts at once, with the import's planner as it is, and opens
 the file by itself): only where the platform forks, for files of at least
 `IMPORT_READ_AHEAD_MIN_BYTES`, and before the import's writer thread starts. It never
-touches the database: it keeps the connections it inherited unused and exits without
-closing them, which would end the importing process's sessions.
+touches the database. It closes its own copies of the sockets it inherited (which sends
+nothing: the importing process's connections stay open) and never asks the driver to
+close a connection, which would end the importing process's sessions; it dies with the
+importing process (`_detach`).
 """
 
 from __future__ import annotations
