@@ -438,9 +438,17 @@ def open_work_item_count(user: User | AnonymousUser) -> int:
     if not user.is_authenticated:
         return 0
     cap = WORK_ITEM_COUNT_CAP
-    return WorkItem.objects.filter(
-        assignee=user, state=WorkItemState.OPEN, proposal__state=ProposalState.PENDING
-    )[: cap + 1].count()
+    # Without the model's order: which rows are counted does not matter, and sorting
+    # them made the count grow with the queue beyond the cap.
+    return (
+        WorkItem.objects.filter(
+            assignee=user,
+            state=WorkItemState.OPEN,
+            proposal__state=ProposalState.PENDING,
+        )
+        .order_by()[: cap + 1]
+        .count()
+    )
 
 
 def open_work_item_of(
