@@ -24,7 +24,12 @@ from django.utils.translation import gettext_lazy
 
 from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
-from ..bulk_sql import instances_insert, keys_ahead, rows_update
+from ..bulk_sql import (
+    instances_insert,
+    keys_ahead,
+    references_checked_as_written,
+    rows_update,
+)
 from ..core import applicability, creation, routing
 from ..core.actions import eligible, justification_refusal
 from ..core.applicability import FieldChecks
@@ -229,6 +234,7 @@ def governed_records_import(
                 )
                 return report
             with transaction.atomic():
+                references_checked_as_written()
                 writer = _ImportWriter(
                     model,
                     actor,
@@ -245,6 +251,9 @@ def governed_records_import(
                         with queue.reads_ahead():
                             read = planner.read_batch(batch.parsed, lock=True)
                             keys_ahead(model, len(batch) - len(read.existing))
+                            # As many proposals as the batch before made: the mix
+                            # of a file changes slowly, and a key left over is a gap.
+                            keys_ahead(ChangeProposal, writer.proposals_last_batch)
                         queue.start()
                         planner.checks.take_ahead(batch.verdicts)
                         plans = planner.plan_read(read)
@@ -359,6 +368,8 @@ class _ImportWriter:
         # proposed values are checked before they are applied.
         self.references_resolved = tuple(references_resolved)
         self.checks = FieldChecks(model)
+        # Proposals the last batch made: the keys the next one takes where it is read.
+        self.proposals_last_batch = 0
 
     # --- reading values ---------------------------------------------------------
 
@@ -548,6 +559,7 @@ class _ImportWriter:
                 plan.proposed = values
                 plan.originals = dict.fromkeys(values)
         proposing = [p for p in updated if p.proposed] + creating
+        self.proposals_last_batch = len(proposing)
         slow: list[ChangeProposal] = []
         if proposing:
             proposals = [
