@@ -676,59 +676,85 @@ def customer_list(args, clerk) -> list[tuple[str, str]]:
     return rows
 
 
+def insert_like(template, overrides: dict[str, str], source: str, params=()) -> int:
+    """Rows of `template`'s table, one per row of `source` (the SQL after SELECT …):
+    every column as `template` holds it (built through the model and its transitions,
+    as the services build one), but `overrides` (column -> SQL expression over
+    `source`'s rows). One statement for any number of rows; returns the last key
+    before them, so that the caller can pick the new rows out."""
+    from django.db import connection
+
+    opts = template._meta
+    columns, values, values_params = [], [], []
+    for model_field in opts.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(f'"{model_field.column}"')
+        if model_field.column in overrides:
+            values.append(overrides[model_field.column])
+            continue
+        values.append("%s")
+        values_params.append(
+            model_field.get_db_prep_save(
+                model_field.pre_save(template, True), connection
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT coalesce(max(id), 0) FROM "{opts.db_table}"')
+        (before,) = cursor.fetchone()
+        cursor.execute(
+            f'INSERT INTO "{opts.db_table}" ({", ".join(columns)}) '
+            f"SELECT {', '.join(values)} {source}",
+            [*values_params, *params],
+        )
+    return before
+
+
 def make_work_items(count: int, approver, clerk) -> None:
-    """Pending proposals with one work item each for `approver` (bench data, not a service)."""
+    """Pending proposals of a raised credit limit with one work item each for
+    `approver`, on the first `count` bench customers (bench data, not a service: one
+    proposal built through the model's transitions, copied by SQL)."""
     from django.contrib.contenttypes.models import ContentType
 
     from customers.models import Customer
     from workflow import selectors
-    from workflow.bulk_sql import instances_insert
-    from workflow.models import ChangeProposal, ProposedChange, WorkItem
+    from workflow.models import ChangeProposal, ProposalState, ProposedChange, WorkItem
 
     content_type = ContentType.objects.get_for_model(Customer)
     workflow = selectors.active_workflow_for(Customer)
     step = workflow.steps.order_by("sequence").first()
-    customers = list(
-        Customer.objects.filter(account__startswith="B")
-        .order_by("pk")
-        .values_list("pk", "account", "credit_limit")[:count]
+    proposal = ChangeProposal(
+        content_type=content_type, object_id=0, object_repr="", created_by=clerk
     )
-    from workflow.models import ProposalState
-
-    proposals = []
-    limits = {}
-    for pk, account, limit in customers:
-        limits[pk] = limit
-        proposal = ChangeProposal(
-            content_type=content_type,
-            object_id=pk,
-            object_repr=account,
-            created_by=clerk,
-        )
-        proposal.submit(by=clerk, workflow=workflow)
-        proposal.advance(next_step=step)
-        proposals.append(proposal)
-    assert all(p.state == ProposalState.PENDING for p in proposals)
-    instances_insert(ChangeProposal, proposals)
-    instances_insert(
-        ProposedChange,
-        [
-            ProposedChange(
-                proposal=p,
-                field_name="credit_limit",
-                original_value=f"{limits[p.object_id]:.2f}",
-                proposed_value=f"{limits[p.object_id] + 1:.2f}",
-                proposed_by=clerk,
-            )
-            for p in proposals
-        ],
+    proposal.submit(by=clerk, workflow=workflow)
+    proposal.advance(next_step=step)
+    assert proposal.state == ProposalState.PENDING
+    before = insert_like(
+        proposal,
+        {"object_id": "c.id", "object_repr": "c.account"},
+        "FROM customers_customer c WHERE c.account LIKE 'B%%' ORDER BY c.id LIMIT %s",
+        [count],
     )
-    instances_insert(
-        WorkItem,
-        [
-            WorkItem(proposal=p, step=step, assignee=approver, submission_round=1)
-            for p in proposals
-        ],
+    made = (
+        "FROM workflow_changeproposal p JOIN customers_customer c ON c.id = p.object_id "
+        "WHERE p.id > %s ORDER BY p.id"
+    )
+    insert_like(
+        ProposedChange(proposal=proposal, field_name="credit_limit", proposed_by=clerk),
+        {
+            "proposal_id": "p.id",
+            # As the services store a decimal: its text, two places.
+            "original_value": "to_jsonb(c.credit_limit::text)",
+            "proposed_value": "to_jsonb((c.credit_limit + 1)::text)",
+        },
+        made,
+        [before],
+    )
+    insert_like(
+        WorkItem(proposal=proposal, step=step, assignee=approver, submission_round=1),
+        {"proposal_id": "p.id"},
+        made,
+        [before],
     )
     # Written around the services: the dashboard's tallies are counted again.
     from workflow.services.tallies import dashboard_tallies_recount
@@ -1044,7 +1070,7 @@ def main() -> int:
         from workflow.services import proposal_approve, proposals_approve_bulk
 
         bulk_count = min(10_000, args.rows)
-        loop_count = min(200, bulk_count)
+        loop_count = min(100, bulk_count)
 
         def fresh_proposals(count: int) -> list[int]:
             truncate(
