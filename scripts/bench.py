@@ -741,20 +741,37 @@ def make_work_items(count: int, approver, clerk) -> None:
     proposal.submit(by=clerk, workflow=workflow)
     proposal.advance(next_step=step)
     assert proposal.state == ProposalState.PENDING
+
+    def apart(moment, position: str) -> str:
+        # A millisecond apart, as made one after the other: a queue of a hundred
+        # thousand items all made in the same instant would be an artefact of the bench.
+        return f"'{moment.isoformat()}'::timestamptz + ({position}) * interval '1 millisecond'"
+
+    in_order = "row_number() OVER (ORDER BY c.id)"
     before = insert_like(
         proposal,
-        {"object_id": "c.id", "object_repr": "c.account"},
+        {
+            "object_id": "c.id",
+            "object_repr": "c.account",
+            "created_at": apart(proposal.created_at, in_order),
+            "submitted_at": apart(proposal.submitted_at, in_order),
+        },
         "FROM customers_customer c WHERE c.account LIKE 'B%%' ORDER BY c.id LIMIT %s",
         [count],
     )
+    made_in_order = "row_number() OVER (ORDER BY p.id)"
     made = (
         "FROM workflow_changeproposal p JOIN customers_customer c ON c.id = p.object_id "
         "WHERE p.id > %s ORDER BY p.id"
     )
+    change = ProposedChange(
+        proposal=proposal, field_name="credit_limit", proposed_by=clerk
+    )
     insert_like(
-        ProposedChange(proposal=proposal, field_name="credit_limit", proposed_by=clerk),
+        change,
         {
             "proposal_id": "p.id",
+            "proposed_at": apart(change.proposed_at, made_in_order),
             # As the services store a decimal: its text, two places.
             "original_value": "to_jsonb(c.credit_limit::text)",
             "proposed_value": "to_jsonb((c.credit_limit + 1)::text)",
@@ -762,9 +779,13 @@ def make_work_items(count: int, approver, clerk) -> None:
         made,
         [before],
     )
+    item = WorkItem(proposal=proposal, step=step, assignee=approver, submission_round=1)
     insert_like(
-        WorkItem(proposal=proposal, step=step, assignee=approver, submission_round=1),
-        {"proposal_id": "p.id"},
+        item,
+        {
+            "proposal_id": "p.id",
+            "created_at": apart(item.created_at, made_in_order),
+        },
         made,
         [before],
     )
