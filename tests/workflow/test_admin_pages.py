@@ -345,3 +345,32 @@ def test_a_queue_longer_than_the_cap_reads_more_than_and_is_not_counted_whole(
     assert "5 changes waiting for your approval" in home
     items = client.get(reverse("admin:workflow_workitem_changelist")).content.decode()
     assert "5 my work items" in items and "more than" not in items
+
+
+@pytest.mark.django_db
+def test_the_queue_on_the_home_page_is_counted_without_sorting_it(
+    client, clerk, approver, approvals_on, active_workflow
+):
+    """Sorting the items only to count them up to the cap made the home page slower as
+    the queue grew past the cap (53 ms at 100,000 items, 31 ms at 10,000)."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import submit
+    from tests.factories import CustomerFactory
+
+    submit(CustomerFactory(), clerk, credit_limit=Decimal("1"))
+    client.force_login(approver)
+    with CaptureQueriesContext(connection) as captured:
+        home = client.get(reverse("admin:index")).content.decode()
+
+    assert "1 change waiting for your approval" in home
+    counts = [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("SELECT COUNT(*)") and "workflow_workitem" in q["sql"]
+    ]
+    assert counts
+    assert not [sql for sql in counts if "ORDER BY" in sql]
