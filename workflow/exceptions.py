@@ -102,6 +102,10 @@ RECORD_CREATED_WHILE_IMPORTING = _(
     "was being imported, so nothing was imported. Check the file again: it now changes "
     "that record instead of creating it."
 )
+REFERENCE_DELETED_WHILE_IMPORTING = _(
+    "%(reference)s “%(code)s”, named in the file, was deleted by someone else while the "
+    "file was being imported, so nothing was imported. Check the file again."
+)
 IMPORT_REFUSED_BY_DATABASE = _(
     "The database refused the import, so nothing was imported. Most likely someone "
     "else changed the same data while the file was being imported: check the file "

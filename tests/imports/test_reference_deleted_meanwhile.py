@@ -1,6 +1,6 @@
 """Someone else deletes the customer group a file's new customers name, after the
 import looked the group up and before it wrote them. The database refuses the rows; the
-import says so in plain words and writes nothing. On the Import page the job ends as
+import names the group in plain words and writes nothing. On the Import page the job ends as
 failed with that refusal, instead of its whole transaction failing at its very end,
 which left the job running until the recovery took it for dead."""
 
@@ -23,7 +23,10 @@ from workflow.models import ImportJob, ImportJobState
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REFUSAL_START = "The database refused the import, so nothing was imported."
+REFUSAL = (
+    "Customer group “G9”, named in the file, was deleted by someone else while the "
+    "file was being imported, so nothing was imported. Check the file again."
+)
 
 
 @pytest.fixture
@@ -81,8 +84,7 @@ def test_the_import_is_refused_in_plain_words_and_writes_nothing(
 
     report = imported(new_customers_file, importer, "allow")
 
-    assert report.refused.startswith(REFUSAL_START)
-    assert "customer_group" in report.refused
+    assert report.refused == REFUSAL
     assert not Customer.objects.filter(account__startswith="R").exists()
 
 
@@ -112,5 +114,23 @@ def test_the_import_page_shows_it_on_the_failed_job(
     job.refresh_from_db()
     assert job.state == ImportJobState.FAILED
     page = client.get(reverse("admin:customers_customer_import_job", args=[job.pk]))
-    assert escape(REFUSAL_START) in page.content.decode()
+    assert (
+        f'<p class="errornote" id="import-refused">{escape(REFUSAL)}</p>'
+        in page.content.decode()
+    )
     assert not Customer.objects.filter(account__startswith="R").exists()
+
+
+def test_the_refusal_is_in_the_importers_language(
+    importer, new_customers_file, group_deleted_meanwhile
+):
+    from django.utils import translation
+
+    with translation.override("nl"):
+        report = imported(new_customers_file, importer, "allow")
+
+    assert report.refused == (
+        "Klantgroep “G9”, genoemd in het bestand, is door iemand anders verwijderd "
+        "terwijl het bestand werd geïmporteerd, dus er is niets geïmporteerd. "
+        "Controleer het bestand opnieuw."
+    )

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError
 from django.utils.text import capfirst
 
-from ..exceptions import IMPORT_REFUSED_BY_DATABASE, RECORD_CREATED_WHILE_IMPORTING
+from ..exceptions import (
+    IMPORT_REFUSED_BY_DATABASE,
+    RECORD_CREATED_WHILE_IMPORTING,
+    REFERENCE_DELETED_WHILE_IMPORTING,
+)
 
 if TYPE_CHECKING:
     from .plan import ImportPlanner
@@ -25,6 +29,12 @@ if TYPE_CHECKING:
 _UNIQUE_VIOLATION = "23505"
 _TAKEN_VALUE = re.compile(
     r"^Key \((?P<columns>.*)\)=\((?P<value>.*)\) already exists\.$"
+)
+# A foreign key violation, and how its detail names the reference:
+# Key (customer_group_id)=(3) is not present in table "customers_customergroup".
+_FOREIGN_KEY_VIOLATION = "23503"
+_MISSING_VALUE = re.compile(
+    r"^Key \((?P<column>[^)]*)\)=\((?P<value>.*)\) is not present in table "
 )
 
 
@@ -49,5 +59,37 @@ def database_refusal(error: IntegrityError, planner: ImportPlanner) -> str:
                         "line": line,
                     }
                 )
+    if (
+        diagnosis is not None
+        and getattr(cause, "pgcode", None) == _FOREIGN_KEY_VIOLATION
+        and diagnosis.table_name == planner.model._meta.db_table
+    ):
+        deleted = _deleted_reference(diagnosis.message_detail or "", planner)
+        if deleted:
+            return deleted
     reason = getattr(diagnosis, "message_primary", None) or str(error)
     return str(IMPORT_REFUSED_BY_DATABASE % {"reason": reason})
+
+
+def _deleted_reference(detail: str, planner: ImportPlanner) -> str:
+    """The refusal for a reference the file names by its code, deleted after the
+    import looked it up; "" when the detail names no such reference."""
+    missing = _MISSING_VALUE.match(detail)
+    if not missing:
+        return ""
+    for model_field in planner.model._meta.concrete_fields:
+        if model_field.column != missing["column"] or not model_field.is_relation:
+            continue
+        known = planner.references.get(model_field.name, {})
+        for code, pk in known.items():
+            if pk is not None and str(pk) == missing["value"]:
+                return str(
+                    REFERENCE_DELETED_WHILE_IMPORTING
+                    % {
+                        "reference": capfirst(
+                            model_field.related_model._meta.verbose_name
+                        ),
+                        "code": code,
+                    }
+                )
+    return ""
