@@ -185,3 +185,97 @@ def decreases_pass(approver, approvals_on, approval_admin):
     """One step for the approver; a credit limit decrease needs no approval."""
     workflow = make_workflow(approval_admin, {"users": [approver]})
     return let_decreases_pass(workflow, approval_admin)
+
+
+@pytest.fixture
+def confirmed_on_page(client, importer, uploads):
+    """`path` (new customers) previewed on the Import page by `importer`, then confirmed
+    with `trigger` armed for the import only (its preview must not set it off): the
+    job as it ended, and its page."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from workflow.models import ImportJob, ImportJobState
+
+    def run(path, trigger) -> tuple[ImportJob, str]:
+        client.force_login(importer)
+        trigger.armed = False
+        client.post(
+            reverse("admin:customers_customer_import"),
+            {
+                "file": SimpleUploadedFile(path.name, path.read_bytes(), "text/csv"),
+                "behaviour": "allow",
+                "decimal_format": "point",
+                "encoding": "auto",
+                "delimiter": "auto",
+            },
+        )
+        job = ImportJob.objects.get()
+        assert job.state == ImportJobState.PREVIEWED
+        trigger.armed = True
+        client.post(reverse("admin:customers_customer_import_confirm", args=[job.pk]))
+        job.refresh_from_db()
+        page = client.get(reverse("admin:customers_customer_import_job", args=[job.pk]))
+        return job, page.content.decode()
+
+    return run
+
+
+def new_customers_csv(tmp_path, *, prefix: str, group: str):
+    """A CSV of ten new customers, accounts {prefix}00001 to {prefix}00010 in `group`,
+    on terms Net30, each with an IBAN of its own."""
+    from schwifty import IBAN
+
+    rows = "".join(
+        f"{prefix}{n:05d};New {n};{group};{1000 + n};Net30;"
+        f"{IBAN.generate('NL', bank_code='ABNA', account_code=f'{n:010d}')}\n"
+        for n in range(1, 11)
+    )
+    path = tmp_path / "new.csv"
+    path.write_text(
+        "account;name;customer_group;credit_limit;payment_terms;bank_account\n" + rows
+    )
+    return path
+
+
+@pytest.fixture
+def meanwhile(monkeypatch):
+    """`meanwhile(action, holding="")`: once, when a batch (of 4 rows) has been read and
+    before it is planned, and only one holding key `holding` if given, `action` runs on
+    another user's connection. Returns the trigger: `.armed = False` disarms it (for a
+    preview that must not set it off)."""
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    from workflow.importing import plan
+
+    monkeypatch.setattr(plan, "BATCH_SIZE", 4)
+    original = plan.ImportPlanner.plan_read
+
+    def arm(action, holding: str = ""):
+        class Trigger:
+            armed = True
+
+        def elsewhere():
+            close_old_connections()
+            try:
+                action()
+            finally:
+                connection.close()
+
+        def act_then_plan(planner, read):
+            if Trigger.armed and (
+                not holding or any(row.key == holding for row, _values in read.parsed)
+            ):
+                Trigger.armed = False
+                other = threading.Thread(target=elsewhere)
+                other.start()
+                other.join(timeout=30)
+                assert not other.is_alive()
+            return original(planner, read)
+
+        monkeypatch.setattr(plan.ImportPlanner, "plan_read", act_then_plan)
+        return Trigger
+
+    return arm

@@ -5,22 +5,19 @@ nothing of the file is written; the other person's record stays as they saved it
 
 from __future__ import annotations
 
-import threading
 from io import StringIO
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.db import close_old_connections, connection
-from django.urls import reverse
+from django.db import connection
 from django.utils.html import escape
-from schwifty import IBAN
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
+from tests.imports.conftest import new_customers_csv
 from tests.imports.test_write_behind import imported
 from workflow.importing import plan
-from workflow.models import AuditEntry, ImportJob, ImportJobState
+from workflow.models import AuditEntry, ImportJobState
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,48 +25,17 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def new_customers_file(tmp_path):
     group = CustomerFactory(account="M00000", name="Stored before").customer_group.code
-    rows = "".join(
-        f"M{n:05d};New {n};{group};{1000 + n};Net30;"
-        f"{IBAN.generate('NL', bank_code='ABNA', account_code=f'{n:010d}')}\n"
-        for n in range(1, 11)
-    )
-    path = tmp_path / "new.csv"
-    path.write_text(
-        "account;name;customer_group;credit_limit;payment_terms;bank_account\n" + rows
-    )
-    return path
+    return new_customers_csv(tmp_path, prefix="M", group=group)
 
 
 @pytest.fixture
-def created_meanwhile(monkeypatch):
+def created_meanwhile(meanwhile):
     """Once, while the batch that holds line 8 (account M00007) is planned after its
-    records were read, another user's connection creates customer m00007. Disarm it
-    (`.armed = False`) for a preview that must not set it off."""
-    monkeypatch.setattr(plan, "BATCH_SIZE", 4)
-    original = plan.ImportPlanner.plan_read
-
-    class Trigger:
-        armed = True
-
-    def create_then_plan(planner, read):
-        if Trigger.armed and any(
-            row_plan.key == "M00007" for row_plan, _values in read.parsed
-        ):
-            Trigger.armed = False
-            other = threading.Thread(target=create_elsewhere)
-            other.start()
-            other.join(timeout=30)
-        return original(planner, read)
-
-    def create_elsewhere():
-        close_old_connections()
-        try:
-            CustomerFactory(account="m00007", name="Created by someone else")
-        finally:
-            connection.close()
-
-    monkeypatch.setattr(plan.ImportPlanner, "plan_read", create_then_plan)
-    return Trigger
+    records were read, another user's connection creates customer m00007."""
+    return meanwhile(
+        lambda: CustomerFactory(account="m00007", name="Created by someone else"),
+        holding="M00007",
+    )
 
 
 REFUSAL = (
@@ -138,33 +104,10 @@ def test_a_rule_of_the_database_the_checks_do_not_know_is_told_in_plain_words(
 
 
 def test_the_import_page_shows_it_on_the_job(
-    client, importer, new_customers_file, created_meanwhile, uploads
+    new_customers_file, created_meanwhile, confirmed_on_page
 ):
-    client.force_login(importer)
-    created_meanwhile.armed = False  # The preview finds every row new.
-    client.post(
-        reverse("admin:customers_customer_import"),
-        {
-            "file": SimpleUploadedFile(
-                "new.csv", new_customers_file.read_bytes(), "text/csv"
-            ),
-            "behaviour": "allow",
-            "decimal_format": "point",
-            "encoding": "auto",
-            "delimiter": "auto",
-        },
-    )
-    job = ImportJob.objects.get()
-    assert job.state == ImportJobState.PREVIEWED
-    created_meanwhile.armed = True
+    job, page = confirmed_on_page(new_customers_file, created_meanwhile)
 
-    client.post(reverse("admin:customers_customer_import_confirm", args=[job.pk]))
-
-    job.refresh_from_db()
     assert job.state == ImportJobState.FAILED
-    page = client.get(reverse("admin:customers_customer_import_job", args=[job.pk]))
-    assert (
-        f'<p class="errornote" id="import-refused">{escape(REFUSAL)}</p>'
-        in page.content.decode()
-    )
+    assert f'<p class="errornote" id="import-refused">{escape(REFUSAL)}</p>' in page
     assert not Customer.objects.filter(account="M00001").exists()
