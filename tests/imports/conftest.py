@@ -241,9 +241,9 @@ def new_customers_csv(tmp_path, *, prefix: str, group: str):
 @pytest.fixture
 def meanwhile(monkeypatch):
     """`meanwhile(action, holding="")`: once, when a batch (of 4 rows) has been read and
-    before it is planned, and only one holding key `holding` if given, `action` runs on
-    another user's connection. Returns the trigger: `.armed = False` disarms it (for a
-    preview that must not set it off)."""
+    before it is planned (with `holding`, the batch that holds that key), `action` runs
+    on another user's connection. Returns the trigger: `.armed = False` disarms it (for
+    a preview that must not set it off)."""
     import threading
 
     from django.db import close_old_connections, connection

@@ -1,12 +1,13 @@
 """Someone else deletes the customer group a file's new customers name, after the
 import looked the group up and before it wrote them. The database refuses the rows; the
-import names the group in plain words and writes nothing. On the Import page the job ends as
-failed with that refusal, instead of its whole transaction failing at its very end,
-which left the job running until the recovery took it for dead."""
+import names the group in plain words and writes nothing. On the Import page the job
+ends as failed with that refusal, instead of its whole transaction failing at its very
+end, which left the job running until the recovery took it for dead."""
 
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from django.utils.html import escape
 
 from customers.models import Customer, CustomerGroup
@@ -62,8 +63,6 @@ def test_the_import_page_shows_it_on_the_failed_job(
 def test_the_refusal_is_in_the_importers_language(
     importer, new_customers_file, group_deleted_meanwhile
 ):
-    from django.utils import translation
-
     with translation.override("nl"):
         report = imported(new_customers_file, importer, "allow")
 
