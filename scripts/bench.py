@@ -504,6 +504,77 @@ def approvals(on: bool, actor) -> None:
     )
 
 
+def page_runs(args) -> int:
+    """Timed requests per page and size: a page takes a tenth of a second, so more
+    than an import's runs, for a median that one slow request does not move."""
+    return max(args.runs, 5)
+
+
+# Databases copied from the bench's own for a larger size of the same pages
+# (`clone_database`), dropped when the bench ends.
+CLONES: list[str] = []
+
+
+def use_database(name: str) -> None:
+    """The bench's connection points at database `name` from its next query on."""
+    from django.db import connection
+
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def drop_database(name: str) -> None:
+    from django.db import connection
+
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def clone_database(source: str, target: str) -> None:
+    """`target` made a copy of database `source` as it stands, and used from now on:
+    the smaller size of a page stays in `source`, to be timed beside the larger one
+    in alternation (`timed_in_alternation`), not before it was loaded."""
+    from django.db import connection
+
+    use_database(source)
+    file_copy = connection.pg_version >= 150000
+    with connection._nodb_cursor() as cursor:
+        # No session may be on a database being copied (a scratch database: ours).
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [source],
+        )
+        cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
+        # The files copied at once, not each block through the write-ahead log.
+        strategy = " STRATEGY = FILE_COPY" if file_copy else ""
+        cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"{strategy}')
+    CLONES.append(target)
+    use_database(target)
+
+
+def timed_in_alternation(runs: int, *sides: tuple[str, object, str]) -> list[dict]:
+    """The same page at each of `sides` (database, logged-in client, url): one untimed
+    request to each, then `runs` timed requests to each, the sides in alternation and
+    their order turned round every run. The median time and queries of each side;
+    the connection is left on the last side (the larger size)."""
+    samples: list[list[dict]] = [[] for _ in sides]
+    for run in range(runs):
+        order = list(enumerate(sides))
+        for index, (database, client, url) in order if run % 2 == 0 else order[::-1]:
+            use_database(database)
+            # page_timing's untimed request opens the connection and warms it.
+            samples[index].append(page_timing(client, url, 1))
+    use_database(sides[-1][0])
+    return [
+        {
+            "seconds": statistics.median(s["seconds"] for s in side),
+            "queries": statistics.median(s["queries"] for s in side),
+        }
+        for side in samples
+    ]
+
+
 def page_timing(client, url: str, runs: int) -> dict:
     """Median time and queries of a page, after one request not timed (a warm-up)."""
     from django.db import connection
@@ -641,9 +712,12 @@ def list_plan(client, url: str) -> tuple[str, int]:
 
 
 def customer_list(args, clerk, book: Book | None = None) -> list[tuple[str, str]]:
-    """4. The customer list at the full size and at the large size; its status filter
-    and searches at the large size, with the plans PostgreSQL chose. With `book`, the
-    full size is the book's customers, made fresh; else they are made anew."""
+    """4. The customer list at the full size and at the large size, timed in
+    alternation (the large size in a copy of the database, loaded further); its status
+    filter and searches at the large size, with the plans PostgreSQL chose. With
+    `book`, the full size is the book's customers, made fresh; else they are made
+    anew. The bench goes on in the large size's database."""
+    from django.db import connection
     from django.test import Client
 
     from customers.models import CustomerGroup
@@ -663,9 +737,10 @@ def customer_list(args, clerk, book: Book | None = None) -> list[tuple[str, str]
         "by account": "/admin/customers/customer/?q=B0000123",
         "by group": f"/admin/customers/customer/?customer_group__id__exact={group}",
     }
-    small_pages = {
-        name: page_timing(browser, url, args.runs) for name, url in pages.items()
-    }
+    # The full size stays in this database; the large one is a copy, loaded further.
+    full_size = connection.settings_dict["NAME"]
+    large_size = f"{full_size}_large"
+    clone_database(full_size, large_size)
     with search_indexes_dropped():
         copy_customers(args.large - args.rows, offset=args.rows)
         bench_searchable_customers(args.large)
@@ -676,9 +751,11 @@ def customer_list(args, clerk, book: Book | None = None) -> list[tuple[str, str]
     # Vacuumed as after any large load: else autovacuum takes the new million rows on
     # while the pages here (and in section 5) are timed.
     sql("VACUUM ANALYZE")
-    large_pages = {
-        name: page_timing(browser, url, args.runs) for name, url in pages.items()
-    }
+    small_pages, large_pages = {}, {}
+    for name, url in pages.items():
+        small_pages[name], large_pages[name] = timed_in_alternation(
+            page_runs(args), (full_size, browser, url), (large_size, browser, url)
+        )
     for name in pages:
         rows.append(
             (
@@ -690,7 +767,7 @@ def customer_list(args, clerk, book: Book | None = None) -> list[tuple[str, str]
         )
     for name, query in STATUS_PAGES.items():
         url = f"/admin/customers/customer/{query}"
-        timing = page_timing(browser, url, args.runs)
+        timing = page_timing(browser, url, page_runs(args))
         scans, read = list_plan(browser, url)
         full_scan = " SEQ SCAN OF THE CUSTOMERS" if "Seq Scan" in scans else ""
         rows.append(
@@ -874,6 +951,7 @@ def main() -> int:
     setup_test_environment()
     original_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    test_name = connection.settings_dict["NAME"]
     started = time.perf_counter()
     table: list[tuple[str, str]] = []
 
@@ -1093,13 +1171,24 @@ def main() -> int:
         approver_browser.force_login(approver)
         make_work_items(min(10_000, args.rows), approver, clerk)
         sql("VACUUM ANALYZE")
-        few = page_timing(approver_browser, "/admin/workflow/workitem/", args.runs)
-        few_home = page_timing(approver_browser, "/admin/", args.runs)
+        # The few items stay in this database; the many are made in a copy of it,
+        # and the two are timed in alternation. The bench goes on in the copy.
+        few_items = connection.settings_dict["NAME"]
+        many_items = f"{few_items}_items"
+        clone_database(few_items, many_items)
         truncate("workflow_workitem, workflow_proposedchange, workflow_changeproposal")
         make_work_items(args.rows, approver, clerk)
         sql("VACUUM ANALYZE")
-        many = page_timing(approver_browser, "/admin/workflow/workitem/", args.runs)
-        many_home = page_timing(approver_browser, "/admin/", args.runs)
+        few, many = timed_in_alternation(
+            page_runs(args),
+            (few_items, approver_browser, "/admin/workflow/workitem/"),
+            (many_items, approver_browser, "/admin/workflow/workitem/"),
+        )
+        few_home, many_home = timed_in_alternation(
+            page_runs(args),
+            (few_items, approver_browser, "/admin/"),
+            (many_items, approver_browser, "/admin/"),
+        )
         table.append(
             (
                 f"5. My work items: ms at {min(10_000, args.rows):,} / {args.rows:,} items, queries",
@@ -1173,10 +1262,16 @@ def main() -> int:
             progress("8. The pages at two sizes, in alternation")
             import bench_pages
 
+            # Its databases are named after the bench's own, not after a copy.
+            use_database(test_name)
+
             table += bench_pages.pages_section(
-                small=args.rows, large=args.large, runs=args.runs, keep=False
+                small=args.rows, large=args.large, runs=page_runs(args), keep=False
             )
     finally:
+        use_database(test_name)
+        for clone in CLONES:
+            drop_database(clone)
         connection.creation.destroy_test_db(original_name, verbosity=0)
 
     return report(table, args, started)
@@ -1184,9 +1279,10 @@ def main() -> int:
 
 def report(table: list[tuple[str, str]], args, started: float) -> int:
     width = max(len(name) for name, _ in table)
+    pages = "" if args.million else f"; pages {page_runs(args)}"
     print(
-        f"\nBenchmark, {args.runs} alternating runs each (medians), {args.rows:,} rows; "
-        f"total {time.perf_counter() - started:.0f} s\n"
+        f"\nBenchmark, {args.runs} alternating runs each (medians{pages}), "
+        f"{args.rows:,} rows; total {time.perf_counter() - started:.0f} s\n"
     )
     for name, value in table:
         print(f"{name:<{width}}  {value}")

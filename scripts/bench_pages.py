@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -67,26 +66,12 @@ def _cursor(position: str) -> str:
 FLAT = 1.5
 
 
-def use_database(name: str) -> None:
-    from django.db import connection
-
-    connection.close()
-    connection.settings_dict["NAME"] = name
-
-
 def database_exists(name: str) -> bool:
     from django.db import connection
 
     with connection._nodb_cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         return cursor.fetchone() is not None
-
-
-def drop_database(name: str) -> None:
-    from django.db import connection
-
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def build(name: str, size: int) -> None:
@@ -96,10 +81,10 @@ def build(name: str, size: int) -> None:
 
     from workflow.services.tallies import dashboard_tallies_recount
 
-    drop_database(name)
+    bench.drop_database(name)
     with connection._nodb_cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-    use_database(name)
+    bench.use_database(name)
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
     users = users_by_name()
@@ -119,7 +104,7 @@ def users_by_name() -> dict:
 
 
 def customers_in(name: str) -> int:
-    use_database(name)
+    bench.use_database(name)
     from customers.models import Customer
 
     try:
@@ -136,7 +121,7 @@ def time_pages(names: dict[int, str], runs: int) -> list[tuple[str, str]]:
     clients = {}
     urls = {}
     for size, name in names.items():
-        use_database(name)
+        bench.use_database(name)
         urls[size] = pages(size, CustomerGroup.objects.get(code="10").pk)
         users = users_by_name()
         clients[size] = {}
@@ -144,28 +129,19 @@ def time_pages(names: dict[int, str], runs: int) -> list[tuple[str, str]]:
             client = Client()
             client.force_login(users[role])
             clients[size][role] = client
-    timings: dict[tuple[str, int], list[dict]] = {}
-    sizes = sorted(names)
-    for page in urls[sizes[0]]:
-        role = "clerk" if page.startswith(("customer", "API")) else "approver"
-        # One untimed request at each size first (caches, the plan, the connection).
-        for size in sizes:
-            use_database(names[size])
-            bench.page_timing(clients[size][role], urls[size][page], 1)
-        for run in range(runs):
-            # Sizes in alternation, the order turned round every run.
-            for size in sizes if run % 2 == 0 else reversed(sizes):
-                use_database(names[size])
-                timings.setdefault((page, size), []).append(
-                    bench.page_timing(clients[size][role], urls[size][page], 1)
-                )
-    small, large = sizes
+    small, large = sorted(names)
     rows = []
     for page in urls[small]:
-        s = statistics.median(t["seconds"] for t in timings[(page, small)])
-        b = statistics.median(t["seconds"] for t in timings[(page, large)])
-        sq = statistics.median(t["queries"] for t in timings[(page, small)])
-        bq = statistics.median(t["queries"] for t in timings[(page, large)])
+        role = "clerk" if page.startswith(("customer", "API")) else "approver"
+        at_small, at_large = bench.timed_in_alternation(
+            runs,
+            *(
+                (names[size], clients[size][role], urls[size][page])
+                for size in (small, large)
+            ),
+        )
+        s, b = at_small["seconds"], at_large["seconds"]
+        sq, bq = at_small["queries"], at_large["queries"]
         verdict = "flat" if b / s <= FLAT and sq == bq else "NOT FLAT"
         rows.append(
             (
@@ -198,10 +174,10 @@ def pages_section(*, small: int, large: int, runs: int, keep: bool) -> list:
                 )
         return time_pages(names, runs)
     finally:
-        use_database(base)
+        bench.use_database(base)
         if not keep:
             for name in names.values():
-                drop_database(name)
+                bench.drop_database(name)
 
 
 def main() -> int:
