@@ -405,6 +405,8 @@ class ImportPlanner:
             )
         else:
             existing_qs = manager.filter(**{f"{self.key}__in": keys})
+        # Matched by key into a dictionary: the model's order would only cost a sort.
+        existing_qs = existing_qs.order_by()
         if lock:
             existing_qs = existing_qs.select_for_update()
         build = self.new_instance
@@ -419,7 +421,7 @@ class ImportPlanner:
                 content_type=self.content_type,
                 object_id__in=[o.pk for o in existing.values()],
                 state__in=OPEN_PROPOSAL_STATES,
-            )
+            ).order_by()
         }
         return BatchRead(parsed, references, existing, open_proposals)
 
