@@ -152,9 +152,7 @@ def audit_rows_write(rows: list[tuple[object, ...]]) -> None:
     """Append rows built by `audit_row`; the bank accounts they change take their
     verified status in the same transaction (`bank_status`)."""
     rows_insert(AuditEntry, AUDIT_ROW_FIELDS, rows)
-    statuses = statuses_following(
-        dict(zip(AUDIT_ROW_FIELDS, row, strict=True)) for row in rows
-    )
+    statuses = statuses_following(AUDIT_ROW_FIELDS, rows)
     if statuses:
         BankAccountStatus.objects.bulk_create(
             statuses,

@@ -10,7 +10,7 @@ its last round, and "unverified" otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,21 +28,29 @@ def _bank_field(content_type_id: int) -> str:
     return governed.bank.account_field if governed.bank is not None else ""
 
 
-def statuses_following(rows: Iterable[Mapping[str, Any]]) -> list[BankAccountStatus]:
-    """The status of each bank account that `rows` (audit rows being written) change,
-    unsaved: the audit writer saves them with the rows."""
+def statuses_following(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[BankAccountStatus]:
+    """The status of each bank account that `rows` (audit rows being written, their
+    values in the order of `columns`) change, unsaved: the audit writer saves them
+    with the rows."""
+    action, object_id, content_type_id, field_name = (
+        columns.index(name)
+        for name in ("action", "object_id", "content_type_id", "field_name")
+    )
     changed = []
     fields: dict[int, str] = {}
-    for row in rows:
-        if row["action"] != AuditAction.FIELD_CHANGED or row["object_id"] is None:
+    for values in rows:
+        # An import writes tens of thousands of rows: read in place, not as mappings.
+        if values[action] != AuditAction.FIELD_CHANGED or values[object_id] is None:
             continue
-        content_type_id = row["content_type_id"]
-        if not isinstance(content_type_id, int):
+        model = values[content_type_id]
+        if not isinstance(model, int):
             continue
-        if content_type_id not in fields:
-            fields[content_type_id] = _bank_field(content_type_id)
-        if fields[content_type_id] and row["field_name"] == fields[content_type_id]:
-            changed.append(row)
+        if model not in fields:
+            fields[model] = _bank_field(model)
+        if fields[model] and values[field_name] == fields[model]:
+            changed.append(dict(zip(columns, values, strict=True)))
     if not changed:
         return []
     confirmed = {
