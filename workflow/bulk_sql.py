@@ -108,6 +108,9 @@ def _copy(cursor, table: str, columns: list[str], rows) -> None:
     )
 
 
+_NOTHING = object()
+
+
 def _db_value_getter(model_field: models.Field, *, adding: bool | None):
     """How to read one field of an instance as the database value, fast where safe.
 
@@ -127,6 +130,18 @@ def _db_value_getter(model_field: models.Field, *, adding: bool | None):
         return lambda obj: getattr(obj, attname)
     if adding is None:
         attname = model_field.attname
+        if type(model_field) in (models.DateTimeField, models.DateField):
+            # The rows written together mostly hold one and the same time (the
+            # batch's): converted once for each run of it, not once per row.
+            last: list[object] = [_NOTHING, None]
+
+            def converted(obj):
+                value = getattr(obj, attname)
+                if value is not last[0]:
+                    last[:] = value, model_field.get_db_prep_save(value, connection)
+                return last[1]
+
+            return converted
         return lambda obj: model_field.get_db_prep_save(
             getattr(obj, attname), connection
         )

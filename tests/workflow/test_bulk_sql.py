@@ -183,3 +183,19 @@ def test_rows_update_writes_only_the_named_fields_and_refuses_a_missing_row():
         gone = Customer(pk=999_999, name="x")
         with pytest.raises(RuntimeError, match="1 of 2 rows"):
             rows_update(Customer, [first, gone], ["name"])
+
+
+@pytest.mark.django_db
+def test_rows_update_writes_each_row_its_own_time_where_most_share_one():
+    """A batch's rows mostly hold the same time (converted once): a row that holds
+    another, between them, keeps its own."""
+    customers = [CustomerFactory() for _ in range(4)]
+    batch_time = timezone.now().replace(microsecond=0)
+    other_time = batch_time - datetime.timedelta(hours=5, microseconds=7)
+    times = [batch_time, batch_time, other_time, batch_time]
+    for customer, moment in zip(customers, times, strict=True):
+        customer.created_at = moment
+    rows_update(Customer, customers, ["created_at"])
+
+    stored = [Customer.objects.get(pk=c.pk).created_at for c in customers]
+    assert stored == times
