@@ -11,6 +11,7 @@ from django.db import close_old_connections, connection, transaction
 
 from tests.conftest import submit
 from tests.factories import CustomerFactory
+from tests.threads import held_in_another_thread
 from workflow import selectors_dashboard
 from workflow.services.tallies import tallies_counted_from_tables, tallies_stored
 
@@ -21,45 +22,31 @@ def test_a_submit_does_not_wait_for_an_open_transaction_that_submitted_too(
     clerk, approver, approvals_on, active_workflow
 ):
     first, second = CustomerFactory(), CustomerFactory()
-    submitted_and_waiting = threading.Event()
-    release = threading.Event()
     outcome: dict[str, object] = {}
 
-    def long_transaction():
+    def long_transaction(until_released) -> None:
+        with transaction.atomic():
+            submit(first, clerk, credit_limit=Decimal("91000"))
+            until_released()
+
+    def quick_submit() -> None:
         close_old_connections()
         try:
             with transaction.atomic():
-                submit(first, clerk, credit_limit=Decimal("91000"))
-                submitted_and_waiting.set()
-                release.wait(timeout=30)
+                with connection.cursor() as cursor:
+                    # Waiting on a lock would fail here rather than hang.
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")
+                submit(second, clerk, credit_limit=Decimal("92000"))
+            outcome["result"] = "submitted"
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            outcome["result"] = error
         finally:
             connection.close()
 
-    holder = threading.Thread(target=long_transaction)
-    holder.start()
-    try:
-        assert submitted_and_waiting.wait(timeout=30)
-
-        def quick_submit():
-            close_old_connections()
-            try:
-                with transaction.atomic():
-                    with connection.cursor() as cursor:
-                        # Waiting on a lock would fail here rather than hang.
-                        cursor.execute("SET LOCAL lock_timeout = '3s'")
-                    submit(second, clerk, credit_limit=Decimal("92000"))
-                outcome["result"] = "submitted"
-            except Exception as error:  # noqa: BLE001 - the test reports it
-                outcome["result"] = error
-            finally:
-                connection.close()
-
+    with held_in_another_thread(long_transaction):
         other = threading.Thread(target=quick_submit)
         other.start()
         other.join(timeout=30)
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
     assert outcome["result"] == "submitted"
     assert tallies_stored() == tallies_counted_from_tables()

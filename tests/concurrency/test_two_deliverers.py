@@ -12,6 +12,7 @@ from django.db import close_old_connections, connection, transaction
 
 from tests.concurrency.test_simultaneous_decisions import run_at_once
 from tests.conftest import submit
+from tests.threads import held_in_another_thread
 from workflow import services
 from workflow.models import OutboxEvent, OutboxMessage, OutboxState
 
@@ -52,28 +53,20 @@ def test_a_deliverer_skips_the_e_mail_another_one_is_sending_instead_of_waiting(
         for _ in range(2)
     )
     mail.outbox.clear()
-    holding, release = threading.Event(), threading.Event()
 
-    def other_deliverer_sending_the_first():
-        close_old_connections()
-        try:
-            with transaction.atomic():
-                OutboxMessage.objects.select_for_update().get(pk=first.pk)
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
+    def other_deliverer_sending_the_first(until_released) -> None:
+        with transaction.atomic():
+            OutboxMessage.objects.select_for_update().get(pk=first.pk)
+            until_released()
 
-    other = threading.Thread(target=other_deliverer_sending_the_first)
-    other.start()
-    assert holding.wait(timeout=10)
     done: list[services.OutboxDelivery] = []
-    this = threading.Thread(target=lambda: done.append(_deliver_on_own_connection()))
-    this.start()
-    this.join(timeout=10)
-    waited = this.is_alive()
-    release.set()
-    other.join(timeout=30)
+    with held_in_another_thread(other_deliverer_sending_the_first):
+        this = threading.Thread(
+            target=lambda: done.append(_deliver_on_own_connection())
+        )
+        this.start()
+        this.join(timeout=10)
+        waited = this.is_alive()
     this.join(timeout=30)
 
     assert not waited, "the deliverer waited for the row another one holds"

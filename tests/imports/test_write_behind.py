@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections import Counter
+from contextlib import ExitStack
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from schwifty import IBAN
 
 from customers.models import Customer
 from tests.factories import CustomerFactory
+from tests.threads import held_in_another_thread
 from workflow.bulk_sql import rows_insert
 from workflow.importing import plan
 from workflow.importing.plan import ImportOptions
@@ -279,23 +281,16 @@ def test_of_two_imports_at_once_the_last_to_end_gives_the_interval_back():
     """The first import ends while the second still writes: the second keeps the short
     interval, and the process gets its own back when the second ends."""
     before = sys.getswitchinterval()
-    first_running, first_may_end = threading.Event(), threading.Event()
 
-    def first_import() -> None:
-        try:
-            with transaction.atomic(), write_behind():
-                first_running.set()
-                first_may_end.wait(timeout=10)
-        finally:
-            connection.close()
+    def first_import(until_released) -> None:
+        with transaction.atomic(), write_behind():
+            until_released()
 
-    first = threading.Thread(target=first_import)
-    first.start()
-    assert first_running.wait(timeout=10)
-    with transaction.atomic(), write_behind():
-        first_may_end.set()
-        first.join(timeout=10)
-        while_only_the_second_runs = sys.getswitchinterval()
+    with ExitStack() as first:
+        first.enter_context(held_in_another_thread(first_import))
+        with transaction.atomic(), write_behind():
+            first.close()
+            while_only_the_second_runs = sys.getswitchinterval()
 
     assert while_only_the_second_runs == pytest.approx(0.001)
     assert sys.getswitchinterval() == before
