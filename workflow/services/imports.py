@@ -26,6 +26,7 @@ from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import (
     instances_insert,
+    key_lookups_by_index,
     keys_ahead,
     references_checked_as_written,
     rows_update,
@@ -218,22 +219,23 @@ def governed_records_import(
         batches = _cut(iter(reader), sample_rows)
         try:
             if dry_run:
-                for batch in batches:
-                    if sample_rows and report.total_rows >= sample_rows:
-                        # The file goes on: the rest is checked when it is imported.
-                        assert isinstance(report, PreviewReport)
-                        report.sample_rows = sample_rows
-                        break
-                    planner.checks.take_ahead(batch.verdicts)
-                    report_add(report, planner.plan_batch(batch.parsed), governed)
-                    if progress:
-                        progress(report)
+                with key_lookups_by_index():
+                    for batch in batches:
+                        if sample_rows and report.total_rows >= sample_rows:
+                            # The file goes on: the rest is checked when it is imported.
+                            assert isinstance(report, PreviewReport)
+                            report.sample_rows = sample_rows
+                            break
+                        planner.checks.take_ahead(batch.verdicts)
+                        report_add(report, planner.plan_batch(batch.parsed), governed)
+                        if progress:
+                            progress(report)
                 report.fingerprint = planner.fingerprint()
                 report.refused = _submission_problem(
                     model, actor, report, justification
                 )
                 return report
-            with transaction.atomic():
+            with transaction.atomic(), key_lookups_by_index():
                 references_checked_as_written()
                 writer = _ImportWriter(
                     model,
