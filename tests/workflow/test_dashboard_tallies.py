@@ -4,7 +4,7 @@ dashboard costs the same queries whatever the history."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -222,6 +222,44 @@ def test_an_import_with_automatic_approvals_keeps_the_tallies(
     assert states == ["applied"] * 3 + ["pending"] * 3
     assert_tallies_match_a_recount()
     assert selectors_dashboard.open_proposals(now=timezone.now()).total == 3
+
+
+@pytest.mark.django_db
+def test_an_import_in_many_batches_writes_each_count_once(
+    clerk, approver, approvals_on, active_workflow, tmp_path, monkeypatch
+):
+    from workflow.importing import plan
+    from workflow.importing.plan import ImportOptions
+
+    monkeypatch.setattr(plan, "BATCH_SIZE", 10)
+    for n in range(30):
+        CustomerFactory(account=f"T{n:05d}", name=f"Tallied {n}", credit_limit=100)
+    path = tmp_path / "raise.csv"
+    path.write_text(
+        "account;name;credit_limit\n"
+        + "".join(f"T{n:05d};Tallied {n};200\n" for n in range(30))
+    )
+    with time_machine.travel(START, tick=False):
+        report = services.governed_records_import(
+            model=Customer,
+            path=path,
+            file_name=path.name,
+            options=ImportOptions(behaviour="propose"),
+            actor=clerk,
+            dry_run=False,
+        )
+
+    assert report.ok, report.refused
+    # Three batches, one row per count: 30 pending proposals, 30 credit limits.
+    hour = START.astimezone(UTC).replace(minute=0)
+    assert sorted(
+        DashboardTally.objects.values_list("kind", "label", "hour", "count")
+    ) == [
+        ("field", "customers.customer.credit_limit", hour, 30),
+        ("open", ProposalState.PENDING, hour, 30),
+    ]
+    assert_tallies_match_a_recount()
+    assert selectors_dashboard.open_proposals(now=START).total == 30
 
 
 @pytest.mark.django_db

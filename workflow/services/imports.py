@@ -81,7 +81,7 @@ from ..write_behind import write_behind
 from .common import require_model_permission, work_items_build
 from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
-from .tallies import changes_tallied, proposals_tallied
+from .tallies import changes_tallied, proposals_tallied, tallies_gathered
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def governed_records_import(
                     references_resolved=planner.lookup_fields,
                 )
                 previewed = ""  # The fingerprint of the rows the preview checked.
-                with write_behind() as queue:
+                with write_behind() as queue, tallies_gathered():
                     for batch in batches:
                         # The batch's reads go before the last batch's queued writes,
                         # which then run while this batch is planned.
