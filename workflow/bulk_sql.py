@@ -160,9 +160,31 @@ def _db_value_getter(model_field: models.Field, *, adding: bool | None):
             return db_now
 
         return stamped
+    if type(model_field) is models.DateTimeField and _passes_aware_times(model_field):
+        # A time given with its zone goes to the database as it is: not converted
+        # through the field once per row (a new record's creation time, say).
+        attname = model_field.attname
+        prepared = model_field.get_db_prep_save
+
+        def as_given(obj):
+            value = getattr(obj, attname)
+            if value.__class__ is datetime.datetime and value.utcoffset() is not None:
+                return value
+            return prepared(value, connection)
+
+        return as_given
     return lambda obj: model_field.get_db_prep_save(
         model_field.pre_save(obj, adding), connection
     )
+
+
+def _passes_aware_times(model_field: models.DateTimeField) -> bool:
+    """Whether the field stores a time with its zone unchanged (no automatic time of
+    its own, and this connection's driver takes the datetime itself)."""
+    if model_field.auto_now or model_field.auto_now_add:
+        return False
+    probe = timezone.now()
+    return model_field.get_db_prep_save(probe, connection) is probe
 
 
 def _quoted_rows(cursor, rows: Sequence[Sequence[object]], width: int) -> str:

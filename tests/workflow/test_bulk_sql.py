@@ -199,3 +199,32 @@ def test_rows_update_writes_each_row_its_own_time_where_most_share_one():
 
     stored = [Customer.objects.get(pk=c.pk).created_at for c in customers]
     assert stored == times
+
+
+@pytest.mark.django_db
+def test_new_rows_keep_the_creation_time_each_was_given_in_its_zone():
+    """Times with a zone are stored as they are; a time without one is read in the
+    site's zone, as the ORM reads it."""
+    group = CustomerFactory().customer_group
+    amsterdam = datetime.timezone(datetime.timedelta(hours=1))
+    given_times = [
+        datetime.datetime(2026, 3, 1, 9, 15, 0, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 3, 1, 9, 15, 0, 123456, tzinfo=amsterdam),
+        datetime.datetime(2026, 3, 2, 8, 0),
+    ]
+    customers = [
+        Customer(
+            account=f"T{n}",
+            name=f"Timed {n}",
+            customer_group=group,
+            created_at=moment,
+        )
+        for n, moment in enumerate(given_times)
+    ]
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        instances_insert(Customer, customers)
+
+    stored = [Customer.objects.get(account=f"T{n}").created_at for n in range(3)]
+    assert stored[:2] == given_times[:2]
+    assert stored[1] - stored[0] == datetime.timedelta(hours=-1)
+    assert stored[2] == timezone.make_aware(given_times[2])
