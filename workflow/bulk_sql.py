@@ -368,11 +368,13 @@ def references_checked_as_written() -> None:
     the statement that writes it ends, not all at COMMIT.
 
     Django declares its foreign keys DEFERRABLE INITIALLY DEFERRED, so an import's
-    hundreds of thousands of checks (an audit row names its actor, its proposal and
-    its model) would all run at COMMIT, one after the other, while the import waits.
-    Checked per statement they run where the statements run: beside the import's
-    Python, in write-behind's thread. The bulk paths write a row only after the rows
-    it names, so no check needs the end of the transaction.
+    many checks (a proposed change names its proposal, a work item its proposal,
+    step and approver) would all run at COMMIT, one after the other, while the
+    import waits. Checked per statement they run where the statements run: beside
+    the import's Python, in write-behind's thread. The bulk paths write a row only
+    after the rows it names, so no check needs the end of the transaction. (The
+    audit trail's references are checked once per statement by a trigger of its own:
+    migration workflow 0024.)
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -804,6 +804,8 @@ class AuditEntry(models.Model):
     """One row per thing that happened; rows are written once and never changed."""
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # The audit trail's references are checked by PostgreSQL once per statement, not
+    # once per row (see migration 0024): no foreign-key constraints of their own.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -811,6 +813,7 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("who"),
+        db_constraint=False,
     )
     actor_name = models.CharField(_("who"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=30, choices=AuditAction.choices)
@@ -823,6 +826,7 @@ class AuditEntry(models.Model):
         # The index on (content_type, object_id, created_at) serves these lookups; a
         # second index would only slow down every audit row written.
         db_index=False,
+        db_constraint=False,
     )
     object_id = models.PositiveBigIntegerField(_("object id"), null=True, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -833,6 +837,7 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="audit_entries",
         verbose_name=_("proposal"),
+        db_constraint=False,
     )
     field_name = models.CharField(_("field"), max_length=100, blank=True)
     field_label = models.CharField(_("field"), max_length=200, blank=True)

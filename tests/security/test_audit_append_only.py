@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 
 from customers.services import customer_update
@@ -61,18 +62,22 @@ TRUNCATE_REFUSED = "workflow_auditentry is append-only: TRUNCATE refused"
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    "statement",
+    ("statement", "refusal"),
     [
-        "TRUNCATE workflow_auditentry",
-        # A table the audit trail refers to, taking the trail with it.
-        "TRUNCATE auth_user CASCADE",
+        ("TRUNCATE workflow_auditentry", TRUNCATE_REFUSED),
+        # A table the audit trail names, as if the trail could be left naming nobody.
+        (
+            "TRUNCATE auth_user CASCADE",
+            'cannot truncate table "auth_user": the audit trail names its rows',
+        ),
     ],
 )
-def test_postgresql_refuses_truncate(entry, statement):
+def test_postgresql_refuses_truncate(entry, statement, refusal):
     with pytest.raises(DatabaseError) as refused, connection.cursor() as cursor:
         cursor.execute(statement)
-    assert str(refused.value).splitlines()[0] == TRUNCATE_REFUSED
+    assert str(refused.value).splitlines()[0] == refusal
     assert AuditEntry.objects.filter(pk=entry.pk, comment="").exists()
+    assert get_user_model().objects.filter(pk=entry.actor_id).exists()
 
 
 @pytest.fixture

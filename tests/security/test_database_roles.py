@@ -200,6 +200,16 @@ def test_the_application_role_cannot_change_or_wipe_the_audit_trail(
         ),
         ("ALTER TABLE workflow_auditentry DISABLE TRIGGER ALL", NOT_OWNER),
         (
+            "ALTER TABLE workflow_auditentry"
+            " DISABLE TRIGGER workflow_auditentry_references_exist",
+            NOT_OWNER,
+        ),
+        # Nor let a user the trail names be deleted.
+        (
+            "ALTER TABLE auth_user DISABLE TRIGGER workflow_audit_actor_kept",
+            "must be owner of table auth_user",
+        ),
+        (
             "DROP TRIGGER workflow_auditentry_append_only ON workflow_auditentry",
             NOT_RELATION_OWNER,
         ),
@@ -227,6 +237,7 @@ def test_the_application_role_cannot_switch_off_or_drop_the_audit_triggers(
     assert triggers_enabled() == {
         "workflow_auditentry_append_only": "O",
         "workflow_auditentry_no_truncate": "O",
+        "workflow_auditentry_references_exist": "O",
     }
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
