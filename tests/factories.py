@@ -83,3 +83,37 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     bank_account = "NL91ABNA0417164300"
     country = "NL"
     currency = "EUR"
+
+
+def customers_by_sql(
+    count: int,
+    *,
+    prefix: str,
+    group: CustomerGroup,
+    terms: PaymentTerms,
+    bank_account: str = "''",
+    city: str = "'Utrecht'",
+) -> None:
+    """`count` customers in one INSERT, for tests that need a table of some size:
+    accounts `prefix` + six digits from 1, named "<prefix> customer <n>", with an
+    e-mail address and phone number of their own. `bank_account` and `city` are SQL
+    expressions of n."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO customers_customer (account, name, customer_group_id, currency,
+                credit_limit, mandatory_credit_limit, credit_rating,
+                payment_specification, tax_exempt_number, bank_account,
+                exclude_interest_charges, exclude_collection_fees, email, phone,
+                street, postal_code, city, country, created_at, updated_at,
+                payment_terms_id)
+            SELECT %s || lpad(n::text, 6, '0'), %s || ' customer ' || n, %s, 'EUR',
+                10000, false, '', '', '', {bank_account}, false, false,
+                'customer' || n || '@example.com', '+31 20 ' || lpad(n::text, 7, '0'),
+                '', '', {city}, 'NL', now(), now(), %s
+            FROM generate_series(1, %s) AS n
+            """,
+            [prefix, prefix, group.pk, terms.pk, count],
+        )

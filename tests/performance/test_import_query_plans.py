@@ -12,7 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import Customer
-from tests.factories import CustomerGroupFactory, PaymentTermsFactory
+from tests.factories import (
+    CustomerGroupFactory,
+    PaymentTermsFactory,
+    customers_by_sql,
+)
 from workflow.bulk_sql import key_lookups_by_index
 from workflow.importing.plan import ImportOptions
 from workflow.services import governed_records_import
@@ -37,30 +41,15 @@ def large_book():
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(
-            """
-            INSERT INTO customers_customer (account, name, customer_group_id, currency,
-                credit_limit, mandatory_credit_limit, credit_rating,
-                payment_specification, tax_exempt_number, bank_account,
-                exclude_interest_charges, exclude_collection_fees, email, phone,
-                street, postal_code, city, country, created_at, updated_at,
-                payment_terms_id)
-            SELECT 'P' || lpad(n::text, 6, '0'), 'Plan customer ' || n, %s, 'EUR',
-                10000, false, '', '', '', '', false, false,
-                'customer' || n || '@example.com', '+31 20 ' || lpad(n::text, 7, '0'),
-                'Stationsplein ' || n, '3511 ED', 'Utrecht', 'NL', now(), now(), %s
-            FROM generate_series(1, %s) AS n
-            """,
-            [group.pk, terms.pk, ROWS],
-        )
+    customers_by_sql(ROWS, prefix="P", group=group, terms=terms)
 
 
-def imported_statements(tmp_path, clerk) -> list[str]:
-    """The SQL of an import that renames 500 of the customers."""
+def imported_statements(tmp_path, clerk, rows: int, *, dry_run: bool) -> list[str]:
+    """The SQL of an import (or its preview) that renames the first `rows` customers."""
     path = tmp_path / "rename.csv"
     path.write_text(
         "account;name\n"
-        + "".join(f"P{n:06d};Renamed customer {n}\n" for n in range(1, FILE_ROWS + 1))
+        + "".join(f"P{n:06d};Renamed customer {n}\n" for n in range(1, rows + 1))
     )
     with CaptureQueriesContext(connection) as captured:
         report = governed_records_import(
@@ -69,10 +58,10 @@ def imported_statements(tmp_path, clerk) -> list[str]:
             file_name=path.name,
             options=ImportOptions(behaviour="allow"),
             actor=clerk,
-            dry_run=False,
+            dry_run=dry_run,
         )
     assert report.ok, report.as_dict()
-    assert report.counts["updated"] == FILE_ROWS
+    assert report.counts["updated"] == rows
     return [q["sql"] for q in captured]
 
 
@@ -96,7 +85,7 @@ def plan_as_imported(statement: str) -> str:
 
 
 def test_the_import_reads_and_updates_a_batch_by_index(tmp_path, clerk, large_book):
-    statements = imported_statements(tmp_path, clerk)
+    statements = imported_statements(tmp_path, clerk, FILE_ROWS, dry_run=False)
     read, update = batch_read(statements), batch_update(statements)
 
     # The import's own transaction asks for index plans before it reads a batch.
@@ -111,21 +100,10 @@ def test_the_import_reads_and_updates_a_batch_by_index(tmp_path, clerk, large_bo
 
 
 def test_the_preview_reads_by_index_too(tmp_path, clerk, large_book):
-    path = tmp_path / "preview.csv"
-    path.write_text("account;name\nP000001;Renamed customer 1\n")
-    with CaptureQueriesContext(connection) as captured:
-        report = governed_records_import(
-            model=Customer,
-            path=path,
-            file_name=path.name,
-            options=ImportOptions(behaviour="allow"),
-            actor=clerk,
-            dry_run=True,
-        )
-    assert report.ok, report.as_dict()
-    statements = [q["sql"] for q in captured]
+    statements = imported_statements(tmp_path, clerk, 1, dry_run=True)
+
     read = next(
         s for s in statements if s.startswith('SELECT "customers_customer"."id"')
     )
     assert statements.index("SET LOCAL enable_seqscan = off") < statements.index(read)
-    assert Customer.objects.get(account="P000001").name == "Plan customer 1"
+    assert Customer.objects.get(account="P000001").name == "P customer 1"

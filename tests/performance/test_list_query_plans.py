@@ -21,7 +21,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer
-from tests.factories import CustomerGroupFactory, PaymentTermsFactory
+from tests.factories import (
+    CustomerGroupFactory,
+    PaymentTermsFactory,
+    customers_by_sql,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -35,25 +39,16 @@ def large_book(clerk):
     every 2,000th one sent back and every 3,000th one that ended in conflict."""
     group = CustomerGroupFactory(code="10")
     terms = PaymentTermsFactory(code="Net30")
+    customers_by_sql(
+        ROWS,
+        prefix="L",
+        group=group,
+        terms=terms,
+        bank_account="'NL' || lpad(mod(n, 97)::text, 2, '0') || 'BANK' "
+        "|| lpad(n::text, 10, '0')",
+        city="CASE WHEN mod(n, 1000) = 711 THEN 'Zierikzee' ELSE 'Utrecht' END",
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO customers_customer (account, name, customer_group_id, currency,
-                credit_limit, mandatory_credit_limit, credit_rating,
-                payment_specification, tax_exempt_number, bank_account,
-                exclude_interest_charges, exclude_collection_fees, email, phone,
-                street, postal_code, city, country, created_at, updated_at,
-                payment_terms_id)
-            SELECT 'L' || lpad(n::text, 6, '0'), 'Large customer ' || n, %s, 'EUR',
-                10000, false, '', '', '', 'NL' || lpad(mod(n, 97)::text, 2, '0')
-                || 'BANK' || lpad(n::text, 10, '0'), false, false,
-                'customer' || n || '@example.com', '+31 20 ' || lpad(n::text, 7, '0'),
-                '', '', CASE WHEN mod(n, 1000) = 711 THEN 'Zierikzee' ELSE 'Utrecht' END,
-                'NL', now(), now(), %s
-            FROM generate_series(1, %s) AS n
-            """,
-            [group.pk, terms.pk, ROWS],
-        )
         cursor.execute(
             """
             INSERT INTO workflow_changeproposal (content_type_id, object_id,
