@@ -191,3 +191,19 @@ def test_audit_rows_cannot_name_a_user_whose_deletion_commits_meanwhile(clerk, c
         audit_rows_write([row_naming(clerk2, customer)])
     assert not AuditEntry.objects.filter(actor_id=clerk2.pk).exists()
     assert not get_user_model().objects.filter(pk=clerk2.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("isolation", ["REPEATABLE READ", "SERIALIZABLE"])
+def test_under_snapshot_isolation_no_user_can_be_deleted(clerk, clerk2, isolation):
+    """Rows committed after such a transaction's snapshot would be invisible to the
+    check, so the delete is refused whether or not the trail names the user."""
+    audit_rows_write([row_naming(clerk, CustomerFactory())])
+
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
+        sql(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
+        sql("DELETE FROM auth_user_groups WHERE user_id = %s", [clerk2.pk])
+        sql("DELETE FROM auth_user WHERE id = %s", [clerk2.pk])
+
+    assert f"refused in a {isolation} transaction" in str(refusal.value)
+    assert get_user_model().objects.filter(pk=clerk2.pk).exists()
