@@ -38,22 +38,27 @@ def _referenced(apps):
 
 
 def _statement_check(references) -> str:
+    # One pass over the statement's rows gathers the distinct rows each reference
+    # names; each is then locked and counted by its key.
+    gathered = ",\n           ".join(
+        f"array_agg(DISTINCT {column}) FILTER (WHERE {column} IS NOT NULL)"
+        for column, _table, _key, _name in references
+    )
+    names = ", ".join(f"named_{name}" for _column, _table, _key, name in references)
+    declared = "".join(
+        f"\n    named_{name} bigint[];" for _column, _table, _key, name in references
+    )
     checks = []
-    for column, table, key, _name in references:
+    for column, table, key, name in references:
         checks.append(
             f"""
-    SELECT count(*) INTO wanted FROM (
-        SELECT DISTINCT {column} FROM inserted WHERE {column} IS NOT NULL
-    ) AS named;
-    IF wanted > 0 THEN
+    IF named_{name} IS NOT NULL THEN
         SELECT count(*) INTO found FROM (
-            SELECT 1 FROM {table}
-             WHERE {key} IN (SELECT {column} FROM inserted) FOR KEY SHARE
+            SELECT 1 FROM {table} WHERE {key} = ANY(named_{name}) FOR KEY SHARE
         ) AS locked;
-        IF found < wanted THEN
-            SELECT min(i.{column})::text INTO missing FROM inserted AS i
-             WHERE i.{column} IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = i.{column});
+        IF found < cardinality(named_{name}) THEN
+            SELECT min(n)::text INTO missing FROM unnest(named_{name}) AS n
+             WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = n);
             RAISE EXCEPTION 'insert or update on table "{AUDIT_TABLE}" violates foreign key constraint "{AUDIT_TABLE}_{column}_exists"'
                 USING ERRCODE = 'foreign_key_violation',
                       DETAIL = format('Key ({column})=(%%s) is not present in table "{table}".', missing);
@@ -62,11 +67,12 @@ def _statement_check(references) -> str:
         )
     return f"""
 CREATE OR REPLACE FUNCTION {AUDIT_TABLE}_references_exist() RETURNS trigger AS $$
-DECLARE
-    wanted bigint;
+DECLARE{declared}
     found bigint;
     missing text;
-BEGIN{"".join(checks)}
+BEGIN
+    SELECT {gathered}
+      INTO {names} FROM inserted;{"".join(checks)}
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
