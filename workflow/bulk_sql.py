@@ -212,25 +212,65 @@ def instances_insert(
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(instances, batch_size=500)
         return
+    if keys:
+        _keys_given(model, instances)
+    _copy_instances(model, instances, with_keys=keys)
+
+
+@contextmanager
+def instances_inserted_as_left(
+    model: type[models.Model],
+    instances: Sequence[models.Model],
+    *,
+    changing: list[str],
+) -> Iterator[None]:
+    """New instances with their primary keys at once, written as the block leaves them.
+
+    For rows that move on before they are written (an import's proposals are
+    submitted, and some applied, in the same batch): on PostgreSQL one COPY of their
+    last values when the block ends, not a COPY and then an UPDATE of `changing`.
+    Elsewhere they are inserted at once and `changing` updated at the end. Rows that
+    name these (their changes, work items) are written after the block.
+    """
+    if not instances:
+        yield
+        return
+    if connection.vendor != "postgresql":
+        instances_insert(model, instances)
+        yield
+        rows_update(model, instances, changing)
+        return
+    _keys_given(model, instances)
+    yield
+    _copy_instances(model, instances, with_keys=True)
+
+
+def _keys_given(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+    with connection.cursor() as cursor:
+        for obj, pk in zip(
+            instances, _new_keys(cursor, model._meta, len(instances)), strict=True
+        ):
+            obj.pk = pk
+
+
+def _copy_instances(
+    model: type[models.Model], instances: Sequence[models.Model], *, with_keys: bool
+) -> None:
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     getters = [_db_value_getter(f, adding=True) for f in fields]
     columns = [f.column for f in fields]
+    if with_keys:
+        getters = [lambda obj: obj.pk, *getters]
+        columns = [opts.pk.column, *columns]
     with connection.cursor() as cursor:
-        if keys:
-            for obj, pk in zip(
-                instances, _new_keys(cursor, opts, len(instances)), strict=True
-            ):
-                obj.pk = pk
-            getters = [lambda obj: obj.pk, *getters]
-            columns = [opts.pk.column, *columns]
         _copy(
             cursor,
             opts.db_table,
             columns,
             ([get(obj) for get in getters] for obj in instances),
         )
-    if keys:
+    if with_keys:
         for obj in instances:
             obj._state.adding = False
             obj._state.db = connection.alias

@@ -173,3 +173,44 @@ def test_each_further_batch_with_automatic_approvals_costs_the_same_queries(
     # What the import does once (permissions, the workflow, its rules and who may
     # decide, the e-mails) is not paid again per batch.
     assert three < 3 * one
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_batch_writes_each_proposal_once_in_the_state_it_ends_in(
+    tmp_path, clerk, approver, mixed_batches
+):
+    """The batch's proposals go in already submitted (waiting at the first step, or
+    applied by the rule): inserted once, never updated after, on PostgreSQL."""
+    from workflow.models import ChangeProposal, ProposalState, WorkItem
+
+    path = mixed_file(tmp_path, MIXED_BATCH, 20, "once.csv")
+    with CaptureQueriesContext(connection) as captured:
+        report = governed_records_import(
+            model=Customer,
+            path=path,
+            file_name="once.csv",
+            options=ImportOptions(behaviour="propose"),
+            actor=clerk,
+            dry_run=False,
+        )
+    assert report.ok, report.as_dict()
+    statements = [q["sql"] for q in captured]
+    assert [s for s in statements if s.startswith('COPY "workflow_changeproposal"')]
+    assert not [s for s in statements if 'UPDATE "workflow_changeproposal"' in s]
+    proposals = ChangeProposal.objects.filter(created_by=clerk)
+    waiting = proposals.filter(state=ProposalState.PENDING)
+    applied = proposals.filter(state=ProposalState.APPLIED)
+    assert (len(waiting), len(applied)) == (2, 2)
+    for proposal in proposals:
+        assert proposal.submitted_by == clerk
+        assert proposal.submitted_at is not None
+        assert proposal.submission_round == 1
+        assert proposal.workflow is not None
+    assert all(p.current_step is not None and p.closed_at is None for p in waiting)
+    assert all(p.closed_at is not None for p in applied)
+    assert sorted(
+        WorkItem.objects.filter(proposal__in=waiting).values_list(
+            "proposal", "assignee"
+        )
+    ) == sorted((p.pk, approver.pk) for p in waiting)

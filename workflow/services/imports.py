@@ -26,6 +26,7 @@ from .. import notifications, registry, selectors
 from ..audit import Translated, audit_row, audit_rows_write, in_every_language
 from ..bulk_sql import (
     instances_insert,
+    instances_inserted_as_left,
     key_lookups_by_index,
     keys_ahead,
     references_checked_as_written,
@@ -98,6 +99,16 @@ CHECK_FAILED = gettext_lazy(
     "The check of the file stopped with an error; nothing was imported: %(error)s"
 )
 Progress = Callable[[ImportReport], None]
+# What submitting (and applying) sets on a proposal the batch created.
+SUBMISSION_FIELDS = [
+    "state",
+    "submitted_by",
+    "submitted_at",
+    "workflow",
+    "current_step",
+    "submission_round",
+    "closed_at",
+]
 
 
 class _Rollback(Exception):
@@ -576,56 +587,63 @@ class _ImportWriter:
                 )
                 for p in proposing
             ]
-            instances_insert(ChangeProposal, proposals)
+            changes: list[ProposedChange] = []
+            items: list[WorkItem] = []
+            # Submitted, and some applied, before they are written: each goes in once,
+            # in the state the batch leaves it.
+            with instances_inserted_as_left(
+                ChangeProposal, proposals, changing=SUBMISSION_FIELDS
+            ):
+                for plan, proposal in zip(proposing, proposals, strict=True):
+                    if plan.creates_proposal:
+                        rows.append(
+                            self._proposal_row(
+                                proposal,
+                                AuditAction.RECORD_AWAITING,
+                                self.file_note,
+                                actor=self.actor,
+                                source=self.source,
+                            )
+                        )
+                    proposal.prefetched_changes = []
+                    for name, value in plan.proposed.items():
+                        original = plan.originals[name]
+                        proposed = (
+                            value
+                            if plan.creates_proposal
+                            else registry.serialize_value(fields[name], value)
+                        )
+                        change = ProposedChange(
+                            proposal=proposal,
+                            field_name=name,
+                            original_value=original,
+                            proposed_value=proposed,
+                            proposed_by=self.actor,
+                        )
+                        changes.append(change)
+                        proposal.prefetched_changes.append(change)
+                        rows.append(
+                            self._field_row(
+                                AuditAction.FIELD_PROPOSED,
+                                plan,
+                                name,
+                                original,
+                                proposed,
+                                proposal.pk,
+                            )
+                        )
+                slow = self._submit(
+                    [
+                        (proposal, _instance(plan))
+                        for plan, proposal in zip(proposing, proposals, strict=True)
+                    ],
+                    rows,
+                    items,
+                )
             proposals_tallied(proposals)
-            changes = []
-            for plan, proposal in zip(proposing, proposals, strict=True):
-                if plan.creates_proposal:
-                    rows.append(
-                        self._proposal_row(
-                            proposal,
-                            AuditAction.RECORD_AWAITING,
-                            self.file_note,
-                            actor=self.actor,
-                            source=self.source,
-                        )
-                    )
-                proposal.prefetched_changes = []
-                for name, value in plan.proposed.items():
-                    original = plan.originals[name]
-                    proposed = (
-                        value
-                        if plan.creates_proposal
-                        else registry.serialize_value(fields[name], value)
-                    )
-                    change = ProposedChange(
-                        proposal=proposal,
-                        field_name=name,
-                        original_value=original,
-                        proposed_value=proposed,
-                        proposed_by=self.actor,
-                    )
-                    changes.append(change)
-                    proposal.prefetched_changes.append(change)
-                    rows.append(
-                        self._field_row(
-                            AuditAction.FIELD_PROPOSED,
-                            plan,
-                            name,
-                            original,
-                            proposed,
-                            proposal.pk,
-                        )
-                    )
             instances_insert(ProposedChange, changes, keys=False)
             changes_tallied(added=changes)
-            slow = self._submit(
-                [
-                    (proposal, _instance(plan))
-                    for plan, proposal in zip(proposing, proposals, strict=True)
-                ],
-                rows,
-            )
+            self._work_items_insert(items)
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
         for proposal in slow:
@@ -661,6 +679,7 @@ class _ImportWriter:
         self,
         submitted: list[tuple[ChangeProposal, models.Model]],
         rows: list[tuple],
+        items: list[WorkItem],
     ) -> list[ChangeProposal]:
         """Submit imported proposals with a few queries in all instead of many each.
 
@@ -671,7 +690,8 @@ class _ImportWriter:
         in one UPDATE per batch, its audit rows with the batch's. Returns the
         proposals the batch cannot decide alone (an assignee taken from the record,
         values that no longer apply, an empty workflow): they go through
-        `proposal_submit` itself.
+        `proposal_submit` itself. The work items of the proposals that wait go into
+        `items`, to be written after the proposals they name.
         """
         context = self._submission_context()
         workflow, actor = context.workflow, self.actor
@@ -711,7 +731,6 @@ class _ImportWriter:
                 raise NotSubmittable(NO_ELIGIBLE_APPROVER % {"step": first.name})
             fast.append((proposal, first, route.skipped))
 
-        items = []
         for proposal, first, skipped in fast:
             proposal.submit(
                 by=actor, workflow=workflow, justification=self.justification
@@ -731,44 +750,28 @@ class _ImportWriter:
                     source=Source.SYSTEM,
                 )
             )
-        applied = self._apply_all(applying, rows, context)
-        submitted_now = [p for p, _first, _skipped in fast] + applied
-        if submitted_now:
-            rows_update(
-                ChangeProposal,
-                submitted_now,
-                [
-                    "state",
-                    "submitted_by",
-                    "submitted_at",
-                    "workflow",
-                    "current_step",
-                    "submission_round",
-                    "closed_at",
-                ],
-            )
-            proposals_tallied(submitted_now)
-        if items:
-            instances_insert(WorkItem, items, keys=False)
-            for item in items:
-                self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[
-                    1
-                ].append(item.proposal.pk)
+        self._apply_all(applying, rows, context)
         return slow
+
+    def _work_items_insert(self, items: list[WorkItem]) -> None:
+        instances_insert(WorkItem, items, keys=False)
+        for item in items:
+            self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
+                item.proposal.pk
+            )
 
     def _apply_all(
         self,
         applying: list[tuple[ChangeProposal, models.Model, dict, tuple, Route]],
         rows: list[tuple],
         context: _Submission,
-    ) -> list[ChangeProposal]:
+    ) -> None:
         """Submit and apply at once the proposals that need no approval, as
         `proposal_submit` would: approved by their rules (or with every step
         skipped), their values written to the records in one UPDATE per set of
         fields, with the same audit rows; the importer hears of them in one e-mail
-        when the import ends. Returns the proposals, applied."""
+        when the import ends."""
         by_fields: dict[tuple[str, ...], list[models.Model]] = {}
-        applied = []
         for proposal, record, values, automatic, route in applying:
             proposal.submit(
                 by=self.actor,
@@ -851,13 +854,11 @@ class _ImportWriter:
                         source=Source.SYSTEM,
                     )
                 )
-            applied.append(proposal)
             self.applied.append(proposal.pk)
         stamp = ["updated_at"] if "updated_at" in self.fields else []
         with engine_writes():
             for names, records in by_fields.items():
                 rows_update(self.model, records, [*names, *stamp])
-        return applied
 
     def _submitted_row(
         self, proposal: ChangeProposal, context: _Submission
