@@ -375,7 +375,6 @@ def rows_update(
     fields = [model._meta.get_field(name) for name in field_names]
     getters = [_db_value_getter(f, adding=None) for f in fields]
     pk = model._meta.pk
-    columns = [pk.column] + [f.column for f in fields]
 
     def cast(model_field) -> str:
         # Text is cast to text, not varchar(n): an over-long value must fail, not be cut.
@@ -383,23 +382,45 @@ def rows_update(
             return "text"
         return model_field.db_type(connection)
 
-    assignments = ", ".join(f'"{f.column}" = v."{f.column}"::{cast(f)}' for f in fields)
-    names = ", ".join(f'"{c}"' for c in columns)
+    casts = [cast(f) for f in fields]
+    table = model._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(instances), CHUNK_ROWS):
             chunk = instances[start : start + CHUNK_ROWS]
-            rows = [[obj.pk] + [get(obj) for get in getters] for obj in chunk]
+            rows = [[get(obj) for get in getters] for obj in chunk]
+            # A value every row shares (the batch's time, say) is quoted once, in the
+            # SET, not once per row in the VALUES list.
+            first = rows[0]
+            shared = {
+                i for i, value in enumerate(first) if all(r[i] is value for r in rows)
+            }
+            varying = [i for i in range(len(fields)) if i not in shared]
+            mogrify = cursor.cursor.mogrify
+            assignments = ", ".join(
+                f'"{fields[i].column}" = '
+                + (
+                    f"{mogrify('%s', [first[i]]).decode()}::{casts[i]}"
+                    if i in shared
+                    else f'v."{fields[i].column}"::{casts[i]}'
+                )
+                for i in range(len(fields))
+            )
+            names = ", ".join(
+                f'"{c}"' for c in [pk.column, *(fields[i].column for i in varying)]
+            )
+            values = [
+                [obj.pk, *(row[i] for i in varying)]
+                for obj, row in zip(chunk, rows, strict=True)
+            ]
             statement = (
-                f'UPDATE "{model._meta.db_table}" AS t SET {assignments} FROM '
-                f"(VALUES {_quoted_rows(cursor, rows, len(columns))}) AS v({names}) "
+                f'UPDATE "{table}" AS t SET {assignments} FROM '
+                f"(VALUES {_quoted_rows(cursor, values, 1 + len(varying))}) AS v({names}) "
                 f'WHERE t."{pk.column}" = v."{pk.column}"::{pk.db_type(connection)}'
             )
             write_behind.execute(
                 cursor,
                 statement,
-                functools.partial(
-                    _update_all, statement, model._meta.db_table, len(rows)
-                ),
+                functools.partial(_update_all, statement, table, len(values)),
             )
 
 

@@ -202,6 +202,36 @@ def test_rows_update_writes_each_row_its_own_time_where_most_share_one():
 
 
 @pytest.mark.django_db
+def test_rows_update_writes_a_value_every_row_shares_to_each_of_them():
+    """What all rows share (the batch's time, one text, an empty e-mail) is written
+    to every row, beside what each row has of its own; awkward text included."""
+    customers = [CustomerFactory(email="x@example.com") for _ in range(3)]
+    batch_time = timezone.now().replace(microsecond=0) - datetime.timedelta(days=2)
+    shared_text = "100% O'Neil; \\N"
+    for n, customer in enumerate(customers):
+        customer.updated_at = batch_time
+        customer.city = shared_text
+        customer.email = ""
+        customer.name = f"{AWKWARD[:80]} {n}"
+    rows_update(Customer, customers, ["name", "city", "email", "updated_at"])
+
+    stored = Customer.objects.filter(pk__in=[c.pk for c in customers]).order_by("pk")
+    assert [(c.name, c.city, c.email, c.updated_at) for c in stored] == [
+        (f"{AWKWARD[:80]} {n}", shared_text, "", batch_time) for n in range(3)
+    ]
+
+
+@pytest.mark.django_db
+def test_rows_update_of_one_row_writes_all_its_values():
+    customer = CustomerFactory()
+    customer.name, customer.phone = "Only \'row\'", "+31 20 123"
+    rows_update(Customer, [customer], ["name", "phone"])
+
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.phone) == ("Only \'row\'", "+31 20 123")
+
+
+@pytest.mark.django_db
 def test_new_rows_keep_the_creation_time_each_was_given_in_its_zone():
     """Times with a zone are stored as they are; a time without one is read in the
     site's zone, as the ORM reads it."""
