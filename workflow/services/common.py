@@ -29,6 +29,7 @@ from ..models import (
     Source,
     WorkflowStep,
     WorkItem,
+    WorkItemState,
 )
 from ..selectors_facts import actor_facts, proposal_facts
 
@@ -221,8 +222,8 @@ def work_items_build(
 ) -> list[WorkItem]:
     """Unsaved work items of `step` for each assignee in the proposal's round, due when
     the step's time limit passes (or at `due_at`, for an item handed over)."""
-    if due_at is None and step.time_limit is not None:
-        due_at = (now or timezone.now()) + step.time_limit
+    if due_at is None:
+        due_at = _step_due_at(step, now or timezone.now())
     return [
         WorkItem(
             proposal=proposal,
@@ -233,3 +234,47 @@ def work_items_build(
         )
         for user in assignees
     ]
+
+
+# The columns of a work item as `work_item_rows` gives them.
+WORK_ITEM_ROW_FIELDS = (
+    "proposal_id",
+    "step_id",
+    "assignee_id",
+    "state",
+    "created_at",
+    "due_at",
+    "comment",
+    "submission_round",
+)
+
+
+def work_item_rows(
+    proposal: ChangeProposal,
+    step: WorkflowStep,
+    assignees: Iterable[User],
+    *,
+    now: datetime.datetime,
+) -> list[tuple[object, ...]]:
+    """The work items `work_items_build` would make, as plain rows (for an import's
+    many: a model instance per item costs more than writing it)."""
+    due_at = _step_due_at(step, now)
+    return [
+        (
+            proposal.pk,
+            step.pk,
+            user.pk,
+            WorkItemState.OPEN.value,
+            now,
+            due_at,
+            "",
+            proposal.submission_round,
+        )
+        for user in assignees
+    ]
+
+
+def _step_due_at(
+    step: WorkflowStep, now: datetime.datetime
+) -> datetime.datetime | None:
+    return None if step.time_limit is None else now + step.time_limit

@@ -30,6 +30,7 @@ from ..bulk_sql import (
     key_lookups_by_index,
     keys_ahead,
     references_checked_as_written,
+    rows_insert,
     rows_update,
 )
 from ..core import applicability, creation, routing
@@ -79,7 +80,7 @@ from ..selectors import applicability_of
 from ..selectors_facts import actor_facts, candidate_facts
 from ..text import clean_comment
 from ..write_behind import write_behind
-from .common import require_model_permission, work_items_build
+from .common import WORK_ITEM_ROW_FIELDS, require_model_permission, work_item_rows
 from .decisions import active_workflow_required, proposal_submit, submitted_text
 from .import_jobs import JobLease, LeaseLost, import_job_lease
 from .tallies import changes_tallied, proposals_tallied, tallies_gathered
@@ -588,7 +589,7 @@ class _ImportWriter:
                 for p in proposing
             ]
             changes: list[ProposedChange] = []
-            items: list[WorkItem] = []
+            items: list[tuple[object, ...]] = []
             # Submitted, and some applied, before they are written: each goes in once,
             # in the state the batch leaves it.
             with instances_inserted_as_left(
@@ -643,7 +644,7 @@ class _ImportWriter:
             proposals_tallied(proposals)
             instances_insert(ProposedChange, changes, keys=False)
             changes_tallied(added=changes)
-            self._work_items_insert(items)
+            rows_insert(WorkItem, WORK_ITEM_ROW_FIELDS, items)
         audit_rows_write(rows)
         # Proposals the fast path leaves to the single path go after their own history.
         for proposal in slow:
@@ -679,7 +680,7 @@ class _ImportWriter:
         self,
         submitted: list[tuple[ChangeProposal, models.Model]],
         rows: list[tuple],
-        items: list[WorkItem],
+        items: list[tuple[object, ...]],
     ) -> list[ChangeProposal]:
         """Submit imported proposals with a few queries in all instead of many each.
 
@@ -691,7 +692,7 @@ class _ImportWriter:
         proposals the batch cannot decide alone (an assignee taken from the record,
         values that no longer apply, an empty workflow): they go through
         `proposal_submit` itself. The work items of the proposals that wait go into
-        `items`, to be written after the proposals they name.
+        `items` (rows), to be written after the proposals they name.
         """
         context = self._submission_context()
         workflow, actor = context.workflow, self.actor
@@ -736,9 +737,10 @@ class _ImportWriter:
                 by=actor, workflow=workflow, justification=self.justification
             )
             proposal.advance(next_step=first)
-            items += work_items_build(
-                proposal, first, context.assignees_by_step[first.pk], now=self.now
-            )
+            assignees = context.assignees_by_step[first.pk]
+            items += work_item_rows(proposal, first, assignees, now=self.now)
+            for user in assignees:
+                self.assigned.setdefault(user.pk, (user, []))[1].append(proposal.pk)
             rows.append(self._submitted_row(proposal, context))
             rows += self._skipped_rows(proposal, skipped, context)
             rows.append(
@@ -752,13 +754,6 @@ class _ImportWriter:
             )
         self._apply_all(applying, rows, context)
         return slow
-
-    def _work_items_insert(self, items: list[WorkItem]) -> None:
-        instances_insert(WorkItem, items, keys=False)
-        for item in items:
-            self.assigned.setdefault(item.assignee.pk, (item.assignee, []))[1].append(
-                item.proposal.pk
-            )
 
     def _apply_all(
         self,
