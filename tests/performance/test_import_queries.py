@@ -94,6 +94,21 @@ def mixed_file(tmp_path, rows: int, proposing_percent: int, name: str) -> str:
     return str(path)
 
 
+def proposing_import(path: str, actor) -> CaptureQueriesContext:
+    """The file imported with behaviour "propose"; the queries it ran."""
+    with CaptureQueriesContext(connection) as captured:
+        report = governed_records_import(
+            model=Customer,
+            path=path,
+            file_name="mixed.csv",
+            options=ImportOptions(behaviour="propose"),
+            actor=actor,
+            dry_run=False,
+        )
+    assert report.ok, report.as_dict()
+    return captured
+
+
 def mixed_import_queries(tmp_path, actor, rows: int, proposing_percent: int) -> int:
     from decimal import Decimal
 
@@ -101,16 +116,7 @@ def mixed_import_queries(tmp_path, actor, rows: int, proposing_percent: int) -> 
 
     path = mixed_file(tmp_path, rows, proposing_percent, f"m{rows}-{proposing_percent}")
     with transaction.atomic():
-        with CaptureQueriesContext(connection) as captured:
-            report = governed_records_import(
-                model=Customer,
-                path=path,
-                file_name="mixed.csv",
-                options=ImportOptions(behaviour="propose"),
-                actor=actor,
-                dry_run=False,
-            )
-        assert report.ok, report.as_dict()
+        captured = proposing_import(path, actor)
         # The mix did what it says: the decreases applied, the increases waiting.
         from workflow.models import ChangeProposal, ProposalState
 
@@ -185,17 +191,7 @@ def test_a_batch_writes_each_proposal_once_in_the_state_it_ends_in(
     from workflow.models import ChangeProposal, ProposalState, WorkItem
 
     path = mixed_file(tmp_path, MIXED_BATCH, 20, "once.csv")
-    with CaptureQueriesContext(connection) as captured:
-        report = governed_records_import(
-            model=Customer,
-            path=path,
-            file_name="once.csv",
-            options=ImportOptions(behaviour="propose"),
-            actor=clerk,
-            dry_run=False,
-        )
-    assert report.ok, report.as_dict()
-    statements = [q["sql"] for q in captured]
+    statements = [q["sql"] for q in proposing_import(path, clerk)]
     assert [s for s in statements if s.startswith('COPY "workflow_changeproposal"')]
     assert not [s for s in statements if 'UPDATE "workflow_changeproposal"' in s]
     proposals = ChangeProposal.objects.filter(created_by=clerk)

@@ -84,6 +84,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# What submitting sets on a proposal.
+SUBMISSION_FIELDS = (
+    "state",
+    "submitted_by",
+    "submitted_at",
+    "workflow",
+    "current_step",
+    "submission_round",
+    "justification",
+)
+
+
 def _system_audit(
     proposal: ChangeProposal,
     action: AuditAction,
@@ -156,17 +168,7 @@ def proposal_submit(
         # A proposal recalled to its draft was submitted before: this is a new round.
         resubmission = proposal.submission_round > 0
         proposal.submit(by=actor, workflow=workflow, justification=justification)
-        proposal.save(
-            update_fields=[
-                "state",
-                "submitted_by",
-                "submitted_at",
-                "workflow",
-                "current_step",
-                "submission_round",
-                "justification",
-            ]
-        )
+        proposal.save(update_fields=SUBMISSION_FIELDS)
         proposals_tallied([proposal])
         # Written at once: who submitted is a fact the assignment below reads.
         audit_write(

@@ -81,7 +81,12 @@ from ..selectors_facts import actor_facts, candidate_facts
 from ..text import clean_comment
 from ..write_behind import write_behind
 from .common import WORK_ITEM_ROW_FIELDS, require_model_permission, work_item_rows
-from .decisions import active_workflow_required, proposal_submit, submitted_text
+from .decisions import (
+    SUBMISSION_FIELDS,
+    active_workflow_required,
+    proposal_submit,
+    submitted_text,
+)
 from .import_jobs import JobLease, LeaseLost, import_job_lease
 from .tallies import changes_tallied, proposals_tallied, tallies_gathered
 
@@ -100,16 +105,6 @@ CHECK_FAILED = gettext_lazy(
     "The check of the file stopped with an error; nothing was imported: %(error)s"
 )
 Progress = Callable[[ImportReport], None]
-# What submitting (and applying) sets on a proposal the batch created.
-SUBMISSION_FIELDS = [
-    "state",
-    "submitted_by",
-    "submitted_at",
-    "workflow",
-    "current_step",
-    "submission_round",
-    "closed_at",
-]
 
 
 class _Rollback(Exception):
@@ -593,7 +588,7 @@ class _ImportWriter:
             # Submitted, and some applied, before they are written: each goes in once,
             # in the state the batch leaves it.
             with instances_inserted_as_left(
-                ChangeProposal, proposals, changing=SUBMISSION_FIELDS
+                ChangeProposal, proposals, changing=[*SUBMISSION_FIELDS, "closed_at"]
             ):
                 for plan, proposal in zip(proposing, proposals, strict=True):
                     if plan.creates_proposal:
