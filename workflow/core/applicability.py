@@ -3,13 +3,14 @@ record with them passes the model's validation."""
 
 from __future__ import annotations
 
-import copy
 import functools
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.db.models.base import ModelState
 from django.db.models.expressions import BaseExpression, DatabaseDefault
 
 from ..registry import concrete_field
@@ -49,39 +50,90 @@ def record_problems(
     the messages are the same, only not worked out again.
     """
     model = type(candidate)
-    changed = set(changed)
-    resolved = set(references_resolved)
-    skipped = {
+    plan = _validation_plan(
+        model, frozenset(changed), frozenset(references_resolved), uniqueness_checked
+    )
+    try:
+        if checks is None or not checks.applies_to(model):
+            candidate.full_clean(
+                exclude=set(plan.skipped),
+                validate_unique=plan.check_unique,
+                validate_constraints=plan.check_constraints,
+            )
+        else:
+            checks.full_clean(
+                candidate,
+                exclude=set(plan.skipped),
+                validate_unique=plan.check_unique,
+                validate_constraints=plan.check_constraints,
+            )
+        errors: dict[str, list[str]] = {}
+    except ValidationError as error:
+        errors = {name: list(messages) for name, messages in error.message_dict.items()}
+    for name, attname, message in plan.required_skipped:
+        if getattr(candidate, attname) is None:
+            errors.setdefault(name, []).append(str(message))
+    return errors
+
+
+class _ValidationPlan(NamedTuple):
+    """What `record_problems` checks for one shape of change, worked out once."""
+
+    skipped: frozenset[str]
+    check_unique: bool
+    check_constraints: bool
+    # Skipped references that may not be empty: (name, attname, message), by name.
+    required_skipped: tuple[tuple[str, str, object], ...]
+
+
+def _validation_plan(
+    model: type[models.Model],
+    changed: frozenset[str],
+    resolved: frozenset[str],
+    uniqueness_checked: bool,
+) -> _ValidationPlan:
+    """The plan of a model class is remembered (an import asks for every row, with
+    the same few shapes of change); a stand-in that is no class is worked out anew."""
+    if isinstance(model, type):
+        return _validation_plan_of_class(model, changed, resolved, uniqueness_checked)
+    return _validation_plan_uncached(model, changed, resolved, uniqueness_checked)
+
+
+@functools.lru_cache(maxsize=1024)
+def _validation_plan_of_class(
+    model: type[models.Model],
+    changed: frozenset[str],
+    resolved: frozenset[str],
+    uniqueness_checked: bool,
+) -> _ValidationPlan:
+    return _validation_plan_uncached(model, changed, resolved, uniqueness_checked)
+
+
+def _validation_plan_uncached(
+    model: type[models.Model],
+    changed: frozenset[str],
+    resolved: frozenset[str],
+    uniqueness_checked: bool,
+) -> _ValidationPlan:
+    skipped = frozenset(
         name for name in _foreign_keys(model) if name not in changed or name in resolved
-    }
-    check_unique = not uniqueness_checked and touches_uniqueness(model, changed)
+    )
+    check_unique = not uniqueness_checked and touches_uniqueness(model, set(changed))
     # A unique constraint costs a query, like a unique field: checked when a change
     # touches it; other constraints (checks) always.
     check_constraints = check_unique or any(
         not isinstance(c, models.UniqueConstraint) for c in model._meta.constraints
     )
-    try:
-        if checks is None or not checks.applies_to(model):
-            candidate.full_clean(
-                exclude=skipped,
-                validate_unique=check_unique,
-                validate_constraints=check_constraints,
-            )
-        else:
-            checks.full_clean(
-                candidate,
-                exclude=skipped,
-                validate_unique=check_unique,
-                validate_constraints=check_constraints,
-            )
-        errors: dict[str, list[str]] = {}
-    except ValidationError as error:
-        errors = {name: list(messages) for name, messages in error.message_dict.items()}
+    required_skipped = []
     for name in sorted(skipped):
         model_field = concrete_field(model, name)
-        if not model_field.null and getattr(candidate, model_field.attname) is None:
-            errors.setdefault(name, []).append(str(model_field.error_messages["null"]))
-    return errors
+        if not model_field.null:
+            required_skipped.append(
+                (name, model_field.attname, model_field.error_messages["null"])
+            )
+    return _ValidationPlan(
+        skipped, check_unique, check_constraints, tuple(required_skipped)
+    )
 
 
 class FieldChecks:
@@ -193,23 +245,44 @@ class FieldChecks:
 
     def clean_fields(self, candidate: models.Model, exclude: set[str]) -> None:
         errors = {}
-        for f, attname, blank_values, remembered, ahead in self._steps(exclude):
+        max_values = self.max_values
+        for f, attname, blank, remembered, ahead in self._steps(exclude):
             raw_value = getattr(candidate, attname)
-            if raw_value in blank_values or isinstance(raw_value, DatabaseDefault):
-                continue
-            key = _value_key(raw_value) if remembered is not None else None
-            verdict = remembered.get(key) if key is not None else None  # type: ignore[union-attr]
-            if verdict is None:
-                verdict = ahead.get(key) if key is not None else None  # type: ignore[union-attr]
+            # The blank test and the remembered verdict's key of `Model.clean_fields`
+            # and `_value_key`, spelled out for the types a record mostly holds: this
+            # runs for every field of every row an import checks.
+            kind = type(raw_value)
+            if kind is str:
+                if blank and not raw_value:
+                    continue
+                key: tuple[type, object] | None = (kind, raw_value)
+            elif raw_value is None:
+                if blank:
+                    continue
+                key = None
+            elif kind is int or kind is bool:
+                key = (kind, raw_value)
+            elif kind is Decimal:
+                key = (kind, str(raw_value))
+            else:
+                if blank and raw_value in f.empty_values:
+                    continue
+                if isinstance(raw_value, DatabaseDefault):
+                    continue
+                key = None
+            if key is not None and remembered is not None:
+                verdict = remembered.get(key)
                 if verdict is None:
-                    try:
-                        verdict = (True, f.clean(raw_value, candidate))
-                    except ValidationError as e:
-                        verdict = (False, e.error_list)
-                if key is not None and len(remembered) < self.max_values:  # type: ignore[arg-type]
-                    remembered[key] = verdict  # type: ignore[index]
+                    verdict = ahead.get(key)  # type: ignore[union-attr]
+                    if verdict is None:
+                        verdict = _verdict(f, raw_value, candidate)
+                    if len(remembered) < max_values:
+                        remembered[key] = verdict
+            else:
+                verdict = _verdict(f, raw_value, candidate)
             if verdict[0]:
-                setattr(candidate, attname, verdict[1])
+                if verdict[1] is not raw_value:
+                    setattr(candidate, attname, verdict[1])
             else:
                 errors[f.name] = verdict[1]
         if errors:
@@ -217,7 +290,7 @@ class FieldChecks:
 
     def _steps(
         self, exclude: set[str]
-    ) -> list[tuple[models.Field, str, Container[object], dict | None, dict | None]]:
+    ) -> list[tuple[models.Field, str, bool, dict | None, dict | None]]:
         """The fields `clean_fields` checks, with what it needs of each, worked out once
         per set of excluded fields (an import excludes the same on every row)."""
         key = frozenset(exclude)
@@ -227,7 +300,7 @@ class FieldChecks:
                 (
                     f,
                     f.attname,
-                    f.empty_values if f.blank else (),
+                    f.blank,
                     self.remembered.get(f.attname),
                     self.ahead.get(f.attname),
                 )
@@ -235,6 +308,16 @@ class FieldChecks:
                 if f.name not in exclude and not f.generated
             ]
         return steps
+
+
+def _verdict(
+    f: models.Field, raw_value: object, candidate: models.Model
+) -> tuple[bool, object]:
+    """(True, the cleaned value) or (False, the field's errors)."""
+    try:
+        return (True, f.clean(raw_value, candidate))
+    except ValidationError as e:
+        return (False, e.error_list)
 
 
 def _verdict_depends_on_value(f: models.Field) -> bool:
@@ -341,8 +424,10 @@ def with_values(record: models.Model, values: Mapping[str, object]) -> models.Mo
     # million rows would feel.
     candidate = record.__class__.__new__(record.__class__)
     candidate.__dict__ = record.__dict__.copy()
-    candidate._state = copy.copy(record._state)
-    candidate._state.fields_cache = dict(record._state.fields_cache)
+    # As copy.copy() of the state, which goes through the copy protocol per call.
+    state = candidate._state = ModelState.__new__(ModelState)
+    state.__dict__.update(record._state.__dict__)
+    state.fields_cache = dict(record._state.fields_cache)
     for name, value in values.items():
         model_field = concrete_field(type(record), name)
         setattr(candidate, model_field.attname, attvalue(model_field, value))
