@@ -84,6 +84,24 @@ def test_an_import_finds_the_customer_whatever_the_case_of_its_account(
 
 
 @pytest.mark.django_db
+def test_an_import_finds_an_account_with_letters_beyond_ascii_as_written(
+    clerk, import_csv
+):
+    """SQLite's lower() folds ASCII letters only: an account such as "CÄ001" is found
+    by its exact spelling, also in a batch beside plain ASCII accounts."""
+    umlaut = CustomerFactory(account="CÄ001", name="Müller")
+    plain = CustomerFactory(account="C00002", name="Plain")
+
+    report = import_csv("account;name\nCÄ001;Müller GmbH\nc00002;Plain BV\n", clerk)
+
+    assert report.counts == {"updated": 2}, report.as_dict()
+    umlaut.refresh_from_db()
+    plain.refresh_from_db()
+    assert (umlaut.name, plain.name) == ("Müller GmbH", "Plain BV")
+    assert Customer.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_an_import_of_a_stored_account_in_other_case_is_unchanged(
     clerk, customer, import_csv
 ):

@@ -271,3 +271,26 @@ def test_the_reader_leaves_the_imports_database_session_alone(
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone() == (session,)
     assert Customer.objects.get(account="W00020").name == "New 20"
+
+
+def test_a_batch_crosses_to_the_importing_process_with_all_its_plans_hold():
+    """Parsed rows travel as plain values (line, key, cell errors, values); a plan
+    that holds anything more travels whole rather than lose it."""
+    import pickle
+
+    parsed_only = plan.RowPlan(line=2, key="C00001")
+    parsed_only.errors.append(plan.RowError(2, "credit_limit", "x", "Not a number."))
+    holding_more = plan.RowPlan(line=3, key="C00002", kind=plan.UPDATED)
+    holding_more.direct["name"] = "Renamed"
+    values = {"account": "C00001", "name": "Contoso"}
+
+    for plans in ([parsed_only], [parsed_only, holding_more]):
+        batch = read_ahead.ParsedBatch(
+            [(p, values) for p in plans],
+            {"name": {(str, "Contoso"): (True, "Contoso")}},
+        )
+        arrived = pickle.loads(pickle.dumps(batch))
+
+        assert [p for p, _values in arrived.parsed] == plans
+        assert [v for _plan, v in arrived.parsed] == [values] * len(plans)
+        assert arrived.verdicts == batch.verdicts

@@ -398,11 +398,14 @@ class ImportPlanner:
         keys = [plan.key for plan, _values in parsed if plan.key]
         manager = self.model._default_manager
         if self.ignores_case:
-            # Exact keys too: SQLite's lower() folds ASCII letters only.
-            existing_qs = manager.alias(folded_key=Lower(self.key)).filter(
-                Q(**{f"{self.key}__in": keys})
-                | Q(folded_key__in={self._fold(k) for k in keys})
-            )
+            folded = manager.alias(folded_key=Lower(self.key))
+            matched = Q(folded_key__in={self._fold(k) for k in keys})
+            if not all(k.isascii() for k in keys):
+                # Exact keys too: SQLite's lower() folds ASCII letters only (and a
+                # database's lower() need not fold every letter as Python does).
+                # Of ASCII keys, the exact match is one of the folded ones.
+                matched |= Q(**{f"{self.key}__in": keys})
+            existing_qs = folded.filter(matched)
         else:
             existing_qs = manager.filter(**{f"{self.key}__in": keys})
         # Matched by key into a dictionary: the model's order would only cost a sort.
