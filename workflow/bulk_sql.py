@@ -464,8 +464,8 @@ def key_lookups_by_index() -> Iterator[None]:
     unique indexes, never by scanning the table (in a transaction, begun here if none
     is open: the setting lasts until it ends).
 
-    A batch looks its 500 keys up (as written and folded), its open proposals by
-    record, and its UPDATE … FROM joins 500 rows by primary key. PostgreSQL's cost
+    A batch looks its keys up (folded, and as written when not all ASCII), its open
+    proposals by record, and its UPDATE … FROM joins its rows by primary key. PostgreSQL's cost
     model prices those probes so high against a scan that it scans a table of up to
     some hundred thousand rows once per batch, and more often when the table has
     grown since it was last analyzed (a large import creates the rows it will look
