@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -64,6 +65,10 @@ WORKING = (ImportJobState.PREVIEWING, ImportJobState.APPLYING)
 ENDED = (ImportJobState.APPLIED, ImportJobState.FAILED, ImportJobState.INVALID)
 
 
+# How often an import or its check writes the rows it has done (see JobLease.progress).
+PROGRESS_SECONDS = 1.0
+
+
 class LeaseLost(Exception):
     """The job was given back or ended while this worker was still on it."""
 
@@ -88,6 +93,7 @@ class JobLease:
         # transaction is open; SQLite has none.
         self.beating = self.alias != DEFAULT_DB_ALIAS
         self.lost = threading.Event()
+        self._progress_written: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -111,8 +117,18 @@ class JobLease:
             self.lost.set()
 
     def progress(self, report: ImportReport) -> None:
-        """The import's progress callback: rows done, and stop if the job was taken."""
-        self.renew(processed_rows=report.total_rows)
+        """The import's progress callback: rows done, and stop if the job was taken.
+
+        The rows done are written after the first batch and then at most every
+        PROGRESS_SECONDS: a statement per batch would cost a large import seconds for
+        a page that shows the count every few seconds. Whether the job was taken is
+        looked at after every batch."""
+        now = time.monotonic()
+        if self._progress_written is None or (
+            now - self._progress_written >= PROGRESS_SECONDS
+        ):
+            self._progress_written = now
+            self.renew(processed_rows=report.total_rows)
         if self.lost.is_set():
             raise LeaseLost
 
