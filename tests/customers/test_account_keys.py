@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from customers.models import ACCOUNT_TAKEN, Customer
 from customers.services import customer_create
@@ -99,6 +99,30 @@ def test_an_import_finds_an_account_with_letters_beyond_ascii_as_written(
     plain.refresh_from_db()
     assert (umlaut.name, plain.name) == ("Müller GmbH", "Plain BV")
     assert Customer.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_an_import_finds_an_ascii_account_where_the_database_folds_it_otherwise(
+    clerk, import_csv, monkeypatch
+):
+    """Under a Turkish collation the database's lower("CI001") is "cı001", not
+    Python's "ci001": the account is found by its exact spelling, not created again
+    (which the database would refuse as taken)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE customers_customer "
+            'ALTER COLUMN account TYPE varchar(20) COLLATE "tr-x-icu"'
+        )
+    monkeypatch.setattr(Customer._meta.get_field("account"), "db_collation", "tr-x-icu")
+    customer = CustomerFactory(account="CI001", name="Ilse")
+
+    report = import_csv("account;name\nCI001;Ilse BV\n", clerk)
+
+    assert report.counts == {"updated": 1}, report.as_dict()
+    customer.refresh_from_db()
+    assert customer.name == "Ilse BV"
+    assert Customer.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q, signals
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -237,6 +238,7 @@ class ImportPlanner:
             if isinstance(f, models.ForeignKey)
         }
         self.ignores_case = key_ignores_case(model, self.key)
+        self._ascii_folded: bool | None = None
         self.checks = applicability.FieldChecks(model)
         self.new_instance = NewInstances(model)
         self.seen = SeenKeys(fold=self._fold)
@@ -403,10 +405,11 @@ class ImportPlanner:
         if self.ignores_case:
             folded = manager.alias(folded_key=Lower(self.key))
             matched = Q(folded_key__in={self._fold(k) for k in keys})
-            if not all(k.isascii() for k in keys):
-                # Exact keys too: SQLite's lower() folds ASCII letters only (and a
-                # database's lower() need not fold every letter as Python does).
-                # Of ASCII keys, the exact match is one of the folded ones.
+            if not (all(k.isascii() for k in keys) and self._folds_ascii(folded.db)):
+                # Exact keys too: SQLite's lower() folds ASCII letters only, and a
+                # database's lower() need not fold every letter as Python does. Of
+                # ASCII keys, where the database folds ASCII as Python does, the
+                # exact match is one of the folded ones.
                 matched |= Q(**{f"{self.key}__in": keys})
             existing_qs = folded.filter(matched)
         else:
@@ -524,6 +527,21 @@ class ImportPlanner:
         """The key as the file writes it and its line, for a row read so far whose key
         is `key` (in any case, where keys ignore case)."""
         return self.seen.written(key)
+
+    def _folds_ascii(self, using: str) -> bool:
+        """Whether the database's lower() folds the key's ASCII letters as Python's
+        str.lower() does (under a Turkish collation lower('I') is 'ı'). Asked once per
+        import, of the key column's collation."""
+        if self._ascii_folded is None:
+            collation = getattr(self.fields[self.key], "db_collation", None)
+            connection = connections[using]
+            collate = (
+                f" COLLATE {connection.ops.quote_name(collation)}" if collation else ""
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT LOWER(%s{collate})", [string.ascii_uppercase])
+                self._ascii_folded = cursor.fetchone()[0] == string.ascii_lowercase
+        return self._ascii_folded
 
     def _fold(self, key: str) -> str:
         """The key as the file's rows and the stored records are matched by."""
