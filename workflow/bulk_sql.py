@@ -465,13 +465,13 @@ def key_lookups_by_index() -> Iterator[None]:
     is open: the setting lasts until it ends).
 
     A batch looks its keys up (folded, and as written when not all ASCII), its open
-    proposals by record, and its UPDATE … FROM joins its rows by primary key. PostgreSQL's cost
-    model prices those probes so high against a scan that it scans a table of up to
-    some hundred thousand rows once per batch, and more often when the table has
-    grown since it was last analyzed (a large import creates the rows it will look
-    up next): on 2 cores, one batch of a file creating 100,000 customers took 26 ms
-    near the end by scanning, 1.4 ms by its indexes. A statement that no index can
-    serve still scans.
+    proposals by record, and its UPDATE … FROM joins its rows by primary key.
+    PostgreSQL's cost model prices those probes so high against a scan that it scans a
+    table of up to some hundred thousand rows once per batch, and more often when the
+    table has grown since it was last analyzed (a large import creates the rows it will
+    look up next): on 2 cores, one batch of 500 rows of a file creating 100,000
+    customers took 26 ms near the end by scanning, 1.4 ms by its indexes. A statement
+    that no index can serve still scans.
     """
     if connection.vendor != "postgresql":
         yield
